@@ -1,0 +1,49 @@
+"""Name every output file after the commit and config that made it.
+
+>>> from taggedartifacts import Artifact
+>>> @Artifact(keyword="outpath", config={"lr": 0.1})
+... def save_plot(data, outpath): ...
+
+``save_plot(data, outpath="plots/loss.png")`` then writes
+``plots/loss-<commit>-<config hash>.png``.
+"""
+
+from __future__ import annotations
+
+from ._artifact import Artifact, TaggedFunction
+from ._errors import (
+    DirtyRepositoryError,
+    DirtyRepositoryWarning,
+    GitError,
+    InvalidArgumentError,
+    InvalidPathError,
+    NotAGitRepositoryError,
+    NotTaggedError,
+    TaggedArtifactsError,
+    UnhashableConfigError,
+)
+from ._gitinfo import GitState, git_state
+from ._hashing import config_hash
+from ._tagging import Tag, parse
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Artifact",
+    "DirtyRepositoryError",
+    "DirtyRepositoryWarning",
+    "GitError",
+    "GitState",
+    "InvalidArgumentError",
+    "InvalidPathError",
+    "NotAGitRepositoryError",
+    "NotTaggedError",
+    "Tag",
+    "TaggedArtifactsError",
+    "TaggedFunction",
+    "UnhashableConfigError",
+    "__version__",
+    "config_hash",
+    "git_state",
+    "parse",
+]

@@ -1,0 +1,232 @@
+"""The ``Artifact`` decorator: tag the path arguments of a function at every call."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import os
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
+
+from ._errors import DirtyRepositoryError, DirtyRepositoryWarning, InvalidArgumentError
+from ._gitinfo import GitState, read_state
+from ._hashing import config_hash
+from ._tagging import tag_path
+
+__all__ = ["Artifact", "TaggedFunction"]
+
+log = logging.getLogger("taggedartifacts")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+PathArg = str | Path
+
+
+class TaggedFunction(Protocol[P, R_co]):
+    """What :class:`Artifact` returns: the function, plus :meth:`paths`."""
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+    def paths(self, *args: Any, **kwargs: Any) -> dict[str, PathArg]:
+        """The tagged path of each path parameter that this call would use now."""
+        ...
+
+
+class Artifact:
+    """Decorator that rewrites a function's output path(s) into tagged names.
+
+    ``plots/loss.png`` becomes ``plots/loss-<commit7>-<config10>.png`` at every
+    call, from the git state at that moment and the hash of ``config``.
+
+    :param keyword: the name of the path parameter, or a list/tuple of names.
+    :param config: the settings the output depends on (None means ``{}``).
+    :param allow_dirty: name outputs after a dirty work tree (with a warning)
+        instead of raising :class:`DirtyRepositoryError`.
+    :param untracked: count untracked files as changes.
+    :param repo: a directory in the work tree to describe; by default the one
+        holding the function's source file, else the current directory's.
+    :raises InvalidArgumentError: for a bad keyword or a config that is not a mapping.
+    :raises UnhashableConfigError: for a config value with no stable encoding.
+    """
+
+    def __init__(
+        self,
+        keyword: str | Sequence[str],
+        config: Mapping[str, Any] | None = None,
+        allow_dirty: bool = False,
+        *,
+        untracked: bool = False,
+        repo: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.keywords = _keywords(keyword)
+        if config is None:
+            config = {}
+        if not isinstance(config, Mapping):
+            raise InvalidArgumentError(
+                f"config must be a mapping such as a dict, got {type(config).__name__}"
+            )
+        config_hash(config)  # fail at decoration, not in the middle of a run
+        self.config = config
+        self.allow_dirty = allow_dirty
+        self.untracked = untracked
+        self.repo = os.path.abspath(os.fspath(repo)) if repo is not None else None
+
+    def __call__(self, func: Callable[P, R]) -> TaggedFunction[P, R]:
+        signature = inspect.signature(func)
+        varkw = _check_keywords(func, signature, self.keywords)
+        source_dir = _source_dir(func)
+
+        def prepare(bound: inspect.BoundArguments) -> tuple[dict[str, PathArg], GitState]:
+            bound.apply_defaults()
+            given = {kw: _path_argument(func, bound, kw, varkw) for kw in self.keywords}
+            state = self._state(source_dir)
+            if state.dirty and not self.allow_dirty:
+                raise _dirty_error(func, state)
+            digest = config_hash(self.config)
+            tagged = {
+                kw: tag_path(path, commit=state.commit, config=digest, diff=state.diff)
+                for kw, path in given.items()
+            }
+            for kw, path in tagged.items():
+                _set_argument(bound, kw, varkw, path)
+            log.debug("%s: tagged %s", func.__qualname__, tagged)
+            return tagged, state
+
+        def paths(*args: Any, **kwargs: Any) -> dict[str, PathArg]:
+            return prepare(signature.bind_partial(*args, **kwargs))[0]
+
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                bound = signature.bind(*args, **kwargs)
+                _, state = prepare(bound)
+                if state.dirty:
+                    warnings.warn(_dirty_warning(func, state), stacklevel=2)
+                return await func(*bound.args, **bound.kwargs)  # type: ignore[misc]
+
+            wrapper: Any = async_wrapper
+        else:
+
+            @functools.wraps(func)
+            def sync_wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+                bound = signature.bind(*args, **kwargs)
+                _, state = prepare(bound)
+                if state.dirty:
+                    warnings.warn(_dirty_warning(func, state), stacklevel=2)
+                return func(*bound.args, **bound.kwargs)
+
+            wrapper = sync_wrapper
+        wrapper.paths = paths
+        return cast(TaggedFunction[P, R], wrapper)
+
+    def _state(self, source_dir: str | None) -> GitState:
+        if self.repo is not None:
+            candidates: tuple[str, ...] = (self.repo,)
+        elif source_dir is not None:
+            candidates = (source_dir, os.getcwd())
+        else:
+            candidates = (os.getcwd(),)
+        return read_state(candidates, untracked=self.untracked)
+
+
+def _keywords(keyword: str | Sequence[str]) -> tuple[str, ...]:
+    names = (keyword,) if isinstance(keyword, str) else keyword
+    if not isinstance(names, (list, tuple)) or not names:
+        raise InvalidArgumentError(
+            f"keyword must be a parameter name or a non-empty list of names, got {keyword!r}"
+        )
+    for name in names:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise InvalidArgumentError(f"keyword {name!r} is not a parameter name")
+    if len(set(names)) != len(names):
+        raise InvalidArgumentError(f"keyword names a parameter twice: {list(names)!r}")
+    return tuple(names)
+
+
+def _check_keywords(
+    func: Callable[..., Any], signature: inspect.Signature, keywords: tuple[str, ...]
+) -> str | None:
+    """Check each keyword names a parameter; return the ``**kwargs`` name, if any."""
+    params = signature.parameters
+    varkw = next((p.name for p in params.values() if p.kind is p.VAR_KEYWORD), None)
+    for kw in keywords:
+        param = params.get(kw)
+        if param is None and varkw is None:
+            raise InvalidArgumentError(
+                f"{func.__qualname__}() has no parameter {kw!r} to tag; "
+                f"its parameters are {list(params)}"
+            )
+        if param is not None and param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            raise InvalidArgumentError(
+                f"{func.__qualname__}(): {kw!r} collects several arguments; "
+                "name a parameter that takes one path"
+            )
+    return varkw
+
+
+def _source_dir(func: Callable[..., Any]) -> str | None:
+    """The directory of the function's source file; None for exec'd code, the REPL and the like."""
+    code = getattr(inspect.unwrap(func), "__code__", None)
+    filename = getattr(code, "co_filename", "")
+    if not filename or filename.startswith("<"):
+        return None
+    return os.path.dirname(os.path.abspath(filename))
+
+
+def _path_argument(
+    func: Callable[..., Any], bound: inspect.BoundArguments, kw: str, varkw: str | None
+) -> PathArg:
+    arguments = bound.arguments
+    if kw in arguments:
+        value = arguments[kw]
+    elif varkw is not None and kw in arguments.get(varkw, {}):
+        value = arguments[varkw][kw]
+    else:
+        raise InvalidArgumentError(f"{func.__qualname__}() needs a path for {kw!r}; pass {kw}=...")
+    if isinstance(value, str):
+        return value
+    if isinstance(value, os.PathLike):
+        fspath = os.fspath(value)
+        if isinstance(fspath, str):
+            return Path(fspath)
+    raise InvalidArgumentError(
+        f"{func.__qualname__}(): {kw!r} must be a str or os.PathLike path, "
+        f"got {type(value).__name__}"
+    )
+
+
+def _set_argument(bound: inspect.BoundArguments, kw: str, varkw: str | None, value: PathArg) -> None:
+    if kw in bound.arguments:
+        bound.arguments[kw] = value
+    else:
+        assert varkw is not None
+        bound.arguments[varkw] = {**bound.arguments[varkw], kw: value}
+
+
+def _changed_list(state: GitState, limit: int = 10) -> str:
+    shown = ", ".join(state.changed[:limit])
+    more = len(state.changed) - limit
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _dirty_error(func: Callable[..., Any], state: GitState) -> DirtyRepositoryError:
+    return DirtyRepositoryError(
+        f"{func.__qualname__}(): the work tree at {state.root} has uncommitted changes "
+        f"({_changed_list(state)}); commit or stash them so the name can point at a commit, "
+        "or pass allow_dirty=True to name the output after this dirty state",
+        root=state.root or "",
+        changed=state.changed,
+    )
+
+
+def _dirty_warning(func: Callable[..., Any], state: GitState) -> DirtyRepositoryWarning:
+    return DirtyRepositoryWarning(
+        f"{func.__qualname__}(): the work tree at {state.root} has uncommitted changes "
+        f"({_changed_list(state)}); the output is named after this dirty state "
+        f"(dirty{(state.diff or '')[:6]}), which no commit can reproduce"
+    )

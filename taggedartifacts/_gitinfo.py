@@ -1,0 +1,288 @@
+"""Git state: the commit, whether the work tree is dirty, and a fingerprint of the changes.
+
+One call costs one ``git status`` on a clean tree. On a dirty tree it costs one
+more ``git rev-parse`` plus reading the changed files, and nothing else.
+
+Everything git prints here is fixed by our own options, whatever the user's
+configuration says:
+
+- the caller's ``GIT_*`` variables are dropped (a git hook sets ``GIT_DIR`` and
+  ``GIT_INDEX_FILE`` for *its* repository, not ours), except the few that only
+  say where git and its config files live;
+- ``GIT_OPTIONAL_LOCKS=0``: status never takes ``index.lock``, so a user's
+  concurrent ``git commit`` never fails because of us, and the index is never
+  written;
+- ``core.fileMode=false``: a mode-only change in the work tree does not make
+  it dirty. Many file systems (FAT, SMB, WSL's ``/mnt/c``) cannot store the
+  executable bit, and git turns it off there; turning it off everywhere gives one
+  verdict on every file system. A mode change that is staged still counts;
+- ``core.autocrlf=false``: the bytes on disk are compared with the commit, so
+  the verdict does not depend on the user's line-ending setting;
+- ``--ignore-submodules=none``: a changed submodule is dirty even where the
+  user's config says to ignore submodules;
+- no hooks, no fsmonitor, no external diff or textconv is ever run.
+
+The dirty fingerprint does not hash ``git diff`` text (whose bytes depend on
+many diff settings): it is the sha256 over every changed path, sorted, of the
+path, its mode and blob in HEAD, and the sha256 of its bytes in the work tree
+(for a submodule: its commit and, recursively, its own fingerprint). The same
+work tree always gives the same fingerprint; any change to a byte, a path or
+a staged mode gives another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from typing import Any
+
+from ._errors import GitError, NotAGitRepositoryError
+
+__all__ = ["GitState", "git_state", "ENV_COMMIT"]
+
+log = logging.getLogger("taggedartifacts")
+
+ENV_COMMIT = "TAGGEDARTIFACTS_COMMIT"
+_KEEP_ENV = frozenset(
+    {
+        "GIT_EXEC_PATH",
+        "GIT_CONFIG_GLOBAL",
+        "GIT_CONFIG_SYSTEM",
+        "GIT_CONFIG_NOSYSTEM",
+        "GIT_CEILING_DIRECTORIES",
+        "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+    }
+)
+_CONFIG = (
+    "core.fileMode=false",
+    "core.autocrlf=false",
+    "core.fsmonitor=false",
+    "core.hooksPath=" + os.devnull,
+    "core.excludesFile=" + os.devnull,
+    "diff.autoRefreshIndex=true",
+    "status.relativePaths=false",
+    "submodule.recurse=false",
+)
+_SHA = re.compile(r"[0-9a-fA-F]{7,40}\Z")
+_GIT: list[str] = []  # the git executable, found once through GitPython
+
+
+@dataclass(frozen=True)
+class GitState:
+    """What a name is made of: the commit and, when dirty, a fingerprint of the changes.
+
+    :ivar commit: the HEAD commit (40 hex; as given when it comes from
+        ``TAGGEDARTIFACTS_COMMIT``).
+    :ivar dirty: whether tracked files (or, when asked, untracked ones) differ from HEAD.
+    :ivar diff: hex fingerprint of the changes, or None when clean.
+    :ivar root: the work tree's top directory, or None when the commit came from the environment.
+    :ivar changed: the changed paths relative to ``root``.
+    """
+
+    commit: str
+    dirty: bool
+    diff: str | None
+    root: str | None = None
+    changed: tuple[str, ...] = ()
+
+
+def git_state(repo: str | os.PathLike[str] | None = None, *, untracked: bool = False) -> GitState:
+    """Read the current git state of a work tree.
+
+    :param repo: a directory inside the work tree; None means the current directory.
+    :param untracked: count untracked (not ignored) files as changes.
+    :raises NotAGitRepositoryError: when there is no work tree there and
+        ``TAGGEDARTIFACTS_COMMIT`` is not set.
+    :raises GitError: when git is missing, the repository has no commit, or git fails.
+    """
+    where = os.path.abspath(os.fspath(repo)) if repo is not None else os.getcwd()
+    return read_state((where,), untracked=untracked)
+
+
+def read_state(candidates: tuple[str, ...], *, untracked: bool) -> GitState:
+    """Read the state of the first candidate directory that is inside a work tree."""
+    for directory in candidates:
+        if _inside_work_tree(directory):
+            state = _status(directory, untracked=untracked, required=False)
+            if state is not None:
+                return state
+    return _from_environment(candidates)
+
+
+def _inside_work_tree(directory: str) -> bool:
+    """Whether a ``.git`` sits in ``directory`` or above: spares a git call where there is none."""
+    current = directory
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return True
+        parent = os.path.dirname(current)
+        if parent == current:
+            return False
+        current = parent
+
+
+def _from_environment(candidates: tuple[str, ...]) -> GitState:
+    value = os.environ.get(ENV_COMMIT, "").strip()
+    looked = ", ".join(candidates)
+    if not value:
+        raise NotAGitRepositoryError(
+            f"no git work tree found at or above {looked}; run inside a git checkout, pass "
+            f"repo=, or set {ENV_COMMIT}=<commit sha> where there is no .git "
+            "(Docker images, CI artifacts)",
+            candidates,
+        )
+    if not _SHA.match(value):
+        raise NotAGitRepositoryError(
+            f"{ENV_COMMIT}={value!r} is not a commit sha; set it to 7 to 40 hex characters",
+            candidates,
+        )
+    log.debug("no work tree at %s; using %s=%s", looked, ENV_COMMIT, value)
+    return GitState(commit=value.lower(), dirty=False, diff=None)
+
+
+def _git_executable() -> str:
+    if not _GIT:
+        try:
+            import git  # GitPython: honours GIT_PYTHON_GIT_EXECUTABLE and checks git runs
+        except ImportError as exc:
+            raise GitError(
+                f"git is not usable here ({exc}); install git, or set {ENV_COMMIT} "
+                "where there is no git"
+            ) from exc
+        _GIT.append(str(git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git"))
+    return _GIT[0]
+
+
+def _environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _KEEP_ENV}
+    env.update(GIT_OPTIONAL_LOCKS="0", GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANGUAGE="C")
+    return env
+
+
+def run_git(directory: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run git in ``directory`` with our fixed configuration; never raises for git's exit code."""
+    command = [_git_executable(), "-C", directory]
+    for setting in _CONFIG:
+        command += ["-c", setting]
+    try:
+        return subprocess.run(
+            command + list(args), capture_output=True, env=_environment(), stdin=subprocess.DEVNULL
+        )
+    except OSError as exc:
+        raise GitError(f"could not run git ({exc}); install git or set {ENV_COMMIT}") from exc
+
+
+def _status(directory: str, *, untracked: bool, required: bool) -> GitState | None:
+    proc = run_git(
+        directory,
+        "status",
+        "--porcelain=v2",
+        "--branch",
+        "-z",
+        "--no-renames",
+        "--no-ahead-behind",
+        "--ignore-submodules=none",
+        "--untracked-files=" + ("all" if untracked else "no"),
+    )
+    if proc.returncode != 0:
+        message = proc.stderr.decode(errors="replace").strip()
+        if "not a git repository" in message and not required:
+            return None
+        last = message.splitlines()[-1] if message else f"exit status {proc.returncode}"
+        raise GitError(f"git status failed in {directory}: {last}")
+    commit, entries = _parse_status(proc.stdout, untracked=untracked)
+    if commit is None:
+        raise GitError(
+            f"the repository at {directory} has no commit yet; make a first commit "
+            "so that names have a commit to refer to"
+        )
+    if not entries:
+        return GitState(commit=commit, dirty=False, diff=None)
+    root = _toplevel(directory)
+    return GitState(
+        commit=commit,
+        dirty=True,
+        diff=_fingerprint(root, entries, untracked=untracked),
+        root=root,
+        changed=tuple(sorted(os.fsdecode(e[0]) for e in entries)),
+    )
+
+
+def _toplevel(directory: str) -> str:
+    proc = run_git(directory, "rev-parse", "--show-toplevel")
+    if proc.returncode != 0:
+        raise GitError(f"git rev-parse failed in {directory}: {proc.stderr.decode(errors='replace')}")
+    return os.fsdecode(proc.stdout.rstrip(b"\n"))
+
+
+# An entry: (path, HEAD mode and blob as bytes, submodule flags or b"").
+_Entry = tuple[bytes, bytes, bytes]
+
+
+def _parse_status(out: bytes, *, untracked: bool) -> tuple[str | None, list[_Entry]]:
+    commit: str | None = None
+    entries: list[_Entry] = []
+    for record in out.split(b"\0"):
+        kind = record[:2]
+        if kind == b"# ":
+            if record.startswith(b"# branch.oid "):
+                oid = record[len(b"# branch.oid ") :].decode()
+                commit = None if oid == "(initial)" else oid
+        elif kind == b"1 ":
+            # 1 XY sub mH mI mW hH hI path
+            fields = record.split(b" ", 8)
+            xy, sub = fields[1], fields[2]
+            if sub.startswith(b"S") and xy == b".M" and sub[1:3] == b".." and not untracked:
+                continue  # only untracked files inside a submodule
+            entries.append((fields[8], fields[3] + b" " + fields[6], sub))
+        elif kind == b"u ":
+            # u XY sub m1 m2 m3 mW h1 h2 h3 path
+            fields = record.split(b" ", 10)
+            entries.append((fields[10], b"unmerged " + b" ".join(fields[7:10]), fields[2]))
+        elif kind == b"? " and untracked:
+            entries.append((record[2:], b"untracked", b""))
+    return commit, entries
+
+
+def _fingerprint(root: str, entries: list[_Entry], *, untracked: bool) -> str:
+    digest = hashlib.sha256(b"taggedartifacts-diff-v1\n")
+    for path, head, sub in sorted(entries):
+        full = os.path.join(os.fsencode(root), path)
+        if sub.startswith(b"S"):
+            state = _submodule_state(os.fsdecode(full), untracked=untracked)
+            content = f"submodule {state.commit} {state.diff}".encode()
+        else:
+            content = _content_digest(full)
+        digest.update(path + b"\0" + head + b"\0" + content + b"\n")
+    return digest.hexdigest()
+
+
+def _submodule_state(path: str, *, untracked: bool) -> GitState:
+    # Without its own .git, git would answer for the superproject instead.
+    if not os.path.lexists(os.path.join(path, ".git")):
+        return GitState(commit="missing", dirty=True, diff=None)
+    state = _status(path, untracked=untracked, required=True)
+    assert state is not None  # required=True raises instead
+    return state
+
+
+def _content_digest(path: bytes) -> bytes:
+    """sha256 of a work-tree file's bytes (a link's target), or ``missing``."""
+    try:
+        if os.path.islink(path):
+            return b"link " + hashlib.sha256(os.readlink(path)).hexdigest().encode()
+        with open(path, "rb") as fh:
+            return b"file " + _file_digest(fh).encode()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return b"missing"
+
+
+def _file_digest(fh: Any) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,147 @@
+"""Building and parsing tagged names: names in, names out, no I/O.
+
+A tag goes between a name's stem and its suffix::
+
+    clean:  {stem}-{commit[:7]}-{config[:10]}{suffix}
+    dirty:  {stem}-{commit[:7]}-dirty{diff[:6]}-{config[:10]}{suffix}
+
+The suffix is the last ``.xxx`` of the name, where ``xxx`` holds no dot, dash
+or white space; a compression suffix (``.gz .bz2 .xz .zst .lz4 .br``) takes
+the one before it along (``data.csv.gz`` -> ``data`` + ``.csv.gz``). Because a
+suffix never holds a dash and a tag always does, splitting a tagged name finds
+the same suffix as splitting the untagged one, which is what makes
+:func:`parse` the exact inverse of :func:`tag_path`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import TypeVar
+
+from ._errors import InvalidPathError, NotTaggedError
+
+__all__ = ["Tag", "parse", "split_name", "tag_name", "tag_path"]
+
+COMPRESSION_SUFFIXES = frozenset({".gz", ".bz2", ".xz", ".zst", ".lz4", ".br"})
+_SUFFIX = re.compile(r"\.[^.\s-]+\Z")
+_TAGGED = re.compile(
+    r"(?P<stem>.+)-(?P<commit>[0-9a-f]{7})-(?:dirty(?P<diff>[0-9a-f]{6})-)?"
+    r"(?P<config>[0-9a-f]{10})\Z",
+    re.DOTALL,
+)
+_HEX = re.compile(r"[0-9a-f]+\Z")
+_SEPARATORS = tuple(s for s in (os.sep, os.altsep) if s)
+
+PathT = TypeVar("PathT", str, PurePath)
+
+
+@dataclass(frozen=True)
+class Tag:
+    """The parts of a tagged name.
+
+    ``commit``, ``diff`` and ``config`` are the short prefixes the name holds.
+    """
+
+    stem: str
+    commit: str
+    dirty: bool
+    diff: str | None
+    config: str
+    suffix: str
+
+    @property
+    def untagged(self) -> str:
+        """The file name the tag was put into."""
+        return self.stem + self.suffix
+
+
+def _last_suffix(name: str) -> str:
+    dot = name.rfind(".")
+    if dot <= 0 or not _SUFFIX.match(name, dot):
+        return ""
+    return name[dot:]
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """Split a file name into ``(stem, suffix)`` by the rule in the module docstring."""
+    suffix = _last_suffix(name)
+    if suffix.lower() in COMPRESSION_SUFFIXES:
+        suffix = _last_suffix(name[: -len(suffix)]) + suffix
+    return name[: len(name) - len(suffix)], suffix
+
+
+def tag_name(name: str, *, commit: str, config: str, diff: str | None = None) -> str:
+    """Put a tag into one file name.
+
+    :param commit: the commit sha (at least 7 hex characters).
+    :param config: the config hash (at least 10 hex characters).
+    :param diff: the dirty-state fingerprint (at least 6 hex characters), or None when clean.
+    :raises InvalidPathError: for an empty name, ``.`` or ``..``.
+    """
+    if name in ("", ".", ".."):
+        raise InvalidPathError(f"{name!r} names no file to tag; give a file or directory name")
+    _check_hex("commit", commit, 7)
+    _check_hex("config", config, 10)
+    stem, suffix = split_name(name)
+    if diff is None:
+        return f"{stem}-{commit[:7]}-{config[:10]}{suffix}"
+    _check_hex("diff", diff, 6)
+    return f"{stem}-{commit[:7]}-dirty{diff[:6]}-{config[:10]}{suffix}"
+
+
+def _check_hex(what: str, value: str, length: int) -> None:
+    if len(value) < length or not _HEX.match(value):
+        raise ValueError(f"{what} must be at least {length} lowercase hex characters, got {value!r}")
+
+
+def tag_path(path: PathT, *, commit: str, config: str, diff: str | None = None) -> PathT:
+    """Tag the last component of a path, keeping every other part as it is.
+
+    A ``str`` is split at this platform's separators and keeps a trailing
+    separator (a directory); a pure path keeps its drive, share and parents,
+    whatever its flavour, so ``PureWindowsPath`` works on POSIX too.
+    """
+    if isinstance(path, PurePath):
+        if not path.name:
+            raise InvalidPathError(f"{str(path)!r} names no file to tag; give a file or directory name")
+        return path.with_name(tag_name(path.name, commit=commit, config=config, diff=diff))
+    head, name, trail = _split_str(path)
+    return head + tag_name(name, commit=commit, config=config, diff=diff) + trail
+
+
+def _split_str(path: str) -> tuple[str, str, str]:
+    """Split ``path`` into ``(parent part, last component, trailing separators)``."""
+    body = path.rstrip("".join(_SEPARATORS))
+    trail = path[len(body) :]
+    cut = max(body.rfind(sep) for sep in _SEPARATORS)
+    if not body:
+        raise InvalidPathError(f"{path!r} names no file to tag; give a file or directory name")
+    return body[: cut + 1], body[cut + 1 :], trail
+
+
+def parse(path: str | os.PathLike[str]) -> Tag:
+    """Read the tag out of a path's last component.
+
+    :raises NotTaggedError: (a ``ValueError``) when the name carries no tag.
+    """
+    if isinstance(path, PurePath):
+        name = path.name
+    else:
+        name = _split_str(os.fspath(path))[1] if os.fspath(path) else ""
+    stem, suffix = split_name(name)
+    match = _TAGGED.match(stem)
+    if match is None:
+        raise NotTaggedError(
+            f"{name!r} carries no tag; expected <stem>-<commit>-<config hash><suffix>"
+        )
+    return Tag(
+        stem=match["stem"],
+        commit=match["commit"],
+        dirty=match["diff"] is not None,
+        diff=match["diff"],
+        config=match["config"],
+        suffix=suffix,
+    )

@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import enum
+import hashlib
+import math
+import os
+import pathlib
+import subprocess
+import sys
+from collections import OrderedDict
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from taggedartifacts import UnhashableConfigError, config_hash
+
+
+class Color(enum.Enum):
+    RED = "red"
+
+
+@dataclasses.dataclass
+class Opt:
+    lr: float
+    layers: tuple[int, ...]
+
+
+GOLDEN: list[tuple[str, Any, str]] = [
+    ("empty", {}, "c08edbf323f4915c3daa76c81bd2ca7eb0d24733ed79b528e4e384153811b31c"),
+    ("lr", {"lr": 0.1}, "21b3876c401c3e4c5da5ef373ef81a1032a113b531aa2a87c7a2476ede866719"),
+    (
+        "nested",
+        {"lr": 0.1, "layers": [64, 64], "model": {"name": "mlp", "dropout": None, "bn": True}},
+        "64a541a9d7cd63663b452689de2d75b3d7120d4a3ee22cae66820a36c2b94fd5",
+    ),
+    ("int", {"x": 1}, "b7eda210c93129a063bf80f33a4b837e2ded684db792f4286d0a0c35e5545ab0"),
+    ("float", {"x": 1.0}, "a90cfcb54636263397ae168dd58469cd41c311b2368ad4a0e873550cdc8f394f"),
+    ("bool", {"x": True}, "3e59a1915afe6abf5658f7693be9f6ee6a11505cace1f4b186b8c6dd108d9cd4"),
+    (
+        "special floats",
+        {"nan": math.nan, "inf": math.inf, "ninf": -math.inf, "negzero": -0.0},
+        "c45406b51326195edcd079674ca79be70f8ac409863d080fbeba3cea8c44f315",
+    ),
+    (
+        "unicode",
+        {"name": "Zürich ✓", "key\nwith newline": "v"},
+        "6e0754a81381be56c599fd1ff423c1d2ed10fec7812f851d421522ff0b131690",
+    ),
+    (
+        "bytes set path",
+        {"b": b"\x00\xff", "s": {3, 1, 2}, "p": pathlib.PurePosixPath("data/train.csv")},
+        "8fa1f6212ca639b94e872962320d98f624e538baca84dfb1490d78c96025dd2e",
+    ),
+    (
+        "date decimal enum",
+        {
+            "d": datetime.date(2024, 1, 2),
+            "dt": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
+            "m": decimal.Decimal("1.10"),
+            "c": Color.RED,
+        },
+        "f6903c085d37a376e4563d94970e288c49587efdd7df94da1e02bf1310e20721",
+    ),
+    ("dataclass", {"opt": Opt(0.01, (1, 2))}, "abf3d6dff3e4e68be287b990b6931a3a58997c0d1bfbeb4a48752a39abd7ebcd"),
+    (
+        "numpy",
+        {"a": np.arange(6, dtype="<f8").reshape(2, 3), "s": np.int32(7)},
+        "b660276790e125968fe727d51c5f3e06986fa211782904434f5543316e3b6308",
+    ),
+    ("big int", {"n": 2**100}, "d96ddf20f75209cf68a79f9ee09dac454d6f609e50123e0345325f3c864f693b"),
+]
+
+
+@pytest.mark.parametrize(("label", "value", "digest"), GOLDEN, ids=[g[0] for g in GOLDEN])
+def test_golden_vectors(label: str, value: Any, digest: str) -> None:
+    """Frozen digests: a change here would rename every artifact users already have."""
+    assert config_hash(value) == digest
+
+
+def test_digest_is_the_documented_encoding() -> None:
+    expected = hashlib.sha256(b'taggedartifacts-config-v1\n{"b":[1,2],"lr":0.1}').hexdigest()
+    assert config_hash({"lr": 0.1, "b": (1, 2)}) == expected
+    array = np.arange(3.0)
+    inner = hashlib.sha256(array.tobytes()).hexdigest()
+    text = '{"\\u0000ndarray":["<f8",[3],"' + inner + '"]}'
+    assert config_hash(array) == hashlib.sha256(b"taggedartifacts-config-v1\n" + text.encode()).hexdigest()
+
+
+def test_same_digest_in_processes_with_different_hash_seeds(tmp_path: pathlib.Path) -> None:
+    script = (
+        "from taggedartifacts import config_hash\n"
+        "print(config_hash({'s': {'b', 'a', 'c'}, 'f': frozenset({1.5, 2}), 'd': {'z': 1, 'a': [1]}}))"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("0", "1", "12345", "random")
+    }
+    assert len(digests) == 1
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ({"x": True}, {"x": 1}),
+        ({"x": 1}, {"x": 1.0}),
+        ({"x": 0}, {"x": False}),
+        ({"x": None}, {"x": "None"}),
+        ({"a": {"b": 1}}, {"a.b": 1}),
+        ({"x": "1"}, {"x": 1}),
+        ({"x": b"ab"}, {"x": "ab"}),
+        ({"x": [1, 2]}, {"x": [2, 1]}),
+        ({"x": {1, 2}}, {"x": [1, 2]}),
+        ({"x": pathlib.PurePosixPath("a")}, {"x": "a"}),
+        ({"x": 0.0}, {"x": -0.0}),
+        ({"x": datetime.date(2024, 1, 2)}, {"x": "2024-01-02"}),
+        ({"x": np.arange(3, dtype="<i8")}, {"x": np.arange(3, dtype="<i4")}),
+        ({"x": np.zeros((2, 3))}, {"x": np.zeros((3, 2))}),
+        ({"x": [[1], [2]]}, {"x": [[1, 2]]}),
+        ({"\x01": 1}, {"x": {"\x01": 1}}),
+    ],
+)
+def test_different_values_differ(a: Any, b: Any) -> None:
+    assert config_hash(a) != config_hash(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ({"a": 1, "b": 2}, {"b": 2, "a": 1}),
+        ({"x": (1, 2)}, {"x": [1, 2]}),
+        (OrderedDict(b=1, a=2), {"a": 2, "b": 1}),
+        (MappingProxyType({"a": 1}), {"a": 1}),
+        ({"x": {3, 1, 2}}, {"x": frozenset({2, 3, 1})}),
+        ({"p": pathlib.PureWindowsPath(r"data\train.csv")}, {"p": pathlib.PurePosixPath("data/train.csv")}),
+        ({"c": Color.RED}, {"c": "red"}),
+        ({"nan": float("nan")}, {"nan": -float("nan")}),
+        ({"a": np.arange(4.0).astype(">f8")}, {"a": np.arange(4.0)}),
+        ({"a": np.arange(6.0).reshape(2, 3).T}, {"a": np.ascontiguousarray(np.arange(6.0).reshape(2, 3).T)}),
+        ({"n": np.float64(0.5)}, {"n": np.array(0.5)}),
+    ],
+)
+def test_equal_values_agree(a: Any, b: Any) -> None:
+    assert config_hash(a) == config_hash(b)
+
+
+def test_numpy_is_not_imported_for_plain_configs() -> None:
+    script = (
+        "import sys\nfrom taggedartifacts import config_hash\n"
+        "config_hash({'a': [1, 2.0, {'b': None}]})\nprint('numpy' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def _function() -> None: ...
+
+
+@pytest.mark.parametrize(
+    ("value", "where", "what"),
+    [
+        ({"model": {"optimizer": _function}}, "config['model']['optimizer']", "objects of type function"),
+        ({"layers": [1, 2, object()]}, "config['layers'][2]", "objects of type object"),
+        ({"fh": open(os.devnull)}, "config['fh']", "TextIOWrapper"),  # noqa: SIM115
+        ({1: "a"}, "config", "keys must be str"),
+        ({"m": {"\x00set": [1]}}, "config['m']", "reserved"),
+        ({"s": {1, _function}}, "config['s'] (a set element)", "function"),
+        ({"opt": Opt(0.1, (_function,))}, "config['opt'].layers[0]", "function"),
+        ({"a": np.array([object()])}, "config['a']", "dtype object"),
+        ({"r": range(3)}, "config['r']", "range"),
+    ],
+)
+def test_unsupported_values_name_where_they_sit(value: Any, where: str, what: str) -> None:
+    with pytest.raises(UnhashableConfigError) as info:
+        config_hash(value)
+    assert str(info.value).startswith(where + ": ")
+    assert what in str(info.value)
+    assert info.value.where == where
+    assert isinstance(info.value, TypeError)
+
+
+def test_self_containing_values_raise_instead_of_hanging() -> None:
+    loop: dict[str, Any] = {"a": []}
+    loop["a"].append(loop)
+    with pytest.raises(UnhashableConfigError, match=r"config\['a'\]\[0\]: the value contains itself"):
+        config_hash(loop)
+
+
+def test_shared_but_not_circular_values_are_fine() -> None:
+    shared = [1, 2]
+    assert config_hash({"a": shared, "b": shared}) == config_hash({"a": [1, 2], "b": [1, 2]})
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text().filter(lambda k: not k.startswith("\x00")), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(st.text().filter(lambda k: not k.startswith("\x00")), json_values, max_size=6))
+def test_insertion_order_never_matters(config: dict[str, Any]) -> None:
+    reordered = dict(reversed(list(config.items())))
+    assert config_hash(config) == config_hash(reordered)
+
+
+def _typed(value: Any) -> Any:
+    """A structure that is equal exactly when two JSON values mean the same config."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int):
+        return ("int", value)
+    if isinstance(value, float):
+        return ("float", value.hex())
+    if isinstance(value, list):
+        return ("list", tuple(_typed(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", frozenset((k, _typed(v)) for k, v in value.items()))
+    return (type(value).__name__, value)
+
+
+@given(json_values, json_values)
+def test_distinct_json_values_get_distinct_digests(a: Any, b: Any) -> None:
+    assert (config_hash(a) == config_hash(b)) == (_typed(a) == _typed(b))
