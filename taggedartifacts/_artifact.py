@@ -107,7 +107,7 @@ class Artifact:
                 _, state = prepare(bound)
                 if state.dirty:
                     warnings.warn(_dirty_warning(func, state), stacklevel=2)
-                return await func(*bound.args, **bound.kwargs)  # type: ignore[misc]
+                return await func(*bound.args, **bound.kwargs)
 
             wrapper: Any = async_wrapper
         else:
@@ -158,12 +158,12 @@ def _check_keywords(
         param = params.get(kw)
         if param is None and varkw is None:
             raise InvalidArgumentError(
-                f"{func.__qualname__}() has no parameter {kw!r} to tag; "
+                f"{_name(func)} has no parameter {kw!r} to tag; "
                 f"its parameters are {list(params)}"
             )
         if param is not None and param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise InvalidArgumentError(
-                f"{func.__qualname__}(): {kw!r} collects several arguments; "
+                f"{_name(func)}: {kw!r} collects several arguments; "
                 "name a parameter that takes one path"
             )
     return varkw
@@ -187,7 +187,7 @@ def _path_argument(
     elif varkw is not None and kw in arguments.get(varkw, {}):
         value = arguments[varkw][kw]
     else:
-        raise InvalidArgumentError(f"{func.__qualname__}() needs a path for {kw!r}; pass {kw}=...")
+        raise InvalidArgumentError(f"{_name(func)} needs a path for {kw!r}; pass {kw}=...")
     if isinstance(value, str):
         return value
     if isinstance(value, os.PathLike):
@@ -195,17 +195,24 @@ def _path_argument(
         if isinstance(fspath, str):
             return Path(fspath)
     raise InvalidArgumentError(
-        f"{func.__qualname__}(): {kw!r} must be a str or os.PathLike path, "
+        f"{_name(func)}: {kw!r} must be a str or os.PathLike path, "
         f"got {type(value).__name__}"
     )
 
 
-def _set_argument(bound: inspect.BoundArguments, kw: str, varkw: str | None, value: PathArg) -> None:
+def _set_argument(
+    bound: inspect.BoundArguments, kw: str, varkw: str | None, value: PathArg
+) -> None:
     if kw in bound.arguments:
         bound.arguments[kw] = value
     else:
         assert varkw is not None
         bound.arguments[varkw] = {**bound.arguments[varkw], kw: value}
+
+
+def _name(func: Callable[..., Any]) -> str:
+    """The function's qualified name without ``<locals>`` noise, for messages."""
+    return func.__qualname__.split("<locals>.")[-1] + "()"
 
 
 def _changed_list(state: GitState, limit: int = 10) -> str:
@@ -216,7 +223,7 @@ def _changed_list(state: GitState, limit: int = 10) -> str:
 
 def _dirty_error(func: Callable[..., Any], state: GitState) -> DirtyRepositoryError:
     return DirtyRepositoryError(
-        f"{func.__qualname__}(): the work tree at {state.root} has uncommitted changes "
+        f"{_name(func)}: the work tree at {state.root} has uncommitted changes "
         f"({_changed_list(state)}); commit or stash them so the name can point at a commit, "
         "or pass allow_dirty=True to name the output after this dirty state",
         root=state.root or "",
@@ -226,7 +233,7 @@ def _dirty_error(func: Callable[..., Any], state: GitState) -> DirtyRepositoryEr
 
 def _dirty_warning(func: Callable[..., Any], state: GitState) -> DirtyRepositoryWarning:
     return DirtyRepositoryWarning(
-        f"{func.__qualname__}(): the work tree at {state.root} has uncommitted changes "
+        f"{_name(func)}: the work tree at {state.root} has uncommitted changes "
         f"({_changed_list(state)}); the output is named after this dirty state "
         f"(dirty{(state.diff or '')[:6]}), which no commit can reproduce"
     )

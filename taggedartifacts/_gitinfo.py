@@ -42,7 +42,7 @@ from typing import Any
 
 from ._errors import GitError, NotAGitRepositoryError
 
-__all__ = ["GitState", "git_state", "ENV_COMMIT"]
+__all__ = ["ENV_COMMIT", "GitState", "git_state"]
 
 log = logging.getLogger("taggedartifacts")
 
@@ -215,7 +215,9 @@ def _status(directory: str, *, untracked: bool, required: bool) -> GitState | No
 def _toplevel(directory: str) -> str:
     proc = run_git(directory, "rev-parse", "--show-toplevel")
     if proc.returncode != 0:
-        raise GitError(f"git rev-parse failed in {directory}: {proc.stderr.decode(errors='replace')}")
+        raise GitError(
+            f"git rev-parse failed in {directory}: {proc.stderr.decode(errors='replace')}"
+        )
     return os.fsdecode(proc.stdout.rstrip(b"\n"))
 
 

@@ -51,7 +51,7 @@ from typing import Any
 
 from ._errors import UnhashableConfigError
 
-__all__ = ["config_hash", "canonical_json"]
+__all__ = ["canonical_json", "config_hash"]
 
 _PREFIX = b"taggedartifacts-config-v1\n"
 _RESERVED = "\x00"

@@ -19,7 +19,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from ._errors import InvalidPathError, NotTaggedError
 
@@ -35,7 +35,7 @@ _TAGGED = re.compile(
 _HEX = re.compile(r"[0-9a-f]+\Z")
 _SEPARATORS = tuple(s for s in (os.sep, os.altsep) if s)
 
-PathT = TypeVar("PathT", str, PurePath)
+PureT = TypeVar("PureT", bound=PurePath)
 
 
 @dataclass(frozen=True)
@@ -94,10 +94,18 @@ def tag_name(name: str, *, commit: str, config: str, diff: str | None = None) ->
 
 def _check_hex(what: str, value: str, length: int) -> None:
     if len(value) < length or not _HEX.match(value):
-        raise ValueError(f"{what} must be at least {length} lowercase hex characters, got {value!r}")
+        raise ValueError(
+            f"{what} must be at least {length} lowercase hex characters, got {value!r}"
+        )
 
 
-def tag_path(path: PathT, *, commit: str, config: str, diff: str | None = None) -> PathT:
+@overload
+def tag_path(path: str, *, commit: str, config: str, diff: str | None = None) -> str: ...
+@overload
+def tag_path(path: PureT, *, commit: str, config: str, diff: str | None = None) -> PureT: ...
+def tag_path(
+    path: str | PurePath, *, commit: str, config: str, diff: str | None = None
+) -> str | PurePath:
     """Tag the last component of a path, keeping every other part as it is.
 
     A ``str`` is split at this platform's separators and keeps a trailing
@@ -106,7 +114,9 @@ def tag_path(path: PathT, *, commit: str, config: str, diff: str | None = None) 
     """
     if isinstance(path, PurePath):
         if not path.name:
-            raise InvalidPathError(f"{str(path)!r} names no file to tag; give a file or directory name")
+            raise InvalidPathError(
+                f"{str(path)!r} names no file to tag; give a file or directory name"
+            )
         return path.with_name(tag_name(path.name, commit=commit, config=config, diff=diff))
     head, name, trail = _split_str(path)
     return head + tag_name(name, commit=commit, config=config, diff=diff) + trail

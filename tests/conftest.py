@@ -66,7 +66,7 @@ def _isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
     for key, value in IDENTITY.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("TAGGEDARTIFACTS_COMMIT", raising=False)
-    yield
+    return
 
 
 @pytest.fixture

@@ -68,7 +68,11 @@ GOLDEN: list[tuple[str, Any, str]] = [
         },
         "f6903c085d37a376e4563d94970e288c49587efdd7df94da1e02bf1310e20721",
     ),
-    ("dataclass", {"opt": Opt(0.01, (1, 2))}, "abf3d6dff3e4e68be287b990b6931a3a58997c0d1bfbeb4a48752a39abd7ebcd"),
+    (
+        "dataclass",
+        {"opt": Opt(0.01, (1, 2))},
+        "abf3d6dff3e4e68be287b990b6931a3a58997c0d1bfbeb4a48752a39abd7ebcd",
+    ),
     (
         "numpy",
         {"a": np.arange(6, dtype="<f8").reshape(2, 3), "s": np.int32(7)},
@@ -90,13 +94,17 @@ def test_digest_is_the_documented_encoding() -> None:
     array = np.arange(3.0)
     inner = hashlib.sha256(array.tobytes()).hexdigest()
     text = '{"\\u0000ndarray":["<f8",[3],"' + inner + '"]}'
-    assert config_hash(array) == hashlib.sha256(b"taggedartifacts-config-v1\n" + text.encode()).hexdigest()
+    assert (
+        config_hash(array)
+        == hashlib.sha256(b"taggedartifacts-config-v1\n" + text.encode()).hexdigest()
+    )
 
 
 def test_same_digest_in_processes_with_different_hash_seeds(tmp_path: pathlib.Path) -> None:
     script = (
         "from taggedartifacts import config_hash\n"
-        "print(config_hash({'s': {'b', 'a', 'c'}, 'f': frozenset({1.5, 2}), 'd': {'z': 1, 'a': [1]}}))"
+        "print(config_hash({'s': {'b', 'a', 'c'}, 'f': frozenset({1.5, 2}),"
+        " 'd': {'z': 1, 'a': [1]}}))"
     )
     digests = {
         subprocess.run(
@@ -144,11 +152,17 @@ def test_different_values_differ(a: Any, b: Any) -> None:
         (OrderedDict(b=1, a=2), {"a": 2, "b": 1}),
         (MappingProxyType({"a": 1}), {"a": 1}),
         ({"x": {3, 1, 2}}, {"x": frozenset({2, 3, 1})}),
-        ({"p": pathlib.PureWindowsPath(r"data\train.csv")}, {"p": pathlib.PurePosixPath("data/train.csv")}),
+        (
+            {"p": pathlib.PureWindowsPath(r"data\train.csv")},
+            {"p": pathlib.PurePosixPath("data/train.csv")},
+        ),
         ({"c": Color.RED}, {"c": "red"}),
         ({"nan": float("nan")}, {"nan": -float("nan")}),
         ({"a": np.arange(4.0).astype(">f8")}, {"a": np.arange(4.0)}),
-        ({"a": np.arange(6.0).reshape(2, 3).T}, {"a": np.ascontiguousarray(np.arange(6.0).reshape(2, 3).T)}),
+        (
+            {"a": np.arange(6.0).reshape(2, 3).T},
+            {"a": np.ascontiguousarray(np.arange(6.0).reshape(2, 3).T)},
+        ),
         ({"n": np.float64(0.5)}, {"n": np.array(0.5)}),
     ],
 )
@@ -171,7 +185,11 @@ def _function() -> None: ...
 @pytest.mark.parametrize(
     ("value", "where", "what"),
     [
-        ({"model": {"optimizer": _function}}, "config['model']['optimizer']", "objects of type function"),
+        (
+            {"model": {"optimizer": _function}},
+            "config['model']['optimizer']",
+            "objects of type function",
+        ),
         ({"layers": [1, 2, object()]}, "config['layers'][2]", "objects of type object"),
         ({"fh": open(os.devnull)}, "config['fh']", "TextIOWrapper"),  # noqa: SIM115
         ({1: "a"}, "config", "keys must be str"),
@@ -194,7 +212,9 @@ def test_unsupported_values_name_where_they_sit(value: Any, where: str, what: st
 def test_self_containing_values_raise_instead_of_hanging() -> None:
     loop: dict[str, Any] = {"a": []}
     loop["a"].append(loop)
-    with pytest.raises(UnhashableConfigError, match=r"config\['a'\]\[0\]: the value contains itself"):
+    with pytest.raises(
+        UnhashableConfigError, match=r"config\['a'\]\[0\]: the value contains itself"
+    ):
         config_hash(loop)
 
 
@@ -205,13 +225,19 @@ def test_shared_but_not_circular_values_are_fine() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text().filter(lambda k: not k.startswith("\x00")), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.text().filter(lambda k: not k.startswith("\x00")), children, max_size=4
+        )
+    ),
     max_leaves=20,
 )
 
 
-@given(st.dictionaries(st.text().filter(lambda k: not k.startswith("\x00")), json_values, max_size=6))
+@given(
+    st.dictionaries(st.text().filter(lambda k: not k.startswith("\x00")), json_values, max_size=6)
+)
 def test_insertion_order_never_matters(config: dict[str, Any]) -> None:
     reordered = dict(reversed(list(config.items())))
     assert config_hash(config) == config_hash(reordered)

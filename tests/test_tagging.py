@@ -18,7 +18,11 @@ D = "fedcba" + "9" * 58
     ("name", "clean", "dirty"),
     [
         ("loss.png", "loss-abc1234-0123456789.png", "loss-abc1234-dirtyfedcba-0123456789.png"),
-        ("data.csv.gz", "data-abc1234-0123456789.csv.gz", "data-abc1234-dirtyfedcba-0123456789.csv.gz"),
+        (
+            "data.csv.gz",
+            "data-abc1234-0123456789.csv.gz",
+            "data-abc1234-dirtyfedcba-0123456789.csv.gz",
+        ),
         ("my.data.v2.csv", "my.data.v2-abc1234-0123456789.csv", None),
         ("results", "results-abc1234-0123456789", "results-abc1234-dirtyfedcba-0123456789"),
         ("model.tar.zst", "model-abc1234-0123456789.tar.zst", None),
@@ -37,7 +41,11 @@ def test_names(name: str, clean: str, dirty: str | None) -> None:
         assert tag_name(name, commit=C, config=H, diff=D) == dirty
     tag = parse(clean)
     assert (tag.untagged, tag.commit, tag.config, tag.dirty, tag.diff) == (
-        name, "abc1234", "0123456789", False, None
+        name,
+        "abc1234",
+        "0123456789",
+        False,
+        None,
     )
 
 
@@ -59,13 +67,21 @@ def test_only_the_last_component_changes(path: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
-        (PureWindowsPath(r"C:\runs\loss.png"), PureWindowsPath(r"C:\runs\loss-abc1234-0123456789.png")),
-        (PureWindowsPath(r"\\server\share\x.csv"), PureWindowsPath(r"\\server\share\x-abc1234-0123456789.csv")),
+        (
+            PureWindowsPath(r"C:\runs\loss.png"),
+            PureWindowsPath(r"C:\runs\loss-abc1234-0123456789.png"),
+        ),
+        (
+            PureWindowsPath(r"\\server\share\x.csv"),
+            PureWindowsPath(r"\\server\share\x-abc1234-0123456789.csv"),
+        ),
         (PurePosixPath("/a/b.txt"), PurePosixPath("/a/b-abc1234-0123456789.txt")),
         (Path("rel/out.npy"), Path("rel/out-abc1234-0123456789.npy")),
     ],
 )
-def test_pure_paths_keep_drive_share_and_type(path: PureWindowsPath, expected: PureWindowsPath) -> None:
+def test_pure_paths_keep_drive_share_and_type(
+    path: PureWindowsPath, expected: PureWindowsPath
+) -> None:
     result = tag_path(path, commit=C, config=H)
     assert result == expected
     assert type(result) is type(path)
@@ -79,7 +95,8 @@ def test_paths_without_a_name_are_refused(bad: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["plain.png", "loss-abc1234.png", "x-ABC1234-0123456789.png", "x-abc1234-012345678.png", ""]
+    "name",
+    ["plain.png", "loss-abc1234.png", "x-ABC1234-0123456789.png", "x-abc1234-012345678.png", ""],
 )
 def test_parse_refuses_untagged_names(name: str) -> None:
     with pytest.raises(NotTaggedError, match="carries no tag") as info:
@@ -108,15 +125,21 @@ def test_split_name() -> None:
 
 
 hexes = st.text("0123456789abcdef", min_size=40, max_size=64)
-stems = st.text(min_size=1).filter(lambda s: "/" not in s and "\x00" not in s and s not in (".", ".."))
+stems = st.text(min_size=1).filter(
+    lambda s: "/" not in s and "\x00" not in s and s not in (".", "..")
+)
 suffix_part = st.text(
-    st.characters(blacklist_characters=".-/\x00", blacklist_categories=("Zs", "Cc")), min_size=1, max_size=5
+    st.characters(blacklist_characters=".-/\x00", blacklist_categories=("Zs", "Cc")),
+    min_size=1,
+    max_size=5,
 ).filter(lambda s: not any(c.isspace() for c in s))
 suffixes = st.lists(suffix_part, max_size=2).map(lambda parts: "".join("." + p for p in parts))
 
 
 @given(stem=stems, suffix=suffixes, commit=hexes, config=hexes, diff=st.none() | hexes)
-def test_parse_inverts_tagging(stem: str, suffix: str, commit: str, config: str, diff: str | None) -> None:
+def test_parse_inverts_tagging(
+    stem: str, suffix: str, commit: str, config: str, diff: str | None
+) -> None:
     name = stem + suffix
     tagged = tag_name(name, commit=commit, config=config, diff=diff)
     tag = parse(tagged)

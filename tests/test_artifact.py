@@ -1,0 +1,418 @@
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib.util
+import inspect
+import pickle
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from conftest import Repo
+
+from taggedartifacts import (
+    Artifact,
+    DirtyRepositoryError,
+    DirtyRepositoryWarning,
+    InvalidArgumentError,
+    NotAGitRepositoryError,
+    UnhashableConfigError,
+    config_hash,
+    parse,
+)
+
+CONFIG = {"lr": 0.1, "layers": [64, 64]}
+
+
+def expected(repo: Repo, name: str, config: dict[str, Any] = CONFIG) -> str:
+    stem, dot, suffix = name.partition(".")
+    return f"{stem}-{repo.head()[:7]}-{config_hash(config)[:10]}{dot}{suffix}"
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_function_receives_the_tagged_path(repo: Repo) -> None:
+    received = []
+
+    @Artifact(keyword="outpath", config=CONFIG, repo=repo.path)
+    def save_plot(data: int, outpath: str) -> str:
+        received.append(outpath)
+        return "done"
+
+    assert save_plot(1, outpath="plots/loss.png") == "done"
+    assert received == ["plots/" + expected(repo, "loss.png")]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        ((1, "out.csv"), {}),
+        ((1,), {"outpath": "out.csv"}),
+        ((), {"data": 1, "outpath": "out.csv"}),
+        ((1,), {}),
+    ],
+    ids=["positional", "keyword", "all-keywords", "default"],
+)
+def test_binding(repo: Repo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    @Artifact("outpath", CONFIG, repo=repo.path)
+    def save(data: int, outpath: str = "out.csv") -> str:
+        return outpath
+
+    assert save(*args, **kwargs) == expected(repo, "out.csv")
+
+
+def test_str_stays_str_and_pathlike_becomes_path(repo: Repo) -> None:
+    @Artifact("out", repo=repo.path)
+    def save(out: Any) -> Any:
+        return out
+
+    assert type(save("a.txt")) is str
+    result = save(Path("dir") / "a.txt")
+    assert isinstance(result, Path)
+    assert result.parent == Path("dir")
+
+
+@pytest.mark.parametrize(("value", "kind"), [(None, "NoneType"), (3, "int"), (b"a.txt", "bytes")])
+def test_bad_path_types_are_refused_before_the_call(repo: Repo, value: Any, kind: str) -> None:
+    calls = []
+
+    @Artifact("outpath", repo=repo.path)
+    def save(outpath: Any) -> None:
+        calls.append(outpath)
+
+    with pytest.raises(
+        InvalidArgumentError, match=f"'outpath' must be a str or os.PathLike path, got {kind}"
+    ):
+        save(value)
+    assert calls == []
+
+
+def test_several_keywords_are_tagged_alike(repo: Repo) -> None:
+    @Artifact(["plot", "table"], CONFIG, repo=repo.path)
+    def save(plot: str, table: str, title: str = "t") -> tuple[str, str, str]:
+        return plot, table, title
+
+    plot, table, title = save("p.png", "t.csv", title="keep.me")
+    assert (plot, table, title) == (expected(repo, "p.png"), expected(repo, "t.csv"), "keep.me")
+    assert parse(plot).commit == parse(table).commit
+
+
+def test_keyword_through_kwargs(repo: Repo) -> None:
+    @Artifact("outpath", repo=repo.path)
+    def save(**kwargs: Any) -> Any:
+        return kwargs["outpath"]
+
+    assert parse(save(outpath="x.txt")).untagged == "x.txt"
+    with pytest.raises(InvalidArgumentError, match="needs a path for 'outpath'; pass outpath="):
+        save(other=1)
+
+
+def test_async_functions(repo: Repo) -> None:
+    @Artifact("outpath", CONFIG, repo=repo.path)
+    async def save(outpath: str) -> str:
+        await asyncio.sleep(0)
+        return outpath
+
+    assert inspect.iscoroutinefunction(save)
+    assert asyncio.run(save("a.txt")) == expected(repo, "a.txt")
+
+
+def test_wrapper_keeps_metadata_and_signature(repo: Repo) -> None:
+    def save(data: int, outpath: str = "x") -> int:
+        """Save it."""
+        return data
+
+    wrapped = Artifact("outpath", repo=repo.path)(save)
+    assert wrapped.__name__ == "save"
+    assert wrapped.__doc__ == "Save it."
+    assert wrapped.__wrapped__ is save  # type: ignore[attr-defined]
+    assert inspect.signature(wrapped) == inspect.signature(save)
+    assert functools.WRAPPER_ASSIGNMENTS
+
+
+def test_a_commit_between_calls_changes_the_name(repo: Repo) -> None:
+    @Artifact("outpath", repo=repo.path)
+    def save(outpath: str) -> str:
+        return outpath
+
+    first = parse(save("a.txt")).commit
+    repo.write("code.py", "print('next')\n")
+    second = repo.commit("next")
+    assert parse(save("a.txt")).commit == second[:7] != first
+
+
+def test_config_change_changes_the_name_and_dict_order_does_not(repo: Repo) -> None:
+    def name(config: dict[str, Any]) -> str:
+        @Artifact("outpath", config, repo=repo.path)
+        def save(outpath: str) -> str:
+            return outpath
+
+        return save("a.txt")
+
+    assert name({"a": 1, "b": 2}) == name({"b": 2, "a": 1}) != name({"a": 1, "b": 3})
+
+
+def test_config_mutated_after_decoration_is_hashed_as_it_is_at_the_call(repo: Repo) -> None:
+    config = {"lr": 0.1}
+
+    @Artifact("outpath", config, repo=repo.path)
+    def save(outpath: str) -> str:
+        return outpath
+
+    before = save("a.txt")
+    config["lr"] = 0.2
+    assert parse(save("a.txt")).config == config_hash({"lr": 0.2})[:10] != parse(before).config
+
+
+def test_dirty_tree_is_refused_before_the_function_runs(repo: Repo) -> None:
+    calls = []
+    for i in range(12):
+        repo.write(f"f{i:02}.py", "x")
+    repo.git("add", "-A")
+
+    @Artifact("outpath", repo=repo.path)
+    def save(outpath: str) -> None:
+        calls.append(outpath)
+
+    with pytest.raises(DirtyRepositoryError) as info:
+        save("a.txt")
+    message = str(info.value)
+    assert "f00.py, f01.py" in message
+    assert "f09.py and 2 more" in message
+    assert "f10.py" not in message
+    assert "commit or stash" in message
+    assert "allow_dirty=True" in message
+    assert isinstance(info.value, OSError)
+    assert info.value.root == str(repo.path)
+    assert len(info.value.changed) == 12
+    assert calls == []
+
+
+def test_dirty_tree_with_allow_dirty_warns_at_the_callers_line(repo: Repo) -> None:
+    repo.write("code.py", "print('edited')\n")
+
+    @Artifact("outpath", allow_dirty=True, repo=repo.path)
+    def save(outpath: str) -> str:
+        return outpath
+
+    with pytest.warns(DirtyRepositoryWarning, match="uncommitted changes \\(code.py\\)") as record:
+        name = save("a.txt")
+    assert record[0].filename == __file__
+    tag = parse(name)
+    assert tag.dirty
+    assert name == f"a-{repo.head()[:7]}-dirty{tag.diff}-{config_hash({})[:10]}.txt"
+    with pytest.warns(DirtyRepositoryWarning):
+        assert save("a.txt") == name  # same dirty state, same name
+    repo.write("code.py", "print('edited again')\n")
+    with pytest.warns(DirtyRepositoryWarning):
+        assert parse(save("a.txt")).diff != tag.diff
+
+
+def test_untracked_flag(repo: Repo) -> None:
+    repo.write("scratch.txt", "x")
+
+    @Artifact("outpath", repo=repo.path)
+    def plain(outpath: str) -> str:
+        return outpath
+
+    @Artifact("outpath", untracked=True, repo=repo.path)
+    def strict(outpath: str) -> str:
+        return outpath
+
+    assert not parse(plain("a.txt")).dirty
+    with pytest.raises(DirtyRepositoryError, match=r"scratch\.txt"):
+        strict("a.txt")
+
+
+def test_artifacts_written_inside_the_repository_do_not_make_it_dirty(repo: Repo) -> None:
+    @Artifact("outpath", repo=repo.path)
+    def save(outpath: Path) -> Path:
+        outpath.write_text("data")
+        return outpath
+
+    first = save(repo.path / "out.txt")
+    assert first.exists()
+    assert save(repo.path / "out.txt") == first
+
+
+def test_original_readme_example(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo.write(
+        "example.py",
+        """
+from taggedartifacts import Artifact
+
+@Artifact(keyword='outpath', config={}, allow_dirty=True)
+def save_thing(outpath):
+    with open(outpath, 'w') as outfile:
+        outfile.write('hello')
+""",
+    )
+    repo.commit("example")
+    monkeypatch.chdir(repo.path)
+    module = load_module(repo.path / "example.py", "example_readme")
+    module.save_thing(outpath="foo.txt")
+    written = list(repo.path.glob("foo-*.txt"))
+    assert [p.name for p in written] == [f"foo-{repo.head()[:7]}-{config_hash({})[:10]}.txt"]
+    assert written[0].read_text() == "hello"
+
+
+def test_repository_of_the_source_file_wins_over_the_cwd(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import make_repo
+
+    other = make_repo(tmp_path / "other")
+    other.write("code.py", "print('other')\n")
+    other.commit("other")
+    repo.write(
+        "mod.py",
+        "from taggedartifacts import Artifact\n\n@Artifact('p')\ndef f(p):\n    return p\n",
+    )
+    repo.commit("module")
+    monkeypatch.chdir(other.path)
+    module = load_module(repo.path / "mod.py", "mod_in_repo")
+    assert parse(module.f("x.txt")).commit == repo.head()[:7]
+
+
+def test_exec_defined_function_uses_the_cwd_repository(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    namespace: dict[str, Any] = {}
+    exec(
+        "from taggedartifacts import Artifact\n@Artifact('p')\ndef f(p):\n    return p\n", namespace
+    )
+    monkeypatch.chdir(repo.path)
+    assert parse(namespace["f"]("x.txt")).commit == repo.head()[:7]
+
+
+def test_source_outside_any_repository_uses_the_cwd(
+    repo: Repo, outside: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (outside / "cell.py").write_text(
+        "from taggedartifacts import Artifact\n@Artifact('p')\ndef f(p):\n    return p\n"
+    )
+    module = load_module(outside / "cell.py", "cell_outside")
+    monkeypatch.chdir(repo.path)
+    assert parse(module.f("x.txt")).commit == repo.head()[:7]
+
+
+def test_no_repository_anywhere(outside: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (outside / "cell.py").write_text(
+        "from taggedartifacts import Artifact\n@Artifact('p')\ndef f(p):\n    return p\n"
+    )
+    module = load_module(outside / "cell.py", "cell_nowhere")
+    monkeypatch.chdir(outside)
+    with pytest.raises(NotAGitRepositoryError, match="TAGGEDARTIFACTS_COMMIT"):
+        module.f("x.txt")
+    monkeypatch.setenv("TAGGEDARTIFACTS_COMMIT", "0123456789abcdef")
+    assert module.f("x.txt") == f"x-0123456-{config_hash({})[:10]}.txt"
+
+
+def test_decoration_does_no_git_work_outside_a_repository(
+    outside: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(outside)
+
+    @Artifact("p", {"a": 1})
+    def f(p: str) -> str:
+        return p
+
+    assert f.__name__ == "f"
+
+
+@pytest.mark.parametrize(
+    ("keyword", "message"),
+    [
+        (
+            "missing",
+            r"f\(\) has no parameter 'missing' to tag; its parameters are \['data', 'outpath'\]",
+        ),
+        ([], "non-empty list"),
+        (["outpath", "outpath"], "twice"),
+        (3, "keyword must be"),
+        (["not a name"], "not a parameter name"),
+    ],
+)
+def test_bad_keywords_fail_at_decoration(keyword: Any, message: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=message) as info:
+
+        @Artifact(keyword)
+        def f(data: int, outpath: str) -> None: ...
+
+    assert isinstance(info.value, TypeError)
+
+
+def test_star_args_cannot_be_a_path_parameter() -> None:
+    with pytest.raises(InvalidArgumentError, match="collects several arguments"):
+
+        @Artifact("paths")
+        def f(*paths: str) -> None: ...
+
+
+def test_bad_configs_fail_at_decoration() -> None:
+    with pytest.raises(InvalidArgumentError, match="config must be a mapping"):
+        Artifact("p", config=[1, 2])  # type: ignore[arg-type]
+    with pytest.raises(
+        UnhashableConfigError, match=r"config\['model'\]\['optimizer'\]: objects of type function"
+    ):
+        Artifact("p", config={"model": {"optimizer": lambda: 0}})
+
+
+def test_paths_reports_without_calling(repo: Repo) -> None:
+    calls = []
+
+    @Artifact(["a", "b"], CONFIG, repo=repo.path)
+    def save(data: int, a: str, b: Path) -> None:
+        calls.append(1)
+
+    assert save.paths(1, "x.png", b=Path("y.csv")) == {
+        "a": expected(repo, "x.png"),
+        "b": Path(expected(repo, "y.csv")),
+    }
+    assert save.paths(a="x.png", b="y.csv")["a"] == expected(repo, "x.png")
+    assert calls == []
+
+
+def test_decorated_functions_pickle_by_reference() -> None:
+    from tests_helpers import tagged_module_function
+
+    assert pickle.loads(pickle.dumps(tagged_module_function)) is tagged_module_function
+
+
+def test_import_does_not_import_git_and_works_without_git(tmp_path: Path) -> None:
+    script = (
+        "import sys, taggedartifacts\n"
+        "from taggedartifacts import Artifact\n"
+        "@Artifact('p')\ndef f(p): return p\n"
+        "print(sorted(m for m in ('git', 'numpy', 'fsspec') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        env={"PATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def test_no_warnings_on_a_clean_tree(repo: Repo) -> None:
+    @Artifact("p", repo=repo.path)
+    def f(p: str) -> str:
+        return p
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f("x")
