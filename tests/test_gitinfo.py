@@ -208,3 +208,26 @@ def test_git_state_inside_the_submodule_describes_the_submodule(
             ["git", "rev-parse", "HEAD"], cwd=sub, capture_output=True, text=True, check=True
         ).stdout.strip()
     )
+
+
+def test_one_git_call_when_clean_and_no_diff_work_until_status_says_dirty(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting_run(command: list[str], **kwargs: object) -> object:
+        calls.append(command)
+        return real_run(command, **kwargs)  # type: ignore[call-overload]
+
+    git_state(repo.path)  # warm up: the first call also locates git
+    monkeypatch.setattr(subprocess, "run", counting_run)
+    git_state(repo.path)
+    assert len(calls) == 1
+    assert "status" in calls[0]
+    repo.write("code.py", "print('edited')\n")
+    calls.clear()
+    git_state(repo.path)
+    assert len(calls) == 2
+    assert "status" in calls[0]
+    assert "rev-parse" in calls[1]
