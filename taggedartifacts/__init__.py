@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ._artifact import Artifact, TaggedFunction
 from ._errors import (
+    ArtifactConflictError,
     DirtyRepositoryError,
     DirtyRepositoryWarning,
     GitError,
@@ -25,11 +26,13 @@ from ._errors import (
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
 from ._tagging import Tag, parse
+from ._versions import Version, versions
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Artifact",
+    "ArtifactConflictError",
     "DirtyRepositoryError",
     "DirtyRepositoryWarning",
     "GitError",
@@ -42,8 +45,10 @@ __all__ = [
     "TaggedArtifactsError",
     "TaggedFunction",
     "UnhashableConfigError",
+    "Version",
     "__version__",
     "config_hash",
     "git_state",
     "parse",
+    "versions",
 ]

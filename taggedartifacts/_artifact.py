@@ -7,14 +7,18 @@ import inspect
 import logging
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
+from ._atomic import staged
 from ._errors import DirtyRepositoryError, DirtyRepositoryWarning, InvalidArgumentError
 from ._gitinfo import GitState, read_state
 from ._hashing import config_hash
 from ._tagging import tag_path
+from ._versions import versions_note
 
 __all__ = ["Artifact", "TaggedFunction"]
 
@@ -49,7 +53,13 @@ class Artifact:
     :param untracked: count untracked files as changes.
     :param repo: a directory in the work tree to describe; by default the one
         holding the function's source file, else the current directory's.
-    :raises InvalidArgumentError: for a bad keyword or a config that is not a mapping.
+    :param include_args: hash the call's other arguments into the name too:
+        True for all of them, or a list of parameter names.
+    :param cache: skip the call (and return None) when every tagged output
+        already exists; implies ``atomic``.
+    :param atomic: build outputs in a private directory next to the target and
+        rename them into place only when the function returns.
+    :raises InvalidArgumentError: for a bad keyword, config or include_args.
     :raises UnhashableConfigError: for a config value with no stable encoding.
     """
 
@@ -61,6 +71,9 @@ class Artifact:
         *,
         untracked: bool = False,
         repo: str | os.PathLike[str] | None = None,
+        include_args: bool | Sequence[str] = False,
+        cache: bool = False,
+        atomic: bool = False,
     ) -> None:
         self.keywords = _keywords(keyword)
         if config is None:
@@ -74,40 +87,53 @@ class Artifact:
         self.allow_dirty = allow_dirty
         self.untracked = untracked
         self.repo = os.path.abspath(os.fspath(repo)) if repo is not None else None
+        if not isinstance(include_args, bool):
+            include_args = _keywords(include_args, what="include_args")
+        self.include_args = include_args
+        self.cache = cache
+        self.atomic = atomic or cache
 
     def __call__(self, func: Callable[P, R]) -> TaggedFunction[P, R]:
         signature = inspect.signature(func)
         varkw = _check_keywords(func, signature, self.keywords)
+        hashed_args = self._hashed_args(func, signature)
         source_dir = _source_dir(func)
 
-        def prepare(bound: inspect.BoundArguments) -> tuple[dict[str, PathArg], GitState]:
+        def prepare(bound: inspect.BoundArguments) -> _Plan:
             bound.apply_defaults()
             given = {kw: _path_argument(func, bound, kw, varkw) for kw in self.keywords}
+            digest = self._digest(bound, hashed_args, varkw)
             state = self._state(source_dir)
             if state.dirty and not self.allow_dirty:
                 raise _dirty_error(func, state)
-            digest = config_hash(self.config)
             tagged = {
                 kw: tag_path(path, commit=state.commit, config=digest, diff=state.diff)
                 for kw, path in given.items()
             }
-            for kw, path in tagged.items():
-                _set_argument(bound, kw, varkw, path)
-            log.debug("%s: tagged %s", func.__qualname__, tagged)
-            return tagged, state
+            log.debug("%s tagged %s", _name(func), tagged)
+            return _Plan(given, tagged, state)
 
         def paths(*args: Any, **kwargs: Any) -> dict[str, PathArg]:
-            return prepare(signature.bind_partial(*args, **kwargs))[0]
+            return prepare(signature.bind_partial(*args, **kwargs)).tagged
+
+        def reuse(plan: _Plan) -> bool:
+            if self.cache and all(os.path.exists(p) for p in plan.tagged.values()):
+                log.info("%s: reusing %s", _name(func), ", ".join(map(str, plan.tagged.values())))
+                return True
+            return False
 
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
                 bound = signature.bind(*args, **kwargs)
-                _, state = prepare(bound)
-                if state.dirty:
-                    warnings.warn(_dirty_warning(func, state), stacklevel=2)
-                return await func(*bound.args, **bound.kwargs)
+                plan = prepare(bound)
+                if plan.state.dirty:
+                    warnings.warn(_dirty_warning(func, plan.state), stacklevel=2)
+                if reuse(plan):
+                    return None
+                with self._running(bound, plan, varkw):
+                    return await func(*bound.args, **bound.kwargs)
 
             wrapper: Any = async_wrapper
         else:
@@ -115,10 +141,13 @@ class Artifact:
             @functools.wraps(func)
             def sync_wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
                 bound = signature.bind(*args, **kwargs)
-                _, state = prepare(bound)
-                if state.dirty:
-                    warnings.warn(_dirty_warning(func, state), stacklevel=2)
-                return func(*bound.args, **bound.kwargs)
+                plan = prepare(bound)
+                if plan.state.dirty:
+                    warnings.warn(_dirty_warning(func, plan.state), stacklevel=2)
+                if reuse(plan):
+                    return None  # type: ignore[return-value]  # documented: a cache hit is None
+                with self._running(bound, plan, varkw):
+                    return func(*bound.args, **bound.kwargs)
 
             wrapper = sync_wrapper
         wrapper.paths = paths
@@ -133,18 +162,87 @@ class Artifact:
             candidates = (os.getcwd(),)
         return read_state(candidates, untracked=self.untracked)
 
+    def _hashed_args(
+        self, func: Callable[..., Any], signature: inspect.Signature
+    ) -> tuple[str, ...] | None:
+        """The parameters whose values go into the name (None: only the config does)."""
+        if self.include_args is False:
+            return None
+        if self.include_args is True:
+            return tuple(n for n in signature.parameters if n not in self.keywords)
+        for name in self.include_args:
+            if name not in signature.parameters:
+                raise InvalidArgumentError(
+                    f"include_args names {name!r}, but {_name(func)} has no such parameter; "
+                    f"its parameters are {list(signature.parameters)}"
+                )
+            if name in self.keywords:
+                raise InvalidArgumentError(
+                    f"include_args names {name!r}, a path parameter; paths are never hashed"
+                )
+        return self.include_args
 
-def _keywords(keyword: str | Sequence[str]) -> tuple[str, ...]:
+    def _digest(
+        self, bound: inspect.BoundArguments, hashed: tuple[str, ...] | None, varkw: str | None
+    ) -> str:
+        if hashed is None:
+            return config_hash(self.config)
+        values = {name: bound.arguments[name] for name in hashed if name in bound.arguments}
+        if varkw in values:  # path arguments passed through **kwargs are not hashed
+            values[varkw] = {k: v for k, v in values[varkw].items() if k not in self.keywords}
+        for name, value in values.items():
+            config_hash(value, name=f"argument {name!r}")  # names the culprit on failure
+        return config_hash({"arguments": values, "config": self.config})
+
+    @contextmanager
+    def _running(
+        self, bound: inspect.BoundArguments, plan: _Plan, varkw: str | None
+    ) -> Iterator[None]:
+        """Hand the function its paths; publish atomically; point a reader at what exists."""
+        try:
+            if self.atomic:
+                with staged(plan.tagged) as private:
+                    _set_arguments(bound, private, varkw)
+                    yield
+            else:
+                _set_arguments(bound, plan.tagged, varkw)
+                yield
+        except FileNotFoundError as exc:
+            _note_versions(exc, plan)
+            raise
+
+
+@dataclass(frozen=True)
+class _Plan:
+    given: dict[str, PathArg]
+    tagged: dict[str, PathArg]
+    state: GitState
+
+
+def _note_versions(exc: FileNotFoundError, plan: _Plan) -> None:
+    """Tell a reader which versions exist when its own tagged path does not (PEP 678 note)."""
+    missing = os.path.basename(os.fspath(exc.filename)) if exc.filename else None
+    for kw, tagged in plan.tagged.items():
+        if missing == os.path.basename(os.fspath(tagged)):
+            note = versions_note(plan.given[kw], tagged)
+            if hasattr(exc, "add_note"):
+                exc.add_note(note)
+            else:  # Python 3.10: keep the note where 3.11's traceback would show it
+                exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
+            return
+
+
+def _keywords(keyword: str | Sequence[str], what: str = "keyword") -> tuple[str, ...]:
     names = (keyword,) if isinstance(keyword, str) else keyword
     if not isinstance(names, (list, tuple)) or not names:
         raise InvalidArgumentError(
-            f"keyword must be a parameter name or a non-empty list of names, got {keyword!r}"
+            f"{what} must be a parameter name or a non-empty list of names, got {keyword!r}"
         )
     for name in names:
         if not isinstance(name, str) or not name.isidentifier():
-            raise InvalidArgumentError(f"keyword {name!r} is not a parameter name")
+            raise InvalidArgumentError(f"{what} {name!r} is not a parameter name")
     if len(set(names)) != len(names):
-        raise InvalidArgumentError(f"keyword names a parameter twice: {list(names)!r}")
+        raise InvalidArgumentError(f"{what} names a parameter twice: {list(names)!r}")
     return tuple(names)
 
 
@@ -158,8 +256,7 @@ def _check_keywords(
         param = params.get(kw)
         if param is None and varkw is None:
             raise InvalidArgumentError(
-                f"{_name(func)} has no parameter {kw!r} to tag; "
-                f"its parameters are {list(params)}"
+                f"{_name(func)} has no parameter {kw!r} to tag; its parameters are {list(params)}"
             )
         if param is not None and param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             raise InvalidArgumentError(
@@ -195,19 +292,19 @@ def _path_argument(
         if isinstance(fspath, str):
             return Path(fspath)
     raise InvalidArgumentError(
-        f"{_name(func)}: {kw!r} must be a str or os.PathLike path, "
-        f"got {type(value).__name__}"
+        f"{_name(func)}: {kw!r} must be a str or os.PathLike path, got {type(value).__name__}"
     )
 
 
-def _set_argument(
-    bound: inspect.BoundArguments, kw: str, varkw: str | None, value: PathArg
+def _set_arguments(
+    bound: inspect.BoundArguments, values: Mapping[str, PathArg], varkw: str | None
 ) -> None:
-    if kw in bound.arguments:
-        bound.arguments[kw] = value
-    else:
-        assert varkw is not None
-        bound.arguments[varkw] = {**bound.arguments[varkw], kw: value}
+    for kw, value in values.items():
+        if kw in bound.arguments:
+            bound.arguments[kw] = value
+        else:
+            assert varkw is not None
+            bound.arguments[varkw] = {**bound.arguments[varkw], kw: value}
 
 
 def _name(func: Callable[..., Any]) -> str:

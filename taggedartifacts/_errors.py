@@ -53,6 +53,13 @@ class DirtyRepositoryError(GitError):
         return (type(self), (str(self), self.root, self.changed))
 
 
+class ArtifactConflictError(TaggedArtifactsError, FileExistsError):
+    """An atomic call wrote a side file whose name an unrelated existing file already has."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
 class UnhashableConfigError(TaggedArtifactsError, TypeError):
     """A config value has no stable encoding.
 

@@ -1,0 +1,130 @@
+"""Atomic artifacts: build in a private directory next to the target, then rename into place.
+
+The function is handed ``<dir>/.taggedartifacts-<host>-<pid>-<random>/<name>``:
+the same directory (so the same file system, and ``os.replace`` is atomic) and
+the exact tagged file name (so format detection by extension still works). On
+success every entry it wrote there is renamed into ``<dir>``, the artifacts
+themselves last, so a complete artifact never appears before its side files.
+On any exception, ``KeyboardInterrupt`` included, the private directory is
+removed and nothing appears.
+
+A process killed outright leaves only its private directory, which is hidden
+and never a tagged name. A later call in the same directory removes it when it
+is *stale*: made on this host by a process that no longer exists, or made on
+another host (a shared file system) more than a day ago.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from ._errors import ArtifactConflictError
+from ._tagging import split_name
+
+__all__ = ["PREFIX", "staged"]
+
+log = logging.getLogger("taggedartifacts")
+
+PREFIX = ".taggedartifacts-"
+_FOREIGN_STALE_SECONDS = 24 * 3600
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+PathArg = str | Path
+
+
+@contextmanager
+def staged(targets: Mapping[str, PathArg]) -> Iterator[dict[str, PathArg]]:
+    """Yield a private path for each target; rename the results into place on success."""
+    private: dict[str, str] = {}  # target directory -> its private directory
+    handed: dict[str, PathArg] = {}
+    try:
+        for key, target in targets.items():
+            parent = os.path.dirname(os.path.abspath(target))
+            if parent not in private:
+                os.makedirs(parent, exist_ok=True)
+                remove_stale(parent)
+                private[parent] = tempfile.mkdtemp(
+                    prefix=f"{PREFIX}{_HOST}-{os.getpid()}-", dir=parent
+                )
+            inside = os.path.join(private[parent], os.path.basename(os.fspath(target)))
+            handed[key] = inside if isinstance(target, str) else Path(inside)
+        yield handed
+    except BaseException:
+        for directory in private.values():
+            shutil.rmtree(directory, ignore_errors=True)
+        raise
+    names = {os.path.basename(os.fspath(t)) for t in targets.values()}
+    for parent, directory in private.items():
+        _publish(directory, parent, names)
+
+
+def _publish(directory: str, parent: str, artifacts: set[str]) -> None:
+    entries = sorted(os.listdir(directory), key=lambda name: (name in artifacts, name))
+    clobbered = [
+        name
+        for name in entries
+        if name not in artifacts
+        and os.path.lexists(os.path.join(parent, name))
+        and not any(name.startswith(split_name(a)[0]) for a in artifacts)
+    ]
+    if clobbered:
+        raise ArtifactConflictError(
+            f"the function also wrote {clobbered} next to its artifact, and files of those names "
+            f"already exist in {parent}; nothing was moved and nothing was overwritten. Its output "
+            f"is still in {directory}: move what you need, or write side files under the "
+            "artifact's own name"
+        )
+    for name in entries:
+        source, target = os.path.join(directory, name), os.path.join(parent, name)
+        if os.path.isdir(source) and not os.path.islink(source) and os.path.lexists(target):
+            # A directory cannot replace another atomically; the existing one has the same
+            # name, so the same code and config made it: keep it and drop ours.
+            log.info("kept existing %s; dropped the copy just built", target)
+            continue
+        os.replace(source, target)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def remove_stale(parent: str) -> None:
+    """Remove private directories in ``parent`` left behind by dead processes."""
+    try:
+        names = [n for n in os.listdir(parent) if n.startswith(PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(parent, name)
+        if _is_stale(name, path):
+            log.info("removing %s, left behind by a process that is gone", path)
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _is_stale(name: str, path: str) -> bool:
+    parts = name[len(PREFIX) :].split("-")
+    if len(parts) < 3 or not parts[1].isdigit():
+        return False
+    host, pid = parts[0], int(parts[1])
+    if host == _HOST and os.name == "posix":
+        return not _alive(pid)
+    try:
+        return time.time() - os.stat(path).st_mtime > _FOREIGN_STALE_SECONDS
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0 only asks whether the process exists (POSIX only)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

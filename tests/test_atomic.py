@@ -1,0 +1,207 @@
+"""atomic=True: a tagged file is complete or absent, and nothing else is touched."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import Repo
+
+from taggedartifacts import Artifact, ArtifactConflictError, parse, versions
+from taggedartifacts._atomic import PREFIX, remove_stale
+
+
+def hidden(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith(PREFIX))
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(directory)): p.read_bytes() for p in directory.rglob("*") if p.is_file()
+    }
+
+
+def test_function_writes_in_a_private_directory_with_the_exact_name(
+    repo: Repo, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    seen: list[Path] = []
+
+    @Artifact("outpath", atomic=True, repo=repo.path)
+    def save(outpath: Path) -> str:
+        seen.append(outpath)
+        assert outpath.parent.name.startswith(PREFIX)
+        assert outpath.parent.parent == out
+        outpath.write_text("complete")
+        return "ok"
+
+    assert save(out / "plot.png") == "ok"
+    final = out / seen[0].name
+    assert parse(final).untagged == "plot.png"
+    assert final.read_text() == "complete"
+    assert hidden(out) == []
+
+
+def test_side_files_come_along_and_directories_are_renamed_whole(
+    repo: Repo, tmp_path: Path
+) -> None:
+    @Artifact("outpath", atomic=True, repo=repo.path)
+    def shapefile(outpath: str) -> None:
+        base = outpath[: -len(".shp")]
+        for ext in (".shx", ".dbf", ".shp"):
+            Path(base + ext).write_text(ext)
+
+    @Artifact("outdir", atomic=True, repo=repo.path)
+    def model(outdir: Path) -> None:
+        (outdir / "weights").mkdir(parents=True)
+        (outdir / "weights" / "w.bin").write_bytes(b"\x00" * 10)
+
+    shapefile(str(tmp_path / "map.shp"))
+    names = sorted(p.suffix for p in tmp_path.glob("map-*"))
+    assert names == [".dbf", ".shp", ".shx"]
+    model(tmp_path / "model")
+    [built] = tmp_path.glob("model-*")
+    assert (built / "weights" / "w.bin").read_bytes() == b"\x00" * 10
+    assert hidden(tmp_path) == []
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_a_failing_function_leaves_nothing_and_touches_nothing(
+    repo: Repo, tmp_path: Path, error: type[BaseException]
+) -> None:
+    (tmp_path / "loss-0000000-0000000000.png").write_bytes(b"older version")
+    (tmp_path / "unrelated.txt").write_text("mine")
+    before = snapshot(tmp_path)
+
+    @Artifact("outpath", atomic=True, repo=repo.path)
+    def save(outpath: Path) -> None:
+        outpath.write_bytes(b"half")
+        (outpath.parent / "side.txt").write_text("side")
+        raise error("boom")
+
+    with pytest.raises(error):
+        save(tmp_path / "loss.png")
+    assert snapshot(tmp_path) == before
+    assert hidden(tmp_path) == []
+
+
+def test_a_side_file_never_overwrites_an_unrelated_file(repo: Repo, tmp_path: Path) -> None:
+    (tmp_path / "metadata.json").write_text("the user's")
+
+    @Artifact("outpath", atomic=True, repo=repo.path)
+    def save(outpath: Path) -> None:
+        outpath.write_text("artifact")
+        (outpath.parent / "metadata.json").write_text("ours")
+
+    with pytest.raises(ArtifactConflictError, match="nothing was overwritten") as info:
+        save(tmp_path / "a.txt")
+    assert isinstance(info.value, FileExistsError)
+    assert (tmp_path / "metadata.json").read_text() == "the user's"
+    assert versions(tmp_path / "a.txt") == []
+
+
+def test_a_reader_that_raises_moves_and_deletes_nothing(repo: Repo, tmp_path: Path) -> None:
+    @Artifact("inpath", {"lr": 0.1}, repo=repo.path)
+    def read(inpath: Path) -> str:
+        return inpath.read_text()
+
+    @Artifact("outpath", {"lr": 0.2}, repo=repo.path)
+    def write(outpath: Path) -> None:
+        outpath.write_text("lr 0.2")
+
+    write(tmp_path / "table.csv")
+    (tmp_path / "table-curve-abc1234-0123456789.csv").write_text("another stem")
+    before = snapshot(tmp_path)
+    with pytest.raises(FileNotFoundError) as info:
+        read(tmp_path / "table.csv")
+    assert snapshot(tmp_path) == before
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    [existing] = versions(tmp_path / "table.csv")
+    assert f"versions that do (newest first):\n  {existing.path.name} (commit" in notes
+    assert "table-curve" not in notes
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+from taggedartifacts import Artifact
+
+@Artifact("outpath", {{"size": 1}}, atomic=True, repo={repo!r})
+def write(outpath, ready):
+    with open(outpath, "wb") as fh:
+        fh.write(b"a" * 500_000)
+        fh.flush()
+        Path(ready).write_text("writing")
+        time.sleep({sleep})
+        fh.write(b"b" * 500_000)
+
+write(sys.argv[1], sys.argv[2])
+"""
+
+
+def child_script(tmp_path: Path, repo: Repo, sleep: float) -> Path:
+    script = tmp_path / f"child_{sleep}.py"
+    script.write_text(CHILD.format(repo=str(repo.path), sleep=sleep))
+    return script
+
+
+def test_sigkill_mid_write_leaves_no_tagged_file_and_the_next_call_completes(
+    repo: Repo, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    ready = tmp_path / "ready"
+    child = subprocess.Popen(
+        [sys.executable, str(child_script(tmp_path, repo, 60)), str(out / "big.bin"), str(ready)]
+    )
+    deadline = time.monotonic() + 30
+    while not ready.exists():
+        assert time.monotonic() < deadline, "child never started writing"
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert versions(out / "big.bin") == []
+    assert len(hidden(out)) == 1  # the dead writer's private directory, hidden
+
+    subprocess.run(
+        [sys.executable, str(child_script(tmp_path, repo, 0)), str(out / "big.bin"), str(ready)],
+        check=True,
+    )
+    [version] = versions(out / "big.bin")
+    assert version.path.read_bytes() == b"a" * 500_000 + b"b" * 500_000
+    assert hidden(out) == []  # the stale directory was collected
+
+
+def test_eight_concurrent_writers_leave_one_complete_file(repo: Repo, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    script = child_script(tmp_path, repo, 0.2)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), str(out / "same.bin"), str(tmp_path / f"r{i}")]
+        )
+        for i in range(8)
+    ]
+    assert [p.wait(timeout=120) for p in procs] == [0] * 8
+    [version] = versions(out / "same.bin")
+    assert version.path.read_bytes() == b"a" * 500_000 + b"b" * 500_000
+    assert sorted(os.listdir(out)) == [version.path.name]
+
+
+def test_private_directories_of_live_processes_are_kept(tmp_path: Path) -> None:
+    from taggedartifacts._atomic import _HOST
+
+    mine = tmp_path / f"{PREFIX}{_HOST}-{os.getpid()}-abc"
+    mine.mkdir()
+    foreign_recent = tmp_path / f"{PREFIX}0000ffff-1-abc"
+    foreign_recent.mkdir()
+    foreign_old = tmp_path / f"{PREFIX}0000ffff-2-abc"
+    foreign_old.mkdir()
+    os.utime(foreign_old, (0, 0))
+    remove_stale(str(tmp_path))
+    assert hidden(tmp_path) == sorted([mine.name, foreign_recent.name])
