@@ -24,6 +24,7 @@ setup(
     extras_require={
         "test": ["pytest>=7.4", "hypothesis>=6.80", "numpy>=1.24"],
         "lint": ["ruff>=0.4", "mypy>=1.8"],
+        "bench": ["joblib>=1.3", "numpy>=1.24"],
     },
     classifiers=[
         "Programming Language :: Python :: 3",

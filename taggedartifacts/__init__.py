@@ -25,6 +25,7 @@ from ._errors import (
 )
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
+from ._pinned import pinned
 from ._tagging import Tag, parse
 from ._versions import Version, versions
 
@@ -50,5 +51,6 @@ __all__ = [
     "config_hash",
     "git_state",
     "parse",
+    "pinned",
     "versions",
 ]

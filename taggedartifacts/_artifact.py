@@ -3,31 +3,35 @@
 from __future__ import annotations
 
 import functools
-import inspect
-import logging
 import os
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, ParamSpec, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, Protocol, TypeVar, cast
 
-from ._atomic import staged
+from ._binding import (
+    PathArg,
+    check_keywords,
+    func_name,
+    keywords,
+    path_argument,
+    set_arguments,
+    source_dir,
+)
 from ._errors import DirtyRepositoryError, DirtyRepositoryWarning, InvalidArgumentError
 from ._gitinfo import GitState, read_state
 from ._hashing import config_hash
 from ._tagging import tag_path
 from ._versions import versions_note
 
-__all__ = ["Artifact", "TaggedFunction"]
+if TYPE_CHECKING:
+    import inspect
 
-log = logging.getLogger("taggedartifacts")
+__all__ = ["Artifact", "TaggedFunction"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
-PathArg = str | Path
 
 
 class TaggedFunction(Protocol[P, R_co]):
@@ -75,7 +79,7 @@ class Artifact:
         cache: bool = False,
         atomic: bool = False,
     ) -> None:
-        self.keywords = _keywords(keyword)
+        self.keywords = keywords(keyword)
         if config is None:
             config = {}
         if not isinstance(config, Mapping):
@@ -88,29 +92,35 @@ class Artifact:
         self.untracked = untracked
         self.repo = os.path.abspath(os.fspath(repo)) if repo is not None else None
         if not isinstance(include_args, bool):
-            include_args = _keywords(include_args, what="include_args")
+            include_args = keywords(include_args, what="include_args")
         self.include_args = include_args
         self.cache = cache
         self.atomic = atomic or cache
 
     def __call__(self, func: Callable[P, R]) -> TaggedFunction[P, R]:
+        # inspect and logging load here, at decoration, so ``import taggedartifacts`` stays instant.
+        import inspect
+        import logging
+
+        log = logging.getLogger("taggedartifacts")
         signature = inspect.signature(func)
-        varkw = _check_keywords(func, signature, self.keywords)
+        varkw = check_keywords(func, signature, self.keywords)
         hashed_args = self._hashed_args(func, signature)
-        source_dir = _source_dir(func)
+        directory = source_dir(func)
+        name = func_name(func)
 
         def prepare(bound: inspect.BoundArguments) -> _Plan:
             bound.apply_defaults()
-            given = {kw: _path_argument(func, bound, kw, varkw) for kw in self.keywords}
+            given = {kw: path_argument(func, bound, kw, varkw) for kw in self.keywords}
             digest = self._digest(bound, hashed_args, varkw)
-            state = self._state(source_dir)
+            state = self._state(directory)
             if state.dirty and not self.allow_dirty:
                 raise _dirty_error(func, state)
             tagged = {
                 kw: tag_path(path, commit=state.commit, config=digest, diff=state.diff)
                 for kw, path in given.items()
             }
-            log.debug("%s tagged %s", _name(func), tagged)
+            log.debug("%s tagged %s", name, tagged)
             return _Plan(given, tagged, state)
 
         def paths(*args: Any, **kwargs: Any) -> dict[str, PathArg]:
@@ -118,7 +128,7 @@ class Artifact:
 
         def reuse(plan: _Plan) -> bool:
             if self.cache and all(os.path.exists(p) for p in plan.tagged.values()):
-                log.info("%s: reusing %s", _name(func), ", ".join(map(str, plan.tagged.values())))
+                log.info("%s: reusing %s", name, ", ".join(map(str, plan.tagged.values())))
                 return True
             return False
 
@@ -133,7 +143,8 @@ class Artifact:
                 if reuse(plan):
                     return None
                 with self._running(bound, plan, varkw):
-                    return await func(*bound.args, **bound.kwargs)
+                    coroutine = func(*bound.args, **bound.kwargs)
+                    return await coroutine
 
             wrapper: Any = async_wrapper
         else:
@@ -146,18 +157,25 @@ class Artifact:
                     warnings.warn(_dirty_warning(func, plan.state), stacklevel=2)
                 if reuse(plan):
                     return None  # type: ignore[return-value]  # documented: a cache hit is None
-                with self._running(bound, plan, varkw):
+                if self.atomic:
+                    with self._running(bound, plan, varkw):
+                        return func(*bound.args, **bound.kwargs)
+                set_arguments(bound, plan.tagged, varkw)
+                try:  # the common case, without a generator-based context manager per call
                     return func(*bound.args, **bound.kwargs)
+                except FileNotFoundError as exc:
+                    _note_versions(exc, plan)
+                    raise
 
             wrapper = sync_wrapper
         wrapper.paths = paths
         return cast(TaggedFunction[P, R], wrapper)
 
-    def _state(self, source_dir: str | None) -> GitState:
+    def _state(self, directory: str | None) -> GitState:
         if self.repo is not None:
             candidates: tuple[str, ...] = (self.repo,)
-        elif source_dir is not None:
-            candidates = (source_dir, os.getcwd())
+        elif directory is not None:
+            candidates = (directory, os.getcwd())
         else:
             candidates = (os.getcwd(),)
         return read_state(candidates, untracked=self.untracked)
@@ -173,7 +191,7 @@ class Artifact:
         for name in self.include_args:
             if name not in signature.parameters:
                 raise InvalidArgumentError(
-                    f"include_args names {name!r}, but {_name(func)} has no such parameter; "
+                    f"include_args names {name!r}, but {func_name(func)} has no such parameter; "
                     f"its parameters are {list(signature.parameters)}"
                 )
             if name in self.keywords:
@@ -201,19 +219,20 @@ class Artifact:
         """Hand the function its paths; publish atomically; point a reader at what exists."""
         try:
             if self.atomic:
+                from ._atomic import staged
+
                 with staged(plan.tagged) as private:
-                    _set_arguments(bound, private, varkw)
+                    set_arguments(bound, private, varkw)
                     yield
             else:
-                _set_arguments(bound, plan.tagged, varkw)
+                set_arguments(bound, plan.tagged, varkw)
                 yield
         except FileNotFoundError as exc:
             _note_versions(exc, plan)
             raise
 
 
-@dataclass(frozen=True)
-class _Plan:
+class _Plan(NamedTuple):
     given: dict[str, PathArg]
     tagged: dict[str, PathArg]
     state: GitState
@@ -232,86 +251,6 @@ def _note_versions(exc: FileNotFoundError, plan: _Plan) -> None:
             return
 
 
-def _keywords(keyword: str | Sequence[str], what: str = "keyword") -> tuple[str, ...]:
-    names = (keyword,) if isinstance(keyword, str) else keyword
-    if not isinstance(names, (list, tuple)) or not names:
-        raise InvalidArgumentError(
-            f"{what} must be a parameter name or a non-empty list of names, got {keyword!r}"
-        )
-    for name in names:
-        if not isinstance(name, str) or not name.isidentifier():
-            raise InvalidArgumentError(f"{what} {name!r} is not a parameter name")
-    if len(set(names)) != len(names):
-        raise InvalidArgumentError(f"{what} names a parameter twice: {list(names)!r}")
-    return tuple(names)
-
-
-def _check_keywords(
-    func: Callable[..., Any], signature: inspect.Signature, keywords: tuple[str, ...]
-) -> str | None:
-    """Check each keyword names a parameter; return the ``**kwargs`` name, if any."""
-    params = signature.parameters
-    varkw = next((p.name for p in params.values() if p.kind is p.VAR_KEYWORD), None)
-    for kw in keywords:
-        param = params.get(kw)
-        if param is None and varkw is None:
-            raise InvalidArgumentError(
-                f"{_name(func)} has no parameter {kw!r} to tag; its parameters are {list(params)}"
-            )
-        if param is not None and param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise InvalidArgumentError(
-                f"{_name(func)}: {kw!r} collects several arguments; "
-                "name a parameter that takes one path"
-            )
-    return varkw
-
-
-def _source_dir(func: Callable[..., Any]) -> str | None:
-    """The directory of the function's source file; None for exec'd code, the REPL and the like."""
-    code = getattr(inspect.unwrap(func), "__code__", None)
-    filename = getattr(code, "co_filename", "")
-    if not filename or filename.startswith("<"):
-        return None
-    return os.path.dirname(os.path.abspath(filename))
-
-
-def _path_argument(
-    func: Callable[..., Any], bound: inspect.BoundArguments, kw: str, varkw: str | None
-) -> PathArg:
-    arguments = bound.arguments
-    if kw in arguments:
-        value = arguments[kw]
-    elif varkw is not None and kw in arguments.get(varkw, {}):
-        value = arguments[varkw][kw]
-    else:
-        raise InvalidArgumentError(f"{_name(func)} needs a path for {kw!r}; pass {kw}=...")
-    if isinstance(value, str):
-        return value
-    if isinstance(value, os.PathLike):
-        fspath = os.fspath(value)
-        if isinstance(fspath, str):
-            return Path(fspath)
-    raise InvalidArgumentError(
-        f"{_name(func)}: {kw!r} must be a str or os.PathLike path, got {type(value).__name__}"
-    )
-
-
-def _set_arguments(
-    bound: inspect.BoundArguments, values: Mapping[str, PathArg], varkw: str | None
-) -> None:
-    for kw, value in values.items():
-        if kw in bound.arguments:
-            bound.arguments[kw] = value
-        else:
-            assert varkw is not None
-            bound.arguments[varkw] = {**bound.arguments[varkw], kw: value}
-
-
-def _name(func: Callable[..., Any]) -> str:
-    """The function's qualified name without ``<locals>`` noise, for messages."""
-    return func.__qualname__.split("<locals>.")[-1] + "()"
-
-
 def _changed_list(state: GitState, limit: int = 10) -> str:
     shown = ", ".join(state.changed[:limit])
     more = len(state.changed) - limit
@@ -320,7 +259,7 @@ def _changed_list(state: GitState, limit: int = 10) -> str:
 
 def _dirty_error(func: Callable[..., Any], state: GitState) -> DirtyRepositoryError:
     return DirtyRepositoryError(
-        f"{_name(func)}: the work tree at {state.root} has uncommitted changes "
+        f"{func_name(func)}: the work tree at {state.root} has uncommitted changes "
         f"({_changed_list(state)}); commit or stash them so the name can point at a commit, "
         "or pass allow_dirty=True to name the output after this dirty state",
         root=state.root or "",
@@ -330,7 +269,7 @@ def _dirty_error(func: Callable[..., Any], state: GitState) -> DirtyRepositoryEr
 
 def _dirty_warning(func: Callable[..., Any], state: GitState) -> DirtyRepositoryWarning:
     return DirtyRepositoryWarning(
-        f"{_name(func)}: the work tree at {state.root} has uncommitted changes "
+        f"{func_name(func)}: the work tree at {state.root} has uncommitted changes "
         f"({_changed_list(state)}); the output is named after this dirty state "
         f"(dirty{(state.diff or '')[:6]}), which no commit can reproduce"
     )

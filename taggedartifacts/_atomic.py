@@ -29,12 +29,12 @@ from pathlib import Path
 
 from ._errors import ArtifactConflictError
 from ._tagging import split_name
+from ._versions import PREFIX
 
 __all__ = ["PREFIX", "staged"]
 
 log = logging.getLogger("taggedartifacts")
 
-PREFIX = ".taggedartifacts-"
 _FOREIGN_STALE_SECONDS = 24 * 3600
 _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 

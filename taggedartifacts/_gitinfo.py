@@ -32,19 +32,17 @@ a staged mode gives another.
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import os
 import re
-import subprocess
-from dataclasses import dataclass
-from typing import Any
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._errors import GitError, NotAGitRepositoryError
 
-__all__ = ["ENV_COMMIT", "GitState", "git_state"]
+if TYPE_CHECKING:
+    import subprocess
 
-log = logging.getLogger("taggedartifacts")
+__all__ = ["ENV_COMMIT", "GitState", "git_state"]
 
 ENV_COMMIT = "TAGGEDARTIFACTS_COMMIT"
 _KEEP_ENV = frozenset(
@@ -71,8 +69,7 @@ _SHA = re.compile(r"[0-9a-fA-F]{7,40}\Z")
 _GIT: list[str] = []  # the git executable, found once through GitPython
 
 
-@dataclass(frozen=True)
-class GitState:
+class GitState(NamedTuple):
     """What a name is made of: the commit and, when dirty, a fingerprint of the changes.
 
     :ivar commit: the HEAD commit (40 hex; as given when it comes from
@@ -103,25 +100,58 @@ def git_state(repo: str | os.PathLike[str] | None = None, *, untracked: bool = F
     return read_state((where,), untracked=untracked)
 
 
+class Pin:
+    """The state of one work tree, read once for a ``pinned()`` block."""
+
+    def __init__(self, root: str, state: GitState) -> None:
+        self.root = root
+        self.states = {False: state}
+        self.roots: dict[str, str | None] = {}  # directory -> work tree root, memo for the block
+
+    def state(self, untracked: bool) -> GitState:
+        if untracked not in self.states:
+            state = _status(self.root, untracked=untracked, required=True)
+            assert state is not None  # required=True raises instead
+            self.states[untracked] = state
+        return self.states[untracked]
+
+
+# The pins of the enclosing pinned() blocks, innermost last. A ContextVar, so threads
+# and asyncio tasks each see their own blocks.
+PINS: ContextVar[tuple[Pin, ...]] = ContextVar("taggedartifacts_pins", default=())
+
+
 def read_state(candidates: tuple[str, ...], *, untracked: bool) -> GitState:
     """Read the state of the first candidate directory that is inside a work tree."""
+    pins = PINS.get()
     for directory in candidates:
-        if _inside_work_tree(directory):
+        if pins:
+            memo = pins[-1].roots
+            if directory not in memo:
+                memo[directory] = work_tree_root(directory)
+            root = memo[directory]
+            for pin in reversed(pins):
+                if pin.root == root:
+                    return pin.state(untracked)
+        else:
+            root = work_tree_root(directory)
+        if root is not None:
             state = _status(directory, untracked=untracked, required=False)
             if state is not None:
                 return state
     return _from_environment(candidates)
 
 
-def _inside_work_tree(directory: str) -> bool:
-    """Whether a ``.git`` sits in ``directory`` or above: spares a git call where there is none."""
+def work_tree_root(directory: str) -> str | None:
+    """The nearest directory at or above ``directory`` holding a ``.git``; spares a git call
+    where there is none, and tells which pinned block a call belongs to."""
     current = directory
     while True:
         if os.path.lexists(os.path.join(current, ".git")):
-            return True
+            return current
         parent = os.path.dirname(current)
         if parent == current:
-            return False
+            return None
         current = parent
 
 
@@ -140,7 +170,11 @@ def _from_environment(candidates: tuple[str, ...]) -> GitState:
             f"{ENV_COMMIT}={value!r} is not a commit sha; set it to 7 to 40 hex characters",
             candidates,
         )
-    log.debug("no work tree at %s; using %s=%s", looked, ENV_COMMIT, value)
+    import logging  # imported on use: keeps ``import taggedartifacts`` instant
+
+    logging.getLogger("taggedartifacts").debug(
+        "no work tree at %s; using %s=%s", looked, ENV_COMMIT, value
+    )
     return GitState(commit=value.lower(), dirty=False, diff=None)
 
 
@@ -165,6 +199,8 @@ def _environment() -> dict[str, str]:
 
 def run_git(directory: str, *args: str) -> subprocess.CompletedProcess[bytes]:
     """Run git in ``directory`` with our fixed configuration; never raises for git's exit code."""
+    import subprocess  # imported on use: keeps ``import taggedartifacts`` instant
+
     command = [_git_executable(), "-C", directory]
     for setting in _CONFIG:
         command += ["-c", setting]
@@ -251,6 +287,8 @@ def _parse_status(out: bytes, *, untracked: bool) -> tuple[str | None, list[_Ent
 
 
 def _fingerprint(root: str, entries: list[_Entry], *, untracked: bool) -> str:
+    import hashlib  # only dirty trees need it
+
     digest = hashlib.sha256(b"taggedartifacts-diff-v1\n")
     for path, head, sub in sorted(entries):
         full = os.path.join(os.fsencode(root), path)
@@ -274,6 +312,8 @@ def _submodule_state(path: str, *, untracked: bool) -> GitState:
 
 def _content_digest(path: bytes) -> bytes:
     """sha256 of a work-tree file's bytes (a link's target), or ``missing``."""
+    import hashlib
+
     try:
         if os.path.islink(path):
             return b"link " + hashlib.sha256(os.readlink(path)).hexdigest().encode()
@@ -284,6 +324,8 @@ def _content_digest(path: bytes) -> bytes:
 
 
 def _file_digest(fh: Any) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     for block in iter(lambda: fh.read(1 << 20), b""):
         digest.update(block)

@@ -15,11 +15,11 @@ the same suffix as splitting the untagged one, which is what makes
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-from dataclasses import dataclass
 from pathlib import PurePath
-from typing import TypeVar, overload
+from typing import NamedTuple, TypeVar, overload
 
 from ._errors import InvalidPathError, NotTaggedError
 
@@ -38,8 +38,7 @@ _SEPARATORS = tuple(s for s in (os.sep, os.altsep) if s)
 PureT = TypeVar("PureT", bound=PurePath)
 
 
-@dataclass(frozen=True)
-class Tag:
+class Tag(NamedTuple):
     """The parts of a tagged name.
 
     ``commit``, ``diff`` and ``config`` are the short prefixes the name holds.
@@ -73,6 +72,7 @@ def split_name(name: str) -> tuple[str, str]:
     return name[: len(name) - len(suffix)], suffix
 
 
+@functools.lru_cache(maxsize=4096)  # pure; a loop writing many artifacts repeats its names
 def tag_name(name: str, *, commit: str, config: str, diff: str | None = None) -> str:
     """Put a tag into one file name.
 

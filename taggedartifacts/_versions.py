@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import datetime
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
-from ._atomic import PREFIX
 from ._errors import NotTaggedError
 from ._tagging import Tag, parse, split_name
 
-__all__ = ["Version", "versions", "versions_note"]
+__all__ = ["PREFIX", "Version", "versions", "versions_note"]
+
+PREFIX = ".taggedartifacts-"  # private build directories of atomic calls; never versions
 
 
-@dataclass(frozen=True)
-class Version:
+class Version(NamedTuple):
     """One tagged version of a path: where it is, what its name says, when it was written."""
 
     path: Path
@@ -23,6 +22,8 @@ class Version:
     mtime: float
 
     def __str__(self) -> str:
+        import datetime
+
         when = datetime.datetime.fromtimestamp(self.mtime).isoformat(sep=" ", timespec="seconds")
         dirty = f" dirty {self.tag.diff}" if self.tag.dirty else ""
         return (

@@ -1,0 +1,245 @@
+"""How much a decorated call costs, next to the floor it cannot beat.
+
+Run: ``python benchmarks/bench.py`` (``pip install -e ".[bench]"`` adds joblib
+for the comparison). It builds throwaway repositories of 100, 10,000 and 50,000
+tracked files in a temporary directory, measures medians with the standard
+library's clock, and prints one table. It finishes in about two minutes on a
+2-core machine. Quick mode for a smoke test: ``--quick``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import taggedartifacts
+from taggedartifacts import Artifact, DirtyRepositoryWarning, config_hash, pinned
+
+GIT_ENV = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+ROWS: list[tuple[str, str]] = []
+
+
+def row(label: str, value: str) -> None:
+    ROWS.append((label, value))
+    print(f"{label:<62} {value}", flush=True)
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=GIT_ENV)
+
+
+def make_repo(root: Path, files: int) -> Path:
+    repo = root / f"repo{files}"
+    for i in range(files):
+        sub = repo / f"d{i // 1000:03}"
+        if i % 1000 == 0:
+            sub.mkdir(parents=True)
+        (sub / f"f{i:06}.txt").write_text(f"file {i}\n")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=b", "-c", "user.email=b@b", "commit", "-q", "-m", "bench")
+    return repo
+
+
+def medians(funcs: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
+    """Median seconds of each function, run interleaved so machine noise hits all alike."""
+    times: dict[str, list[float]] = {name: [] for name in funcs}
+    for func in funcs.values():
+        func()  # warm up
+    for _ in range(rounds):
+        for name, func in funcs.items():
+            start = time.perf_counter()
+            func()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:8.3f} ms"
+
+
+def bench_calls(root: Path, files: int, rounds: int) -> None:
+    import git as gitpython
+
+    repo = make_repo(root, files)
+    status = ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"]
+
+    def bare(outpath: str) -> str:
+        return outpath
+
+    clean = Artifact("outpath", {"lr": 0.1}, repo=repo)(bare)
+    dirty = Artifact("outpath", {"lr": 0.1}, allow_dirty=True, repo=repo)(bare)
+    naive = gitpython.Repo(repo)
+
+    def naive_state() -> tuple[str, bool]:
+        return naive.head.commit.hexsha, naive.is_dirty()
+
+    def floor() -> None:
+        subprocess.run(status, cwd=repo, capture_output=True, env=GIT_ENV)
+
+    def floor_dirty() -> None:
+        floor()
+        subprocess.run(
+            ["git", "diff", "HEAD", "--binary"], cwd=repo, capture_output=True, env=GIT_ENV
+        )
+
+    m = medians(
+        {
+            "bare": lambda: bare("x.txt"),
+            "clean": lambda: clean("x.txt"),
+            "floor": floor,
+            "naive": naive_state,
+        },
+        rounds,
+    )
+    overhead = m["clean"] - m["bare"]
+    row(f"[{files} files] floor: git status --porcelain=v2 (subprocess)", ms(m["floor"]))
+    row(f"[{files} files] decorated call - bare call, clean tree", ms(overhead))
+    row(f"[{files} files]   ratio to floor (target <= 1.10)", f"{overhead / m['floor']:8.2f}")
+    row(f"[{files} files] GitPython naive: head.commit.hexsha + is_dirty()", ms(m["naive"]))
+    row(
+        f"[{files} files]   GitPython naive / decorated (target >= 1.8 at 100)",
+        f"{m['naive'] / overhead:8.2f}",
+    )
+
+    (repo / "d000" / "f000000.txt").write_text("changed\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DirtyRepositoryWarning)
+        m = medians(
+            {"bare": lambda: bare("x.txt"), "dirty": lambda: dirty("x.txt"), "floor": floor_dirty},
+            rounds,
+        )
+    overhead = m["dirty"] - m["bare"]
+    row(f"[{files} files] floor, dirty: git status + git diff HEAD --binary", ms(m["floor"]))
+    row(f"[{files} files] decorated call - bare call, dirty tree", ms(overhead))
+    row(f"[{files} files]   ratio to floor (target <= 1.10)", f"{overhead / m['floor']:8.2f}")
+    git(repo, "checkout", "--", ".")
+
+
+def bench_pinned(root: Path, calls: int) -> None:
+    repo = make_repo(root, 10)
+
+    def bare(outpath: str) -> str:
+        return outpath
+
+    decorated = Artifact("outpath", {"lr": 0.1}, repo=repo)(bare)
+    results = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(calls):
+            bare("x.txt")
+        bare_time = time.perf_counter() - start
+        with pinned(repo):
+            start = time.perf_counter()
+            for _ in range(calls):
+                decorated("x.txt")
+            results.append((time.perf_counter() - start - bare_time) / calls)
+    row(
+        f"pinned(): {calls} decorated calls, overhead per call (target <= 10 us)",
+        f"{statistics.median(results) * 1e6:8.2f} us",
+    )
+
+
+def bench_hash(rounds: int) -> None:
+    import numpy as np
+
+    try:
+        import joblib
+    except ImportError:
+        joblib = None
+    small = {f"key{i}": i * 0.5 for i in range(10)}
+    nested = {
+        f"s{i}": {f"k{j}": [j, j * 0.25, f"v{j}", j % 2 == 0] for j in range(100)}
+        for i in range(100)
+    }
+    array = np.random.default_rng(0).random(1_000_000)
+
+    def json_floor(value: Any) -> str:
+        return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+    for label, value in (("10 keys", small), ("nested, 10,000 keys", nested)):
+        funcs = {"ours": lambda v=value: config_hash(v), "json": lambda v=value: json_floor(v)}
+        if joblib is not None:
+            funcs["joblib"] = lambda v=value: joblib.hash(v)
+        m = medians(funcs, rounds)
+        row(f"config_hash, {label}", ms(m["ours"]))
+        row("  json.dumps+sha256 / ours (target >= 0.67)", f"{m['json'] / m['ours']:8.2f}")
+        if joblib is not None:
+            row("  joblib.hash / ours (target >= 8 on nested)", f"{m['joblib'] / m['ours']:8.2f}")
+    funcs = {
+        "ours": lambda: config_hash(array),
+        "floor": lambda: hashlib.sha256(array.tobytes()).hexdigest(),
+    }
+    if joblib is not None:
+        funcs["joblib"] = lambda: joblib.hash(array)
+    m = medians(funcs, max(5, rounds // 4))
+    row("config_hash, 1,000,000 float64 array", ms(m["ours"]))
+    row("  sha256 of the bytes / ours", f"{m['floor'] / m['ours']:8.2f}")
+    if joblib is not None:
+        row("  joblib.hash / ours (target >= 2)", f"{m['joblib'] / m['ours']:8.2f}")
+
+
+def bench_import(rounds: int) -> None:
+    def run(code: str) -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        return time.perf_counter() - start
+
+    m = medians(
+        {"sys": lambda: run("import sys"), "ours": lambda: run("import taggedartifacts")}, rounds
+    )
+    row("import taggedartifacts - import sys, wall (target <= 15 ms)", ms(m["ours"] - m["sys"]))
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import taggedartifacts"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr.splitlines()
+    own = [line for line in out if line.rstrip().endswith("| taggedartifacts")]
+    row(
+        "import taggedartifacts, -X importtime cumulative",
+        f"{int(own[-1].split('|')[1]) / 1e3:8.3f} ms",
+    )
+    probe = (
+        "import sys, taggedartifacts\n"
+        "print([m for m in ('git', 'numpy', 'fsspec') if m in sys.modules])"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout
+    row("modules imported by it among git, numpy, fsspec", loaded.strip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, few rounds")
+    args = parser.parse_args()
+    sizes = (100, 1_000) if args.quick else (100, 10_000, 50_000)
+    rounds = 5 if args.quick else 25
+    print(
+        f"taggedartifacts {taggedartifacts.__version__}, Python {platform.python_version()}, "
+        f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"{subprocess.run(['git', '--version'], capture_output=True, text=True).stdout.strip()}"
+    )
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        for files in sizes:
+            bench_calls(Path(tmp), files, rounds if files < 50_000 else max(5, rounds // 2))
+        bench_pinned(Path(tmp), 1_000 if args.quick else 10_000)
+    bench_hash(rounds)
+    bench_import(rounds)
+    print(f"done in {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
