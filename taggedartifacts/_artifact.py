@@ -10,12 +10,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, Protocol, TypeVar, cast
 
 from ._binding import (
+    Binder,
+    Call,
     PathArg,
     check_keywords,
     func_name,
     keywords,
     path_argument,
-    set_arguments,
     source_dir,
 )
 from ._errors import DirtyRepositoryError, DirtyRepositoryWarning, InvalidArgumentError
@@ -109,10 +110,11 @@ class Artifact:
         directory = source_dir(func)
         name = func_name(func)
 
-        def prepare(bound: inspect.BoundArguments) -> _Plan:
-            bound.apply_defaults()
-            given = {kw: path_argument(func, bound, kw, varkw) for kw in self.keywords}
-            digest = self._digest(bound, hashed_args, varkw)
+        binder = Binder(signature)
+
+        def prepare(call: Call) -> _Plan:
+            given = {kw: path_argument(func, call, kw, varkw) for kw in self.keywords}
+            digest = self._digest(call, hashed_args, varkw)
             state = self._state(directory)
             if state.dirty and not self.allow_dirty:
                 raise _dirty_error(func, state)
@@ -124,7 +126,7 @@ class Artifact:
             return _Plan(given, tagged, state)
 
         def paths(*args: Any, **kwargs: Any) -> dict[str, PathArg]:
-            return prepare(signature.bind_partial(*args, **kwargs)).tagged
+            return prepare(binder.bind(args, kwargs, partial=True)).tagged
 
         def reuse(plan: _Plan) -> bool:
             if self.cache and all(os.path.exists(p) for p in plan.tagged.values()):
@@ -136,33 +138,34 @@ class Artifact:
 
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                bound = signature.bind(*args, **kwargs)
-                plan = prepare(bound)
+                call = binder.bind(args, kwargs)
+                plan = prepare(call)
                 if plan.state.dirty:
                     warnings.warn(_dirty_warning(func, plan.state), stacklevel=2)
                 if reuse(plan):
                     return None
-                with self._running(bound, plan, varkw):
-                    coroutine = func(*bound.args, **bound.kwargs)
-                    return await coroutine
+                with self._running(plan) as handed:
+                    new_args, new_kwargs = call.replaced(handed)
+                    return await func(*new_args, **new_kwargs)
 
             wrapper: Any = async_wrapper
         else:
 
             @functools.wraps(func)
             def sync_wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-                bound = signature.bind(*args, **kwargs)
-                plan = prepare(bound)
+                call = binder.bind(args, kwargs)
+                plan = prepare(call)
                 if plan.state.dirty:
                     warnings.warn(_dirty_warning(func, plan.state), stacklevel=2)
                 if reuse(plan):
                     return None  # type: ignore[return-value]  # documented: a cache hit is None
                 if self.atomic:
-                    with self._running(bound, plan, varkw):
-                        return func(*bound.args, **bound.kwargs)
-                set_arguments(bound, plan.tagged, varkw)
+                    with self._running(plan) as handed:
+                        new_args, new_kwargs = call.replaced(handed)
+                        return func(*new_args, **new_kwargs)
+                new_args, new_kwargs = call.replaced(plan.tagged)
                 try:  # the common case, without a generator-based context manager per call
-                    return func(*bound.args, **bound.kwargs)
+                    return func(*new_args, **new_kwargs)
                 except FileNotFoundError as exc:
                     _note_versions(exc, plan)
                     raise
@@ -200,12 +203,10 @@ class Artifact:
                 )
         return self.include_args
 
-    def _digest(
-        self, bound: inspect.BoundArguments, hashed: tuple[str, ...] | None, varkw: str | None
-    ) -> str:
+    def _digest(self, call: Call, hashed: tuple[str, ...] | None, varkw: str | None) -> str:
         if hashed is None:
             return config_hash(self.config)
-        values = {name: bound.arguments[name] for name in hashed if name in bound.arguments}
+        values = {name: call[name] for name in hashed if name in call}
         if varkw in values:  # path arguments passed through **kwargs are not hashed
             values[varkw] = {k: v for k, v in values[varkw].items() if k not in self.keywords}
         for name, value in values.items():
@@ -213,20 +214,16 @@ class Artifact:
         return config_hash({"arguments": values, "config": self.config})
 
     @contextmanager
-    def _running(
-        self, bound: inspect.BoundArguments, plan: _Plan, varkw: str | None
-    ) -> Iterator[None]:
-        """Hand the function its paths; publish atomically; point a reader at what exists."""
+    def _running(self, plan: _Plan) -> Iterator[dict[str, PathArg]]:
+        """Yield the paths to hand the function; publish atomically; point readers at versions."""
         try:
             if self.atomic:
                 from ._atomic import staged
 
                 with staged(plan.tagged) as private:
-                    set_arguments(bound, private, varkw)
-                    yield
+                    yield private
             else:
-                set_arguments(bound, plan.tagged, varkw)
-                yield
+                yield plan.tagged
         except FileNotFoundError as exc:
             _note_versions(exc, plan)
             raise

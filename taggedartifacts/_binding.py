@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._errors import InvalidArgumentError
 
@@ -13,16 +13,19 @@ if TYPE_CHECKING:
     import inspect
 
 __all__ = [
+    "Binder",
+    "Call",
     "PathArg",
     "check_keywords",
     "func_name",
     "keywords",
     "path_argument",
-    "set_arguments",
     "source_dir",
 ]
 
 PathArg = str | Path
+# Parameter kinds by name, so that importing this module does not import inspect.
+_VAR_POSITIONAL, _VAR_KEYWORD, _POSITIONAL_ONLY = "VAR_POSITIONAL", "VAR_KEYWORD", "POSITIONAL_ONLY"
 
 
 def keywords(keyword: str | Sequence[str], what: str = "keyword") -> tuple[str, ...]:
@@ -73,14 +76,101 @@ def source_dir(func: Callable[..., Any]) -> str | None:
     return os.path.dirname(os.path.abspath(filename))
 
 
-def path_argument(
-    func: Callable[..., Any], bound: inspect.BoundArguments, kw: str, varkw: str | None
-) -> PathArg:
-    arguments = bound.arguments
-    if kw in arguments:
-        value = arguments[kw]
-    elif varkw is not None and kw in arguments.get(varkw, {}):
-        value = arguments[varkw][kw]
+class _Pos(NamedTuple):
+    at: int
+
+
+class _Kw(NamedTuple):
+    name: str
+
+
+class Binder:
+    """Binds calls with :meth:`inspect.Signature.bind`, once per call shape.
+
+    Which parameter receives which argument depends only on how many positional
+    arguments there are and which keyword names: binding placeholders for that
+    shape once gives a layout that every later call of the same shape reuses.
+    """
+
+    def __init__(self, signature: inspect.Signature) -> None:
+        self.signature = signature
+        self.kinds = {name: p.kind.name for name, p in signature.parameters.items()}
+        self.varkw = next((n for n, k in self.kinds.items() if k == _VAR_KEYWORD), None)
+        self.layouts: dict[tuple[int, tuple[str, ...], bool], dict[str, Any]] = {}
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any], partial: bool = False) -> Call:
+        """Bind a call, applying defaults; raises TypeError as calling the function would."""
+        shape = (len(args), tuple(kwargs), partial)
+        layout = self.layouts.get(shape)
+        if layout is None:
+            bind = self.signature.bind_partial if partial else self.signature.bind
+            bound = bind(*map(_Pos, range(len(args))), **{k: _Kw(k) for k in kwargs})
+            bound.apply_defaults()
+            layout = dict(bound.arguments)
+            if len(self.layouts) < 256:
+                self.layouts[shape] = layout
+        return Call(self, layout, args, kwargs)
+
+
+class Call:
+    """One call's arguments, read through its shape's layout."""
+
+    def __init__(
+        self, binder: Binder, layout: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
+        self.binder, self.layout, self.args, self.kwargs = binder, layout, args, kwargs
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.layout
+
+    def __getitem__(self, name: str) -> Any:
+        """The value bound to parameter ``name`` (its default if it was not passed)."""
+        slot = self.layout[name]
+        kind = self.binder.kinds[name]
+        if kind == _VAR_POSITIONAL:
+            return tuple(self.args[p.at] for p in slot)
+        if kind == _VAR_KEYWORD:
+            return {k: self.kwargs[k] for k in slot}
+        return self._resolve(slot)
+
+    def _resolve(self, slot: Any) -> Any:
+        if type(slot) is _Pos:
+            return self.args[slot.at]
+        if type(slot) is _Kw:
+            return self.kwargs[slot.name]
+        return slot  # a default value
+
+    def replaced(self, values: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The call's ``(args, kwargs)`` with the given parameters' values replaced."""
+        args, kwargs = list(self.args), dict(self.kwargs)
+        for name, value in values.items():
+            slot = self.layout.get(name, _Kw(name))  # absent: it travels in **kwargs
+            if type(slot) is _Pos:
+                args[slot.at] = value
+            elif type(slot) is _Kw or self.binder.kinds[name] != _POSITIONAL_ONLY:
+                kwargs[name] = value  # passed by keyword, or a default now passed by keyword
+            else:  # a positional-only parameter left to its default: bind the slow way
+                return self._replaced_slowly(values)
+        return tuple(args), kwargs
+
+    def _replaced_slowly(self, values: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        bound = self.binder.signature.bind(*self.args, **self.kwargs)
+        bound.apply_defaults()
+        for name, value in values.items():
+            if name in bound.arguments:
+                bound.arguments[name] = value
+            else:
+                varkw = self.binder.varkw
+                assert varkw is not None
+                bound.arguments[varkw] = {**bound.arguments[varkw], name: value}
+        return bound.args, bound.kwargs
+
+
+def path_argument(func: Callable[..., Any], call: Call, kw: str, varkw: str | None) -> PathArg:
+    if kw in call:
+        value = call[kw]
+    elif varkw is not None and kw in call.kwargs and kw not in call.binder.kinds:
+        value = call.kwargs[kw]
     else:
         raise InvalidArgumentError(f"{func_name(func)} needs a path for {kw!r}; pass {kw}=...")
     if isinstance(value, str):
@@ -92,17 +182,6 @@ def path_argument(
     raise InvalidArgumentError(
         f"{func_name(func)}: {kw!r} must be a str or os.PathLike path, got {type(value).__name__}"
     )
-
-
-def set_arguments(
-    bound: inspect.BoundArguments, values: Mapping[str, PathArg], varkw: str | None
-) -> None:
-    for kw, value in values.items():
-        if kw in bound.arguments:
-            bound.arguments[kw] = value
-        else:
-            assert varkw is not None
-            bound.arguments[varkw] = {**bound.arguments[varkw], kw: value}
 
 
 def func_name(func: Callable[..., Any]) -> str:

@@ -118,6 +118,11 @@ def tag_path(
                 f"{str(path)!r} names no file to tag; give a file or directory name"
             )
         return path.with_name(tag_name(path.name, commit=commit, config=config, diff=diff))
+    return _tag_str(path, commit, config, diff)
+
+
+@functools.lru_cache(maxsize=4096)  # pure; a loop writing many artifacts repeats its paths
+def _tag_str(path: str, commit: str, config: str, diff: str | None) -> str:
     head, name, trail = _split_str(path)
     return head + tag_name(name, commit=commit, config=config, diff=diff) + trail
 
