@@ -26,6 +26,7 @@ setup(
         "lint": ["ruff>=0.4", "mypy>=1.8"],
         "bench": ["joblib>=1.3", "numpy>=1.24"],
     },
+    entry_points={"console_scripts": ["taggedartifacts = taggedartifacts._cli:main"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Programming Language :: Python :: 3 :: Only",

@@ -26,6 +26,7 @@ from ._errors import (
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
 from ._pinned import pinned
+from ._provenance import describe
 from ._tagging import Tag, parse
 from ._versions import Version, versions
 
@@ -49,6 +50,7 @@ __all__ = [
     "Version",
     "__version__",
     "config_hash",
+    "describe",
     "git_state",
     "parse",
     "pinned",

@@ -26,6 +26,7 @@ from ._tagging import tag_path
 from ._versions import versions_note
 
 if TYPE_CHECKING:
+    import datetime
     import inspect
 
 __all__ = ["Artifact", "TaggedFunction"]
@@ -64,6 +65,10 @@ class Artifact:
         already exists; implies ``atomic``.
     :param atomic: build outputs in a private directory next to the target and
         rename them into place only when the function returns.
+    :param provenance: write ``<tagged name>.provenance.json`` next to each
+        output when the function returns: how, when and where it was made.
+    :param redact: config or argument keys (at any depth) to write as
+        ``"<redacted>"`` in provenance records; they are hashed all the same.
     :raises InvalidArgumentError: for a bad keyword, config or include_args.
     :raises UnhashableConfigError: for a config value with no stable encoding.
     """
@@ -79,6 +84,8 @@ class Artifact:
         include_args: bool | Sequence[str] = False,
         cache: bool = False,
         atomic: bool = False,
+        provenance: bool = False,
+        redact: Sequence[str] = (),
     ) -> None:
         self.keywords = keywords(keyword)
         if config is None:
@@ -97,6 +104,10 @@ class Artifact:
         self.include_args = include_args
         self.cache = cache
         self.atomic = atomic or cache
+        self.provenance = provenance
+        if isinstance(redact, str) or not all(isinstance(k, str) for k in redact):
+            raise InvalidArgumentError(f"redact must be a list of key names, got {redact!r}")
+        self.redact = tuple(redact)
 
     def __call__(self, func: Callable[P, R]) -> TaggedFunction[P, R]:
         # inspect and logging load here, at decoration, so ``import taggedartifacts`` stays instant.
@@ -114,7 +125,7 @@ class Artifact:
 
         def prepare(call: Call) -> _Plan:
             given = {kw: path_argument(func, call, kw, varkw) for kw in self.keywords}
-            digest = self._digest(call, hashed_args, varkw)
+            digest, arguments = self._digest(call, hashed_args, varkw)
             state = self._state(directory)
             if state.dirty and not self.allow_dirty:
                 raise _dirty_error(func, state)
@@ -123,13 +134,18 @@ class Artifact:
                 for kw, path in given.items()
             }
             log.debug("%s tagged %s", name, tagged)
-            return _Plan(given, tagged, state)
+            return _Plan(given, tagged, state, digest, arguments, func)
 
         def paths(*args: Any, **kwargs: Any) -> dict[str, PathArg]:
             return prepare(binder.bind(args, kwargs, partial=True)).tagged
 
         def reuse(plan: _Plan) -> bool:
-            if self.cache and all(os.path.exists(p) for p in plan.tagged.values()):
+            outputs = list(plan.tagged.values())
+            if self.provenance:  # a hit must come with its record
+                from ._provenance import record_path
+
+                outputs += [record_path(p) for p in plan.tagged.values()]
+            if self.cache and all(os.path.exists(p) for p in outputs):
                 log.info("%s: reusing %s", name, ", ".join(map(str, plan.tagged.values())))
                 return True
             return False
@@ -159,7 +175,7 @@ class Artifact:
                     warnings.warn(_dirty_warning(func, plan.state), stacklevel=2)
                 if reuse(plan):
                     return None  # type: ignore[return-value]  # documented: a cache hit is None
-                if self.atomic:
+                if self.atomic or self.provenance:
                     with self._running(plan) as handed:
                         new_args, new_kwargs = call.replaced(handed)
                         return func(*new_args, **new_kwargs)
@@ -203,36 +219,78 @@ class Artifact:
                 )
         return self.include_args
 
-    def _digest(self, call: Call, hashed: tuple[str, ...] | None, varkw: str | None) -> str:
+    def _digest(
+        self, call: Call, hashed: tuple[str, ...] | None, varkw: str | None
+    ) -> tuple[str, dict[str, Any] | None]:
+        """The hash that goes into the name, and the arguments that went into it."""
         if hashed is None:
-            return config_hash(self.config)
+            return config_hash(self.config), None
         values = {name: call[name] for name in hashed if name in call}
         if varkw in values:  # path arguments passed through **kwargs are not hashed
             values[varkw] = {k: v for k, v in values[varkw].items() if k not in self.keywords}
         for name, value in values.items():
             config_hash(value, name=f"argument {name!r}")  # names the culprit on failure
-        return config_hash({"arguments": values, "config": self.config})
+        return config_hash({"arguments": values, "config": self.config}), values
 
     @contextmanager
     def _running(self, plan: _Plan) -> Iterator[dict[str, PathArg]]:
-        """Yield the paths to hand the function; publish atomically; point readers at versions."""
+        """Hand the function its paths; then write records and publish atomically.
+
+        Records are written where the function wrote, so with ``atomic`` they are
+        published with the artifact (before it) and a cache hit always has one.
+        """
+        started = _now() if self.provenance else None
         try:
             if self.atomic:
                 from ._atomic import staged
 
                 with staged(plan.tagged) as private:
                     yield private
+                    self._write_records(plan, private, started)
             else:
                 yield plan.tagged
+                self._write_records(plan, plan.tagged, started)
         except FileNotFoundError as exc:
             _note_versions(exc, plan)
             raise
+
+    def _write_records(
+        self, plan: _Plan, written: Mapping[str, PathArg], started: datetime.datetime | None
+    ) -> None:
+        if started is None:  # provenance is off
+            return
+        from ._provenance import build_record, record_path, write_json
+
+        finished = _now()
+        for kw, path in written.items():
+            record = build_record(
+                artifact=plan.tagged[kw],
+                requested=plan.given[kw],
+                state=plan.state,
+                config_hash=plan.digest,
+                config=self.config,
+                arguments=plan.arguments,
+                function=plan.func,
+                started=started,
+                finished=finished,
+                redact=self.redact,
+            )
+            write_json(record_path(path), record)
+
+
+def _now() -> datetime.datetime:
+    import datetime  # loaded on use, like everything provenance needs
+
+    return datetime.datetime.now(datetime.timezone.utc)
 
 
 class _Plan(NamedTuple):
     given: dict[str, PathArg]
     tagged: dict[str, PathArg]
     state: GitState
+    digest: str
+    arguments: dict[str, Any] | None
+    func: Callable[..., Any]
 
 
 def _note_versions(exc: FileNotFoundError, plan: _Plan) -> None:

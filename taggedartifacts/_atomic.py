@@ -16,6 +16,7 @@ another host (a shared file system) more than a day ago.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -31,7 +32,7 @@ from ._errors import ArtifactConflictError
 from ._tagging import split_name
 from ._versions import PREFIX
 
-__all__ = ["PREFIX", "staged"]
+__all__ = ["private_prefix", "remove_stale", "staged"]
 
 log = logging.getLogger("taggedartifacts")
 
@@ -39,6 +40,11 @@ _FOREIGN_STALE_SECONDS = 24 * 3600
 _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
 PathArg = str | Path
+
+
+def private_prefix() -> str:
+    """Names of our temporary entries: hidden, and saying which host and process made them."""
+    return f"{PREFIX}{_HOST}-{os.getpid()}-"
 
 
 @contextmanager
@@ -52,9 +58,7 @@ def staged(targets: Mapping[str, PathArg]) -> Iterator[dict[str, PathArg]]:
             if parent not in private:
                 os.makedirs(parent, exist_ok=True)
                 remove_stale(parent)
-                private[parent] = tempfile.mkdtemp(
-                    prefix=f"{PREFIX}{_HOST}-{os.getpid()}-", dir=parent
-                )
+                private[parent] = tempfile.mkdtemp(prefix=private_prefix(), dir=parent)
             inside = os.path.join(private[parent], os.path.basename(os.fspath(target)))
             handed[key] = inside if isinstance(target, str) else Path(inside)
         yield handed
@@ -104,7 +108,11 @@ def remove_stale(parent: str) -> None:
         path = os.path.join(parent, name)
         if _is_stale(name, path):
             log.info("removing %s, left behind by a process that is gone", path)
-            shutil.rmtree(path, ignore_errors=True)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:  # a provenance record's temporary file
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
 
 
 def _is_stale(name: str, path: str) -> bool:

@@ -105,14 +105,14 @@ class Pin:
 
     def __init__(self, root: str, state: GitState) -> None:
         self.root = root
-        self.states = {False: state}
+        self.states = {False: state._replace(root=state.root or root)}
         self.roots: dict[str, str | None] = {}  # directory -> work tree root, memo for the block
 
     def state(self, untracked: bool) -> GitState:
         if untracked not in self.states:
             state = _status(self.root, untracked=untracked, required=True)
             assert state is not None  # required=True raises instead
-            self.states[untracked] = state
+            self.states[untracked] = state._replace(root=state.root or self.root)
         return self.states[untracked]
 
 
@@ -138,7 +138,7 @@ def read_state(candidates: tuple[str, ...], *, untracked: bool) -> GitState:
         if root is not None:
             state = _status(directory, untracked=untracked, required=False)
             if state is not None:
-                return state
+                return state if state.root else state._replace(root=root)
     return _from_environment(candidates)
 
 

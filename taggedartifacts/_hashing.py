@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._errors import UnhashableConfigError
 
-__all__ = ["canonical_json", "config_hash"]
+__all__ = ["canonical_json", "config_hash", "normal_form"]
 
 _PREFIX = b"taggedartifacts-config-v1\n"
 _RESERVED = "\x00"
@@ -121,8 +121,15 @@ def config_hash(obj: Any, *, name: str = "config") -> str:
 def canonical_json(obj: Any, *, name: str = "config") -> str:
     """Return the canonical JSON text that :func:`config_hash` digests."""
     try:
-        normal = _normalize(obj, set())
-        return _encode(normal)
+        return _encode(normal_form(obj, name=name))
+    except ValueError as exc:  # ints past sys.get_int_max_str_digits()
+        raise UnhashableConfigError(f"{name}: {exc}", name) from None
+
+
+def normal_form(obj: Any, *, name: str = "config") -> Any:
+    """Return the JSON-ready normal form of a value (see the module documentation)."""
+    try:
+        return _normalize(obj, set())
     except _Unsupported as exc:
         where = name + "".join(reversed(exc.steps))
         raise UnhashableConfigError(f"{where}: {exc.reason}", where) from None
@@ -130,8 +137,6 @@ def canonical_json(obj: Any, *, name: str = "config") -> str:
         raise UnhashableConfigError(
             f"{name}: nested too deeply to hash; flatten the config", name
         ) from None
-    except ValueError as exc:  # ints past sys.get_int_max_str_digits()
-        raise UnhashableConfigError(f"{name}: {exc}", name) from None
 
 
 def _normalize(obj: Any, active: set[int]) -> Any:

@@ -1,0 +1,7 @@
+"""``python -m taggedartifacts``: the command line."""
+
+import sys
+
+from taggedartifacts._cli import main
+
+sys.exit(main())

@@ -1,0 +1,209 @@
+"""The ``taggedartifacts`` command: the same names for shell scripts, Make and other languages.
+
+Exit status: 0 on success, 1 when a file is missing or not tagged (or git
+refuses, e.g. a dirty tree), 2 for usage errors. Errors are one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from ._errors import DirtyRepositoryError, TaggedArtifactsError
+from ._gitinfo import git_state, work_tree_root
+from ._hashing import config_hash
+from ._provenance import describe
+from ._tagging import tag_path
+from ._versions import versions
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """A usage mistake the parser could not catch (bad JSON, a config that is no object)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        result: int = args.run(args)
+        return result
+    except UsageError as exc:
+        _error(str(exc))
+        return 2
+    except (TaggedArtifactsError, OSError, ValueError) as exc:
+        _error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return 1
+
+
+def _error(message: str) -> None:
+    print(f"taggedartifacts: error: {message}", file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="taggedartifacts",
+        description="Name files after the git commit and config that made them.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    tag = commands.add_parser("tag", help="print the tagged path for the current state")
+    tag.add_argument("path", metavar="PATH")
+    tag.add_argument("--config", default="{}", help="a JSON object, or @file.json (default {})")
+    tag.add_argument("--allow-dirty", action="store_true", help="name after a dirty tree")
+    tag.add_argument("--untracked", action="store_true", help="count untracked files as changes")
+    tag.add_argument("--repo", metavar="DIR", help="a directory in the work tree (default: .)")
+    tag.set_defaults(run=_tag)
+
+    ls = commands.add_parser("ls", help="list the tagged versions of PATH, newest first")
+    ls.add_argument("path", metavar="PATH")
+    ls.add_argument("--json", action="store_true", help="print JSON")
+    ls.add_argument("--repo", metavar="DIR", help="the work tree that knows the commits")
+    ls.set_defaults(run=_ls)
+
+    show = commands.add_parser("show", help="everything known about one tagged FILE")
+    show.add_argument("path", metavar="FILE")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(run=_show)
+    return parser
+
+
+def _tag(args: argparse.Namespace) -> int:
+    config = _load_config(args.config)
+    state = git_state(args.repo, untracked=args.untracked)
+    if state.dirty and not args.allow_dirty:
+        raise DirtyRepositoryError(
+            f"the work tree at {state.root} has uncommitted changes "
+            f"({', '.join(state.changed[:10])}); commit or stash them, or pass --allow-dirty",
+            root=state.root or "",
+            changed=state.changed,
+        )
+    if state.dirty:
+        print(
+            f"taggedartifacts: warning: naming after uncommitted changes in {state.root}",
+            file=sys.stderr,
+        )
+    print(tag_path(args.path, commit=state.commit, config=config_hash(config), diff=state.diff))
+    return 0
+
+
+def _load_config(text: str) -> Any:
+    source = "--config"
+    if text.startswith("@"):
+        source = text[1:]
+        with open(source, encoding="utf-8") as fh:
+            text = fh.read()
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{source} is not valid JSON: {exc}") from None
+    if not isinstance(config, dict):
+        raise UsageError(f"{source} must be a JSON object, like the decorator's config mapping")
+    return config
+
+
+def _ls(args: argparse.Namespace) -> int:
+    found = versions(args.path)
+    if not found:
+        _error(f"no tagged versions of {args.path}")
+        return 1
+    history = _History(args.repo or os.path.dirname(os.path.abspath(args.path)))
+    rows = []
+    for version in found:
+        commit = history.lookup(version.tag.commit)
+        stat = os.stat(version.path)
+        rows.append(
+            {
+                "name": version.path.name,
+                "commit": version.tag.commit,
+                "relation": commit["relation"],
+                "commit_date": commit["date"],
+                "subject": commit["subject"],
+                "dirty": version.tag.dirty,
+                "diff": version.tag.diff,
+                "config": version.tag.config,
+                "size": stat.st_size,
+                "modified": _utc(stat.st_mtime),
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    columns = ("name", "commit", "relation", "commit_date", "dirty", "config", "size", "modified")
+    table = [[c.upper().replace("_", " ") for c in columns] + ["SUBJECT"]]
+    for row in rows:
+        cells = ["" if row[c] is None else str(row[c]) for c in columns]
+        table.append([*cells, row["subject"] or ""])
+    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+    for line in table:
+        padded = (cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True))
+        print(("  ".join(padded) + "  " + line[-1]).rstrip())
+    return 0
+
+
+class _History:
+    """What git knows about short commits: full date, subject, relation to HEAD (GitPython)."""
+
+    def __init__(self, directory: str) -> None:
+        # This process is ours: drop a caller's repository variables so GitPython looks here.
+        for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE"):
+            os.environ.pop(name, None)
+        self.repo: Any = None
+        root = work_tree_root(directory) or work_tree_root(os.getcwd())
+        if root is not None:
+            import git
+
+            try:
+                self.repo = git.Repo(root)
+                self.head = self.repo.head.commit.hexsha
+            except (git.GitError, ValueError):
+                self.repo = None
+
+    def lookup(self, short: str) -> dict[str, Any]:
+        unknown = {"relation": "unknown", "date": None, "subject": None}
+        if self.repo is None:
+            return unknown
+        import git
+
+        try:
+            commit = self.repo.commit(short)
+        except (git.BadName, git.BadObject, git.GitError, ValueError):  # unknown or ambiguous
+            return unknown
+        if commit.hexsha == self.head:
+            relation = "HEAD"
+        elif self.repo.is_ancestor(commit.hexsha, self.head):
+            relation = "ancestor"
+        else:
+            relation = "other"
+        return {
+            "relation": relation,
+            "date": commit.committed_datetime.isoformat(),
+            "subject": commit.summary,
+        }
+
+
+def _show(args: argparse.Namespace) -> int:
+    info = describe(args.path)
+    if args.json:
+        print(json.dumps(info, indent=2, ensure_ascii=False))
+        return 0
+    record = info.pop("provenance")
+    for key, value in info.items():
+        print(f"{key + ':':<12}{value}")
+    if record is None:
+        print(f"{'provenance:':<12}none (made without provenance=True)")
+    else:
+        print("provenance:")
+        for line in json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False).splitlines():
+            print("  " + line)
+    return 0
+
+
+def _utc(timestamp: float) -> str:
+    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).isoformat()

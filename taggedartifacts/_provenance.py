@@ -1,0 +1,187 @@
+"""Provenance records: how an artifact was made, written next to it as JSON.
+
+``<tagged name>.provenance.json`` holds (format ``taggedartifacts.provenance/1``):
+the full commit, dirty flag and fingerprint, the full config hash, the config
+and any hashed arguments (in the JSON normal form of the config hash, where
+values JSON cannot hold are one-key objects such as ``{"\\u0000bytes": "..."}``
+and non-finite floats are ``{"\\u0000float": "NaN"}``), the function, the path
+that was asked for, start and end time (UTC, ISO 8601) and duration, host,
+user, Python and platform, the versions of taggedartifacts and GitPython, and
+the ``origin`` remote without credentials. Keys named in ``redact`` are written
+as ``"<redacted>"`` at any depth; they are hashed all the same.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._gitinfo import GitState, run_git
+from ._hashing import normal_form
+from ._tagging import parse
+
+if TYPE_CHECKING:
+    import datetime
+
+# json, platform, socket, tempfile and urllib load inside the functions that need them,
+# since ``import taggedartifacts`` imports this module and must stay instant.
+
+__all__ = ["FORMAT", "RECORD_SUFFIX", "build_record", "describe", "record_path", "write_json"]
+
+FORMAT = "taggedartifacts.provenance/1"
+RECORD_SUFFIX = ".provenance.json"
+REDACTED = "<redacted>"
+
+
+def record_path(artifact: str | os.PathLike[str]) -> str:
+    """Where the record of an artifact (a file or a directory) lives."""
+    return os.fspath(artifact).rstrip("/" + os.sep) + RECORD_SUFFIX
+
+
+def build_record(
+    *,
+    artifact: str | os.PathLike[str],
+    requested: str | os.PathLike[str],
+    state: GitState,
+    config_hash: str,
+    config: Mapping[str, Any],
+    arguments: Mapping[str, Any] | None,
+    function: Any,
+    started: datetime.datetime,
+    finished: datetime.datetime,
+    redact: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The record of one artifact, as a JSON-ready dict."""
+    import platform
+    import socket
+
+    hidden = frozenset(redact)
+    return {
+        "format": FORMAT,
+        "artifact": os.path.basename(os.fspath(artifact).rstrip("/" + os.sep)),
+        "requested_path": os.fspath(requested),
+        "commit": state.commit,
+        "dirty": state.dirty,
+        "diff": state.diff,
+        "config_hash": config_hash,
+        "config": _jsonable(normal_form(config), hidden),
+        "arguments": None if arguments is None else _jsonable(normal_form(arguments), hidden),
+        "function": {
+            "module": getattr(function, "__module__", None),
+            "qualname": getattr(function, "__qualname__", None),
+        },
+        "started": started.isoformat(),
+        "finished": finished.isoformat(),
+        "duration_seconds": round((finished - started).total_seconds(), 6),
+        "host": socket.gethostname(),
+        "user": _user(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": {
+            "taggedartifacts": _version("taggedartifacts"),
+            "GitPython": _version("GitPython"),
+        },
+        "origin": origin_url(state.root),
+    }
+
+
+def _jsonable(value: Any, hidden: frozenset[str]) -> Any:
+    """Standard JSON: redact named keys, spell non-finite floats as tagged objects."""
+    if isinstance(value, dict):
+        return {k: REDACTED if k in hidden else _jsonable(v, hidden) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v, hidden) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"\x00float": repr(value).replace("inf", "Infinity").replace("nan", "NaN")}
+    return value
+
+
+def _user() -> str | None:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        return None
+
+
+def _version(distribution: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def origin_url(root: str | None) -> str | None:
+    """The ``origin`` remote of the work tree at ``root``, credentials stripped."""
+    if root is None:
+        return None
+    proc = run_git(root, "config", "--get", "remote.origin.url")
+    url = proc.stdout.decode(errors="replace").strip()
+    return strip_credentials(url) if proc.returncode == 0 and url else None
+
+
+def strip_credentials(url: str) -> str:
+    """Drop a password, and for http(s) any user name (tokens travel there too)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.scheme or "@" not in parts.netloc:
+        return url  # scp-like ``git@host:path`` names a user, never a secret
+    host = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username if parts.scheme in ("ssh", "git+ssh") and parts.username else None
+    netloc = f"{user}@{host}" if user else host
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def write_json(path: str, data: Mapping[str, Any]) -> None:
+    """Write JSON so that readers see the old file or the whole new one, never a part."""
+    import json
+    import secrets
+
+    from ._atomic import private_prefix
+
+    directory = os.path.dirname(os.path.abspath(path))
+    # A hidden temporary name that versions() skips and stale clean-up recognises; created
+    # with mode 0o666 so the umask applies, as it would to any file the user writes.
+    temporary = os.path.join(directory, f"{private_prefix()}record-{secrets.token_hex(4)}.json")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+            fh.write("\n")
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """What the name of an artifact says, plus its provenance record when there is one.
+
+    :raises NotTaggedError: when the name carries no tag.
+    :raises FileNotFoundError: when the artifact does not exist.
+    """
+    import datetime
+    import json
+
+    tag = parse(path)
+    target = os.fspath(path)
+    if not os.path.lexists(target):
+        raise FileNotFoundError(2, "no such artifact", target)
+    info: dict[str, Any] = {"path": target, **tag._asdict(), "untagged": tag.untagged}
+    stat = os.stat(target)
+    info["size"] = stat.st_size
+    info["modified"] = datetime.datetime.fromtimestamp(
+        stat.st_mtime, datetime.timezone.utc
+    ).isoformat()
+    try:
+        with open(record_path(target), encoding="utf-8") as fh:
+            info["provenance"] = json.load(fh)
+    except FileNotFoundError:
+        info["provenance"] = None
+    return info

@@ -1,0 +1,152 @@
+"""The command line, driven as a subprocess in throwaway repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import Repo
+
+from taggedartifacts import Artifact
+
+
+def cli(repo: Repo, *args: str, module: bool = True) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "taggedartifacts"] if module else [_script()]
+    return subprocess.run([*command, *args], cwd=repo.path, capture_output=True, text=True)
+
+
+def _script() -> str:
+    found = shutil.which("taggedartifacts", path=os.path.dirname(sys.executable))
+    assert found is not None, "the console script is not installed"
+    return found
+
+
+def decorator_name(repo: Repo, path: str, config: dict[str, object], **options: bool) -> str:
+    @Artifact("out", config, repo=repo.path, **options)
+    def name(out: str) -> str:
+        return out
+
+    return name(path)
+
+
+def test_tag_prints_what_the_decorator_uses(repo: Repo) -> None:
+    result = cli(repo, "tag", "plots/loss.png", "--config", '{"lr": 0.1, "layers": [64, 64]}')
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout
+        == decorator_name(repo, "plots/loss.png", {"lr": 0.1, "layers": [64, 64]}) + "\n"
+    )
+    (repo.path / "cfg.json").write_text('{"lr": 0.1, "layers": [64, 64]}')
+    assert cli(repo, "tag", "plots/loss.png", "--config", "@cfg.json").stdout == result.stdout
+    assert (
+        cli(repo, "tag", "plots/loss.png", module=False).stdout
+        == decorator_name(repo, "plots/loss.png", {}) + "\n"
+    )
+
+
+def test_tag_on_a_dirty_tree(repo: Repo) -> None:
+    repo.write("code.py", "print('edited')\n")
+    refused = cli(repo, "tag", "a.csv")
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    assert refused.stderr.count("\n") == 1
+    assert "uncommitted changes (code.py)" in refused.stderr
+    assert "--allow-dirty" in refused.stderr
+    allowed = cli(repo, "tag", "a.csv", "--allow-dirty")
+    assert allowed.returncode == 0
+    with pytest.warns():
+        assert allowed.stdout == decorator_name(repo, "a.csv", {}, allow_dirty=True) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("tag", "x", "--config", "{oops"), "--config is not valid JSON"),
+        (("tag", "x", "--config", "[1, 2]"), "must be a JSON object"),
+        (("frobnicate",), "invalid choice"),
+        (("tag",), "the following arguments are required"),
+    ],
+)
+def test_usage_errors_exit_2_without_a_traceback(
+    repo: Repo, args: tuple[str, ...], message: str
+) -> None:
+    result = cli(repo, *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def history(repo: Repo) -> Repo:
+    """Versions of out/loss.png at an older commit, at HEAD, and at a commit git does not know."""
+    first = cli(repo, "tag", "out/loss.png", "--config", '{"lr": 0.1}').stdout.strip()
+    repo.write("code.py", "print('second')\n")
+    repo.commit("Tune the learning rate")
+    second = cli(repo, "tag", "out/loss.png", "--config", '{"lr": 0.2}').stdout.strip()
+    (repo.path / "out").mkdir()
+    for name, content, mtime in (
+        (first, "one", 1_700_000_000),
+        (second, "second!", 1_700_000_100),
+        ("out/loss-0000000-0123456789.png", "?", 1_600_000_000),
+        ("out/loss-curve-0000000-0123456789.png", "other stem", 1_700_000_200),
+    ):
+        (repo.path / name).write_text(content)
+        os.utime(repo.path / name, (mtime, mtime))
+    return repo
+
+
+# A fixed repository (author, dates and content from conftest) gives fixed commits.
+GOLDEN_LS = """\
+NAME                         COMMIT   RELATION  COMMIT DATE                DIRTY  CONFIG      SIZE  MODIFIED                   SUBJECT
+loss-f1af7e5-e595a20c49.png  f1af7e5  HEAD      2024-01-02T03:04:05+00:00  False  e595a20c49  7     2023-11-14T22:15:00+00:00  Tune the learning rate
+loss-a78e033-21b3876c40.png  a78e033  ancestor  2024-01-02T03:04:05+00:00  False  21b3876c40  3     2023-11-14T22:13:20+00:00  initial
+loss-0000000-0123456789.png  0000000  unknown                              False  0123456789  1     2020-09-13T12:26:40+00:00
+"""  # noqa: E501 (a table is as wide as it is)
+
+
+def test_ls_golden_output(history: Repo) -> None:
+    result = cli(history, "ls", "out/loss.png")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == GOLDEN_LS
+
+
+def test_ls_json(history: Repo) -> None:
+    rows = json.loads(cli(history, "ls", "out/loss.png", "--json").stdout)
+    assert [r["relation"] for r in rows] == ["HEAD", "ancestor", "unknown"]
+    assert rows[0]["subject"] == "Tune the learning rate"
+    assert rows[0]["size"] == 7
+    assert rows[2]["commit_date"] is None
+
+
+def test_ls_and_show_of_missing_files_exit_1(repo: Repo) -> None:
+    for args in (
+        ("ls", "nothing.png"),
+        ("show", "x-abc1234-0123456789.png"),
+        ("show", "plain.png"),
+    ):
+        result = cli(repo, *args)
+        assert result.returncode == 1, args
+        assert result.stderr.startswith("taggedartifacts: error: ")
+        assert result.stderr.count("\n") == 1
+        assert "Traceback" not in result.stderr
+
+
+def test_show(repo: Repo) -> None:
+    @Artifact("out", {"lr": 0.1}, provenance=True, repo=repo.path)
+    def save(out: Path) -> Path:
+        out.write_text("data")
+        return out
+
+    made = save(repo.path / "loss.png")
+    text = cli(repo, "show", made.name)
+    assert text.returncode == 0
+    assert f"commit:     {made.name.split('-')[1]}" in text.stdout
+    assert '"requested_path": ' in text.stdout
+    info = json.loads(cli(repo, "show", made.name, "--json").stdout)
+    assert info["provenance"]["commit"] == repo.head()
+    assert info["untagged"] == "loss.png"
