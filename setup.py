@@ -22,7 +22,16 @@ setup(
     python_requires=">=3.10",
     install_requires=["GitPython>=3.1.30"],
     extras_require={
-        "test": ["pytest>=7.4", "hypothesis>=6.80", "numpy>=1.24"],
+        "remote": ["fsspec>=2023.1"],
+        "test": [
+            "pytest>=7.4",
+            "hypothesis>=6.80",
+            "numpy>=1.24",
+            "fsspec>=2023.1",
+            "s3fs>=2023.1",
+            "moto[server]>=5.0",
+            "cloudpickle>=2.0",
+        ],
         "lint": ["ruff>=0.4", "mypy>=1.8"],
         "bench": ["joblib>=1.3", "numpy>=1.24"],
     },

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, Protocol, TypeVar, cast
 
+from . import _remote as remote
 from ._binding import (
     Binder,
     Call,
@@ -22,6 +23,7 @@ from ._binding import (
 from ._errors import DirtyRepositoryError, DirtyRepositoryWarning, InvalidArgumentError
 from ._gitinfo import GitState, read_state
 from ._hashing import config_hash
+from ._remote import is_url
 from ._tagging import tag_path
 from ._versions import versions_note
 
@@ -133,6 +135,9 @@ class Artifact:
                 kw: tag_path(path, commit=state.commit, config=digest, diff=state.diff)
                 for kw, path in given.items()
             }
+            for path in tagged.values():
+                if is_url(path):
+                    remote.filesystem(str(path))  # fsspec present? say which extra, before any work
             log.debug("%s tagged %s", name, tagged)
             return _Plan(given, tagged, state, digest, arguments, func)
 
@@ -145,7 +150,9 @@ class Artifact:
                 from ._provenance import record_path
 
                 outputs += [record_path(p) for p in plan.tagged.values()]
-            if self.cache and all(os.path.exists(p) for p in outputs):
+            if self.cache and all(
+                remote.exists(str(p)) if is_url(p) else os.path.exists(p) for p in outputs
+            ):
                 log.info("%s: reusing %s", name, ", ".join(map(str, plan.tagged.values())))
                 return True
             return False

@@ -28,7 +28,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import _remote as remote
 from ._errors import ArtifactConflictError
+from ._remote import is_url
 from ._tagging import split_name
 from ._versions import PREFIX
 
@@ -49,26 +51,39 @@ def private_prefix() -> str:
 
 @contextmanager
 def staged(targets: Mapping[str, PathArg]) -> Iterator[dict[str, PathArg]]:
-    """Yield a private path for each target; rename the results into place on success."""
-    private: dict[str, str] = {}  # target directory -> its private directory
+    """Yield a private path for each target; move (or upload) the results on success.
+
+    A local target's private directory sits next to it; a URL's sits in the
+    local temporary directory, and its contents are uploaded with fsspec.
+    """
+    private: dict[str, str] = {}  # target directory (or directory URL) -> private directory
     handed: dict[str, PathArg] = {}
     try:
         for key, target in targets.items():
-            parent = os.path.dirname(os.path.abspath(target))
-            if parent not in private:
+            if is_url(target):
+                parent, home = remote.parent(str(target)), tempfile.gettempdir()
+            else:
+                parent = home = os.path.dirname(os.path.abspath(target))
                 os.makedirs(parent, exist_ok=True)
-                remove_stale(parent)
-                private[parent] = tempfile.mkdtemp(prefix=private_prefix(), dir=parent)
-            inside = os.path.join(private[parent], os.path.basename(os.fspath(target)))
+            if parent not in private:
+                remove_stale(home)
+                private[parent] = tempfile.mkdtemp(prefix=private_prefix(), dir=home)
+            name = os.fspath(target).rstrip("/" + os.sep).rsplit("/", 1)[-1]
+            inside = os.path.join(private[parent], os.path.basename(name))
             handed[key] = inside if isinstance(target, str) else Path(inside)
         yield handed
     except BaseException:
         for directory in private.values():
             shutil.rmtree(directory, ignore_errors=True)
         raise
-    names = {os.path.basename(os.fspath(t)) for t in targets.values()}
+    names = {os.path.basename(os.fspath(t).rstrip("/" + os.sep)) for t in targets.values()}
+    stems = tuple(split_name(n)[0] for n in names)
     for parent, directory in private.items():
-        _publish(directory, parent, names)
+        if is_url(parent):
+            remote.upload(directory, parent, names, stems)
+            shutil.rmtree(directory, ignore_errors=True)
+        else:
+            _publish(directory, parent, names)
 
 
 def _publish(directory: str, parent: str, artifacts: set[str]) -> None:

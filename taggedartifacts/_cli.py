@@ -18,6 +18,7 @@ from ._errors import DirtyRepositoryError, TaggedArtifactsError
 from ._gitinfo import git_state, work_tree_root
 from ._hashing import config_hash
 from ._provenance import describe
+from ._remote import is_url
 from ._tagging import tag_path
 from ._versions import versions
 
@@ -113,14 +114,14 @@ def _ls(args: argparse.Namespace) -> int:
     if not found:
         _error(f"no tagged versions of {args.path}")
         return 1
-    history = _History(args.repo or os.path.dirname(os.path.abspath(args.path)))
+    local_dir = os.getcwd() if is_url(args.path) else os.path.dirname(os.path.abspath(args.path))
+    history = _History(args.repo or local_dir)
     rows = []
     for version in found:
         commit = history.lookup(version.tag.commit)
-        stat = os.stat(version.path)
         rows.append(
             {
-                "name": version.path.name,
+                "name": version.name,
                 "commit": version.tag.commit,
                 "relation": commit["relation"],
                 "commit_date": commit["date"],
@@ -128,8 +129,8 @@ def _ls(args: argparse.Namespace) -> int:
                 "dirty": version.tag.dirty,
                 "diff": version.tag.diff,
                 "config": version.tag.config,
-                "size": stat.st_size,
-                "modified": _utc(stat.st_mtime),
+                "size": version.size,
+                "modified": _utc(version.mtime),
             }
         )
     if args.json:

@@ -60,6 +60,10 @@ class ArtifactConflictError(TaggedArtifactsError, FileExistsError):
         super().__init__(message)
 
 
+class MissingExtraError(TaggedArtifactsError, ImportError):
+    """A feature needs an optional dependency that is not installed."""
+
+
 class UnhashableConfigError(TaggedArtifactsError, TypeError):
     """A config value has no stable encoding.
 

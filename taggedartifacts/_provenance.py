@@ -18,8 +18,10 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from . import _remote as remote
 from ._gitinfo import GitState, run_git
 from ._hashing import normal_form
+from ._remote import is_url
 from ._tagging import parse
 
 if TYPE_CHECKING:
@@ -36,8 +38,12 @@ REDACTED = "<redacted>"
 
 
 def record_path(artifact: str | os.PathLike[str]) -> str:
-    """Where the record of an artifact (a file or a directory) lives."""
-    return os.fspath(artifact).rstrip("/" + os.sep) + RECORD_SUFFIX
+    """Where the record of an artifact (a file, a directory or a URL) lives."""
+    path, query = os.fspath(artifact), ""
+    if is_url(path) and "?" in path:
+        path, query = path.split("?", 1)
+        query = "?" + query
+    return path.rstrip("/" + os.sep) + RECORD_SUFFIX + query
 
 
 def build_record(
@@ -143,6 +149,11 @@ def write_json(path: str, data: Mapping[str, Any]) -> None:
     import json
     import secrets
 
+    if is_url(path):  # one PUT: object stores show a whole object or none
+        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        remote.write_bytes(path, (text + "\n").encode("utf-8"))
+        return
+
     from ._atomic import private_prefix
 
     directory = os.path.dirname(os.path.abspath(path))
@@ -171,17 +182,24 @@ def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     tag = parse(path)
     target = os.fspath(path)
-    if not os.path.lexists(target):
-        raise FileNotFoundError(2, "no such artifact", target)
     info: dict[str, Any] = {"path": target, **tag._asdict(), "untagged": tag.untagged}
-    stat = os.stat(target)
-    info["size"] = stat.st_size
-    info["modified"] = datetime.datetime.fromtimestamp(
-        stat.st_mtime, datetime.timezone.utc
-    ).isoformat()
-    try:
-        with open(record_path(target), encoding="utf-8") as fh:
-            info["provenance"] = json.load(fh)
-    except FileNotFoundError:
-        info["provenance"] = None
+    if is_url(target):
+        mtime, size = remote.stat(target)  # FileNotFoundError when missing
+        try:
+            record = json.loads(remote.read_bytes(record_path(target)))
+        except FileNotFoundError:
+            record = None
+    else:
+        if not os.path.lexists(target):
+            raise FileNotFoundError(2, "no such artifact", target)
+        stat = os.stat(target)
+        mtime, size = stat.st_mtime, stat.st_size
+        try:
+            with open(record_path(target), encoding="utf-8") as fh:
+                record = json.load(fh)
+        except FileNotFoundError:
+            record = None
+    info["size"] = size
+    info["modified"] = datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).isoformat()
+    info["provenance"] = record
     return info

@@ -34,6 +34,7 @@ _TAGGED = re.compile(
 )
 _HEX = re.compile(r"[0-9a-f]+\Z")
 _SEPARATORS = tuple(s for s in (os.sep, os.altsep) if s)
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 
 PureT = TypeVar("PureT", bound=PurePath)
 
@@ -128,11 +129,34 @@ def _tag_str(path: str, commit: str, config: str, diff: str | None) -> str:
 
 
 def _split_str(path: str) -> tuple[str, str, str]:
-    """Split ``path`` into ``(parent part, last component, trailing separators)``."""
-    body = path.rstrip("".join(_SEPARATORS))
+    """Split ``path`` into ``(parent part, last component, everything after it)``.
+
+    A URL (``s3://bucket/runs/x.png?version=2``) is split at ``/`` after its
+    ``scheme://`` part, and keeps its query or fragment; a plain path at this
+    platform's separators, keeping trailing separators (a directory).
+    """
+    url = _URL.match(path)
+    if url:
+        start = url.end()
+        cut = min(
+            (i for i in (path.find("?", start), path.find("#", start)) if i >= 0), default=None
+        )
+        core, after = (path, "") if cut is None else (path[:cut], path[cut:])
+        if "/" not in core[start:].rstrip("/"):
+            raise InvalidPathError(
+                f"{path!r} names no file to tag; give a file under the bucket or host, "
+                "e.g. s3://bucket/runs/loss.png"
+            )
+        head, name, trail = _split_at(core, ("/",))
+        return head, name, trail + after
+    return _split_at(path, _SEPARATORS)
+
+
+def _split_at(path: str, separators: tuple[str, ...]) -> tuple[str, str, str]:
+    body = path.rstrip("".join(separators))
     trail = path[len(body) :]
-    cut = max(body.rfind(sep) for sep in _SEPARATORS)
-    if not body:
+    cut = max(body.rfind(sep) for sep in separators)
+    if not body or body[cut + 1 :] in (".", ".."):
         raise InvalidPathError(f"{path!r} names no file to tag; give a file or directory name")
     return body[: cut + 1], body[cut + 1 :], trail
 

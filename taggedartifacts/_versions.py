@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from . import _remote as remote
 from ._errors import NotTaggedError
+from ._remote import is_url
 from ._tagging import Tag, parse, split_name
 
 __all__ = ["PREFIX", "Version", "versions", "versions_note"]
@@ -15,11 +18,20 @@ PREFIX = ".taggedartifacts-"  # private build directories of atomic calls; never
 
 
 class Version(NamedTuple):
-    """One tagged version of a path: where it is, what its name says, when it was written."""
+    """One tagged version of a path: where it is, what its name says, when it was written.
 
-    path: Path
+    ``path`` is a :class:`~pathlib.Path`, or a ``str`` URL for remote storage.
+    """
+
+    path: Path | str
     tag: Tag
     mtime: float
+    size: int
+
+    @property
+    def name(self) -> str:
+        """The tagged file name."""
+        return os.fspath(self.path).rstrip("/").rsplit("/", 1)[-1]
 
     def __str__(self) -> str:
         import datetime
@@ -27,7 +39,7 @@ class Version(NamedTuple):
         when = datetime.datetime.fromtimestamp(self.mtime).isoformat(sep=" ", timespec="seconds")
         dirty = f" dirty {self.tag.diff}" if self.tag.dirty else ""
         return (
-            f"{self.path.name} (commit {self.tag.commit}{dirty}, config {self.tag.config}, "
+            f"{self.name} (commit {self.tag.commit}{dirty}, config {self.tag.config}, "
             f"modified {when})"
         )
 
@@ -39,28 +51,44 @@ def versions(path: str | os.PathLike[str]) -> list[Version]:
     any commit, dirty state or config. ``versions("plots/loss.png")`` finds
     ``plots/loss-abc1234-0123456789.png`` but not ``plots/loss-curve-...png``.
     """
-    target = Path(os.fspath(path))
-    stem, suffix = split_name(target.name)
+    entries: Sequence[tuple[Path | str, float, int]]
+    if is_url(path):
+        url = str(path).split("?", 1)[0].rstrip("/")
+        entries = remote.listing(remote.parent(url))
+        name = url.rsplit("/", 1)[-1]
+    else:
+        target = Path(os.fspath(path))
+        name = target.name
+        entries = _local_listing(target.parent)
+    stem, suffix = split_name(name)
     found = []
-    try:
-        entries = list(os.scandir(target.parent))
-    except FileNotFoundError:
-        return []
-    for entry in entries:
-        if entry.name.startswith(PREFIX):
+    for location, mtime, size in entries:
+        entry_name = os.fspath(location).rstrip("/").rsplit("/", 1)[-1]
+        if entry_name.startswith(PREFIX):
             continue
         try:
-            tag = parse(entry.name)
+            tag = parse(entry_name)
         except NotTaggedError:
             continue
         if tag.stem == stem and tag.suffix == suffix:
-            try:
-                mtime = entry.stat().st_mtime
-            except FileNotFoundError:  # removed while we looked
-                continue
-            found.append(Version(Path(entry.path), tag, mtime))
-    found.sort(key=lambda v: (v.mtime, v.path.name), reverse=True)
+            found.append(Version(location, tag, mtime, size))
+    found.sort(key=lambda v: (v.mtime, v.name), reverse=True)
     return found
+
+
+def _local_listing(directory: Path) -> list[tuple[Path, float, int]]:
+    out = []
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return []
+    for entry in entries:
+        try:
+            stat = entry.stat()
+        except FileNotFoundError:  # removed while we looked
+            continue
+        out.append((Path(entry.path), stat.st_mtime, stat.st_size))
+    return out
 
 
 def versions_note(

@@ -4,7 +4,6 @@ import asyncio
 import functools
 import importlib.util
 import inspect
-import pickle
 import subprocess
 import sys
 import warnings
@@ -383,12 +382,6 @@ def test_paths_reports_without_calling(repo: Repo) -> None:
     }
     assert save.paths(a="x.png", b="y.csv")["a"] == expected(repo, "x.png")
     assert calls == []
-
-
-def test_decorated_functions_pickle_by_reference() -> None:
-    from tests_helpers import tagged_module_function
-
-    assert pickle.loads(pickle.dumps(tagged_module_function)) is tagged_module_function
 
 
 def test_import_does_not_import_git_and_works_without_git(tmp_path: Path) -> None:

@@ -1,0 +1,124 @@
+"""fsspec URLs (``s3://``, ``gs://``, ``memory://``, ...): an optional extra, loaded for URLs."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from ._errors import ArtifactConflictError, MissingExtraError
+
+__all__ = [
+    "exists",
+    "filesystem",
+    "is_url",
+    "join",
+    "listing",
+    "parent",
+    "read_bytes",
+    "stat",
+    "upload",
+    "write_bytes",
+]
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+
+
+def is_url(path: object) -> bool:
+    """Whether a path argument is a URL (local paths never import fsspec)."""
+    return isinstance(path, str) and _URL.match(path) is not None
+
+
+def filesystem(url: str) -> tuple[Any, str]:
+    """The fsspec file system of a URL, and the URL's path within it."""
+    try:
+        import fsspec
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"{url!r} is a URL, and URLs need fsspec: pip install 'taggedartifacts[remote]' "
+            "(plus s3fs, gcsfs, ... for the storage you use)"
+        ) from exc
+    fs, path = fsspec.core.url_to_fs(url)
+    return fs, path
+
+
+def parent(url: str) -> str:
+    """The URL of the directory holding ``url``."""
+    body = url.rstrip("/")
+    return body[: body.rfind("/")]
+
+
+def join(directory: str, name: str) -> str:
+    return directory.rstrip("/") + "/" + name
+
+
+def exists(url: str) -> bool:
+    fs, path = filesystem(url)
+    return bool(fs.exists(path))
+
+
+def write_bytes(url: str, data: bytes) -> None:
+    """Write a small object in one request, so readers see all of it or nothing."""
+    fs, path = filesystem(url)
+    fs.pipe_file(path, data)
+
+
+def read_bytes(url: str) -> bytes:
+    fs, path = filesystem(url)
+    return bytes(fs.cat_file(path))
+
+
+def stat(url: str) -> tuple[float, int]:
+    """``(mtime, size)`` of a remote file; raises FileNotFoundError when it is missing."""
+    fs, path = filesystem(url)
+    info = fs.info(path)
+    return _mtime(info), int(info.get("size") or 0)
+
+
+def upload(
+    local_dir: str, parent_url: str, artifacts: set[str], own_stems: tuple[str, ...]
+) -> None:
+    """Upload what a function wrote into ``local_dir``; the artifacts themselves last."""
+    fs, root = filesystem(parent_url)
+    entries = sorted(os.listdir(local_dir), key=lambda name: (name in artifacts, name))
+    clobbered = [
+        name
+        for name in entries
+        if name not in artifacts and not name.startswith(own_stems) and fs.exists(join(root, name))
+    ]
+    if clobbered:
+        raise ArtifactConflictError(
+            f"the function also wrote {clobbered} next to its artifact, and objects of those "
+            f"names already exist under {parent_url}; nothing was uploaded. Its output is still "
+            f"in {local_dir}: move what you need, or write side files under the artifact's own name"
+        )
+    for name in entries:
+        source, target = os.path.join(local_dir, name), join(root, name)
+        if os.path.isdir(source):
+            if fs.exists(target):  # same name, same code and config: keep what is there
+                continue
+            fs.put(source, target, recursive=True)
+        else:
+            fs.put_file(source, target)
+
+
+def listing(directory_url: str) -> list[tuple[str, float, int]]:
+    """``(url, mtime, size)`` of each entry of a remote directory; empty when it is missing."""
+    fs, path = filesystem(directory_url)
+    try:
+        entries = fs.ls(path, detail=True)
+    except FileNotFoundError:
+        return []
+    return [(fs.unstrip_protocol(e["name"]), _mtime(e), int(e.get("size") or 0)) for e in entries]
+
+
+def _mtime(info: dict[str, Any]) -> float:
+    import datetime
+
+    for key in ("mtime", "LastModified", "last_modified", "created", "updated"):
+        value = info.get(key)
+        if isinstance(value, datetime.datetime):
+            return value.timestamp()
+        if isinstance(value, (int, float)):
+            return float(value)
+    return 0.0  # a prefix ("directory") on object storage has no time

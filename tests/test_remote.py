@@ -1,0 +1,164 @@
+"""fsspec URLs against a real S3 protocol server on loopback (moto) and fsspec's memory://."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import fsspec
+import pytest
+from conftest import Repo
+
+from taggedartifacts import Artifact, MissingExtraError, describe, parse, versions
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture(params=["s3", "memory"])
+def base(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh remote directory URL, on S3 (moto) or in fsspec's memory file system."""
+    bucket = f"bucket-{uuid.uuid4().hex[:12]}"
+    if request.param == "memory":
+        return f"memory://{bucket}/runs"
+    endpoint = request.getfixturevalue("s3_endpoint")
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setitem(fsspec.config.conf, "s3", {"endpoint_url": endpoint})
+    import s3fs
+
+    s3fs.S3FileSystem.clear_instance_cache()
+    fsspec.filesystem("s3").mkdir(bucket)
+    return f"s3://{bucket}/runs"
+
+
+def objects(url: str) -> list[str]:
+    fs, path = fsspec.core.url_to_fs(url)
+    fs.invalidate_cache()
+    return sorted(p.rsplit("/", 1)[-1] for p in fs.find(path)) if fs.exists(path) else []
+
+
+def test_cached_write_then_a_skipped_rerun(repo: Repo, base: str) -> None:
+    calls = []
+
+    @Artifact("outpath", {"lr": 0.1}, cache=True, provenance=True, repo=repo.path)
+    def save(outpath: str) -> str:
+        calls.append(outpath)
+        assert not outpath.startswith(base)  # atomic: the function writes a local file
+        Path(outpath).write_text("loss curve")
+        return "made"
+
+    assert save(base + "/loss.png") == "made"
+    assert save(base + "/loss.png") is None
+    assert len(calls) == 1
+    [name] = [n for n in objects(base) if n.endswith(".png")]
+    assert parse(name).untagged == "loss.png"
+    assert objects(base) == [name, name + ".provenance.json"]
+    info = describe(base + "/" + name)
+    assert info["size"] == len("loss curve")
+    assert info["provenance"]["requested_path"] == base + "/loss.png"
+
+
+def test_versions_lists_two_configs(repo: Repo, base: str) -> None:
+    for lr in (0.1, 0.2):
+
+        @Artifact("outpath", {"lr": lr}, atomic=True, repo=repo.path)
+        def save(outpath: str) -> None:
+            Path(outpath).write_text("x")
+
+        save(base + "/loss.png")
+    found = versions(base + "/loss.png")
+    assert len(found) == 2
+    assert {v.tag.config for v in found} == {
+        parse(n).config for n in objects(base) if n.startswith("loss-")
+    }
+    assert all(str(v.path).startswith(base.split("://")[0] + "://") for v in found)
+
+
+def test_atomic_directory_upload(repo: Repo, base: str) -> None:
+    @Artifact("outdir", atomic=True, repo=repo.path)
+    def build(outdir: str) -> None:
+        (Path(outdir) / "weights").mkdir(parents=True)
+        (Path(outdir) / "weights" / "w.bin").write_bytes(b"\x00\x01")
+        (Path(outdir) / "meta.json").write_text("{}")
+
+    build(base + "/model")  # a str URL stays a str; the local private path is a str too
+    [version] = versions(base + "/model")
+    fs, path = fsspec.core.url_to_fs(str(version.path))
+    assert sorted(p[len(path) :] for p in fs.find(path)) == ["/meta.json", "/weights/w.bin"]
+    assert fs.cat_file(path + "/weights/w.bin") == b"\x00\x01"
+
+
+def test_a_failing_function_uploads_nothing(repo: Repo, base: str) -> None:
+    @Artifact("outpath", atomic=True, provenance=True, repo=repo.path)
+    def save(outpath: str) -> None:
+        Path(outpath).write_text("half")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        save(base + "/loss.png")
+    assert objects(base) == []
+
+
+def test_without_atomic_the_tagged_url_is_passed_through(repo: Repo, base: str) -> None:
+    @Artifact("outpath", repo=repo.path)
+    def save(outpath: str) -> str:
+        with fsspec.open(outpath, "w") as fh:
+            fh.write("written by the function itself")
+        return outpath
+
+    url = save(base + "/table.csv")
+    assert url.startswith(base + "/table-")
+    assert objects(base) == [url.rsplit("/", 1)[-1]]
+
+
+def test_urls_without_fsspec_name_the_extra(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "fsspec", None)  # as if it were not installed
+
+    @Artifact("outpath", repo=repo.path)
+    def save(outpath: str) -> None: ...
+
+    with pytest.raises(MissingExtraError, match=r"pip install 'taggedartifacts\[remote\]'") as info:
+        save("s3://bucket/loss.png")
+    assert isinstance(info.value, ImportError)
+
+
+def test_local_paths_never_import_fsspec(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, os\n"
+        "from taggedartifacts import Artifact\n"
+        "os.environ['TAGGEDARTIFACTS_COMMIT'] = 'abcdef1'\n"
+        "@Artifact('p', cache=True, provenance=True)\n"
+        f"def f(p):\n    open(p, 'w').write('x')\n"
+        f"f({str(tmp_path / 'x.txt')!r})\n"
+        "print('fsspec' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
