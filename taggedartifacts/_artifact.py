@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -164,7 +165,7 @@ class Artifact:
                 call = binder.bind(args, kwargs)
                 plan = prepare(call)
                 if plan.state.dirty:
-                    warnings.warn(_dirty_warning(func, plan.state), stacklevel=2)
+                    _warn_dirty(func, plan.state)
                 if reuse(plan):
                     return None
                 with self._running(plan) as handed:
@@ -179,7 +180,7 @@ class Artifact:
                 call = binder.bind(args, kwargs)
                 plan = prepare(call)
                 if plan.state.dirty:
-                    warnings.warn(_dirty_warning(func, plan.state), stacklevel=2)
+                    _warn_dirty(func, plan.state)
                 if reuse(plan):
                     return None  # type: ignore[return-value]  # documented: a cache hit is None
                 if self.atomic or self.provenance:
@@ -327,6 +328,45 @@ def _dirty_error(func: Callable[..., Any], state: GitState) -> DirtyRepositoryEr
         root=state.root or "",
         changed=state.changed,
     )
+
+
+def _warn_dirty(func: Callable[..., Any], state: GitState) -> None:
+    """Warn at the user's call: once per call site in a script, once per cell run in Jupyter.
+
+    IPython shows a warning at every call, so a loop of a thousand calls would print a
+    thousand warnings; its cells also reuse file names, so the usual once-per-location
+    registry could hide the warning when a cell is run again. In IPython we therefore
+    warn once per execution and bypass the registry; the user's filters still apply.
+    """
+    caller = sys._getframe(2)  # _warn_dirty <- wrapper <- the user's code
+    shell = _ipython()
+    if shell is None:
+        warnings.warn(_dirty_warning(func, state), stacklevel=3)
+        return
+    key = (shell.execution_count, func)
+    if key in _WARNED_IN_CELL:
+        return
+    _WARNED_IN_CELL.clear()  # only the current execution matters
+    _WARNED_IN_CELL.add(key)
+    warnings.warn_explicit(
+        _dirty_warning(func, state),
+        DirtyRepositoryWarning,
+        caller.f_code.co_filename,
+        caller.f_lineno,
+        module=caller.f_globals.get("__name__"),
+        registry=None,
+        module_globals=caller.f_globals,
+    )
+
+
+_WARNED_IN_CELL: set[tuple[int, Callable[..., Any]]] = set()
+
+
+def _ipython() -> Any:
+    """The running IPython shell, if any (never imports IPython)."""
+    module = sys.modules.get("IPython")
+    get = getattr(module, "get_ipython", None)
+    return get() if get is not None else None
 
 
 def _dirty_warning(func: Callable[..., Any], state: GitState) -> DirtyRepositoryWarning:

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._errors import DirtyRepositoryError, TaggedArtifactsError
-from ._gitinfo import git_state, work_tree_root
+from ._gitinfo import git_state
 from ._hashing import config_hash
+from ._history import History
 from ._provenance import describe
 from ._remote import is_url
 from ._tagging import tag_path
@@ -115,7 +116,10 @@ def _ls(args: argparse.Namespace) -> int:
         _error(f"no tagged versions of {args.path}")
         return 1
     local_dir = os.getcwd() if is_url(args.path) else os.path.dirname(os.path.abspath(args.path))
-    history = _History(args.repo or local_dir)
+    # This process is ours: drop a caller's repository variables so GitPython looks here.
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE"):
+        os.environ.pop(name, None)
+    history = History(args.repo or local_dir)
     rows = []
     for version in found:
         commit = history.lookup(version.tag.commit)
@@ -146,47 +150,6 @@ def _ls(args: argparse.Namespace) -> int:
         padded = (cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True))
         print(("  ".join(padded) + "  " + line[-1]).rstrip())
     return 0
-
-
-class _History:
-    """What git knows about short commits: full date, subject, relation to HEAD (GitPython)."""
-
-    def __init__(self, directory: str) -> None:
-        # This process is ours: drop a caller's repository variables so GitPython looks here.
-        for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE"):
-            os.environ.pop(name, None)
-        self.repo: Any = None
-        root = work_tree_root(directory) or work_tree_root(os.getcwd())
-        if root is not None:
-            import git
-
-            try:
-                self.repo = git.Repo(root)
-                self.head = self.repo.head.commit.hexsha
-            except (git.GitError, ValueError):
-                self.repo = None
-
-    def lookup(self, short: str) -> dict[str, Any]:
-        unknown = {"relation": "unknown", "date": None, "subject": None}
-        if self.repo is None:
-            return unknown
-        import git
-
-        try:
-            commit = self.repo.commit(short)
-        except (git.BadName, git.BadObject, git.GitError, ValueError):  # unknown or ambiguous
-            return unknown
-        if commit.hexsha == self.head:
-            relation = "HEAD"
-        elif self.repo.is_ancestor(commit.hexsha, self.head):
-            relation = "ancestor"
-        else:
-            relation = "other"
-        return {
-            "relation": relation,
-            "date": commit.committed_datetime.isoformat(),
-            "subject": commit.summary,
-        }
 
 
 def _show(args: argparse.Namespace) -> int:

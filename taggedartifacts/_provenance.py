@@ -27,6 +27,8 @@ from ._tagging import parse
 if TYPE_CHECKING:
     import datetime
 
+    from ._display import Description
+
 # json, platform, socket, tempfile and urllib load inside the functions that need them,
 # since ``import taggedartifacts`` imports this module and must stay instant.
 
@@ -171,7 +173,7 @@ def write_json(path: str, data: Mapping[str, Any]) -> None:
         raise
 
 
-def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
+def describe(path: str | os.PathLike[str]) -> Description:
     """What the name of an artifact says, plus its provenance record when there is one.
 
     :raises NotTaggedError: when the name carries no tag.
@@ -182,7 +184,9 @@ def describe(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     tag = parse(path)
     target = os.fspath(path)
-    info: dict[str, Any] = {"path": target, **tag._asdict(), "untagged": tag.untagged}
+    from ._display import Description
+
+    info = Description(path=target, **tag._asdict(), untagged=tag.untagged)
     if is_url(target):
         mtime, size = remote.stat(target)  # FileNotFoundError when missing
         try:

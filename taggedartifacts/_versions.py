@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import _remote as remote
 from ._errors import NotTaggedError
 from ._remote import is_url
+
+if TYPE_CHECKING:
+    from ._display import VersionList
 from ._tagging import Tag, parse, split_name
 
 __all__ = ["PREFIX", "Version", "versions", "versions_note"]
@@ -44,7 +47,7 @@ class Version(NamedTuple):
         )
 
 
-def versions(path: str | os.PathLike[str]) -> list[Version]:
+def versions(path: str | os.PathLike[str]) -> VersionList:
     """List the tagged versions of an untagged path, newest first.
 
     A version sits in the same directory and has the same stem and suffix, with
@@ -73,7 +76,9 @@ def versions(path: str | os.PathLike[str]) -> list[Version]:
         if tag.stem == stem and tag.suffix == suffix:
             found.append(Version(location, tag, mtime, size))
     found.sort(key=lambda v: (v.mtime, v.name), reverse=True)
-    return found
+    from ._display import VersionList  # imported here: it imports this module
+
+    return VersionList(found, os.fspath(path))
 
 
 def _local_listing(directory: Path) -> list[tuple[Path, float, int]]:
