@@ -7,7 +7,6 @@ refuses, e.g. a dirty tree), 2 for usage errors. Errors are one line on stderr.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import sys
@@ -17,9 +16,7 @@ from typing import Any
 from ._errors import DirtyRepositoryError, TaggedArtifactsError
 from ._gitinfo import git_state
 from ._hashing import config_hash
-from ._history import History
 from ._provenance import describe
-from ._remote import is_url
 from ._tagging import tag_path
 from ._versions import versions
 
@@ -115,28 +112,10 @@ def _ls(args: argparse.Namespace) -> int:
     if not found:
         _error(f"no tagged versions of {args.path}")
         return 1
-    local_dir = os.getcwd() if is_url(args.path) else os.path.dirname(os.path.abspath(args.path))
     # This process is ours: drop a caller's repository variables so GitPython looks here.
     for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE"):
         os.environ.pop(name, None)
-    history = History(args.repo or local_dir)
-    rows = []
-    for version in found:
-        commit = history.lookup(version.tag.commit)
-        rows.append(
-            {
-                "name": version.name,
-                "commit": version.tag.commit,
-                "relation": commit["relation"],
-                "commit_date": commit["date"],
-                "subject": commit["subject"],
-                "dirty": version.tag.dirty,
-                "diff": version.tag.diff,
-                "config": version.tag.config,
-                "size": version.size,
-                "modified": _utc(version.mtime),
-            }
-        )
+    rows = found.rows(repo=args.repo)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -167,7 +146,3 @@ def _show(args: argparse.Namespace) -> int:
         for line in json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False).splitlines():
             print("  " + line)
     return 0
-
-
-def _utc(timestamp: float) -> str:
-    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).isoformat()

@@ -25,7 +25,7 @@ _COLUMNS = (
     "name",
     "commit",
     "relation",
-    "commit date",
+    "commit_date",
     "subject",
     "dirty",
     "config",
@@ -53,11 +53,15 @@ class VersionList(list[Version]):
         ]
         return "\n".join(lines + [f"  {v}" for v in self])
 
-    def rows(self) -> list[dict[str, Any]]:
-        """One dict per version: the table's columns."""
+    def rows(self, repo: str | None = None) -> list[dict[str, Any]]:
+        """One dict per version, with what git knows of its commit (as ``taggedartifacts ls``).
+
+        :param repo: a directory of the work tree that knows the commits; by default
+            the one holding the versions, else the current directory's.
+        """
         from ._history import History
 
-        history = History(_local_dir(self.query))
+        history = History(repo or _local_dir(self.query))
         out = []
         for v in self:
             commit = history.lookup(v.tag.commit)
@@ -66,9 +70,10 @@ class VersionList(list[Version]):
                     "name": v.name,
                     "commit": v.tag.commit,
                     "relation": commit["relation"],
-                    "commit date": commit["date"] or "",
-                    "subject": commit["subject"] or "",
-                    "dirty": f"dirty {v.tag.diff}" if v.tag.dirty else "clean",
+                    "commit_date": commit["date"],
+                    "subject": commit["subject"],
+                    "dirty": v.tag.dirty,
+                    "diff": v.tag.diff,
                     "config": v.tag.config,
                     "size": v.size,
                     "modified": _when(v.mtime),
@@ -79,9 +84,9 @@ class VersionList(list[Version]):
     def _repr_html_(self) -> str:
         if not self:
             return f"<p>No tagged versions of <code>{html.escape(self.query)}</code>.</p>"
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in _COLUMNS)
+        head = "".join(f"<th>{c.replace('_', ' ')}</th>" for c in _COLUMNS)
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(str(row[c]))}</td>" for c in _COLUMNS) + "</tr>"
+            "<tr>" + "".join(f"<td>{html.escape(_cell(row, c))}</td>" for c in _COLUMNS) + "</tr>"
             for row in self.rows()
         )
         caption = (
@@ -142,6 +147,12 @@ class Description(dict[str, Any]):
                 f"<tr><th style='text-align:left'>{html.escape(key)}</th><td>{shown}</td></tr>"
             )
         return '<table class="taggedartifacts-describe">' + "".join(rows) + "</table>"
+
+
+def _cell(row: dict[str, Any], column: str) -> str:
+    if column == "dirty":
+        return f"dirty {row['diff']}" if row["dirty"] else "clean"
+    return "" if row[column] is None else str(row[column])
 
 
 def _image_type(name: str) -> str | None:
