@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
-import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, Protocol, TypeVar, cast
@@ -21,7 +19,8 @@ from ._binding import (
     path_argument,
     source_dir,
 )
-from ._errors import DirtyRepositoryError, DirtyRepositoryWarning, InvalidArgumentError
+from ._dirty import dirty_error, warn_dirty
+from ._errors import InvalidArgumentError
 from ._gitinfo import GitState, read_state
 from ._hashing import config_hash
 from ._remote import is_url
@@ -131,7 +130,7 @@ class Artifact:
             digest, arguments = self._digest(call, hashed_args, varkw)
             state = self._state(directory)
             if state.dirty and not self.allow_dirty:
-                raise _dirty_error(func, state)
+                raise dirty_error(func, state)
             tagged = {
                 kw: tag_path(path, commit=state.commit, config=digest, diff=state.diff)
                 for kw, path in given.items()
@@ -165,7 +164,7 @@ class Artifact:
                 call = binder.bind(args, kwargs)
                 plan = prepare(call)
                 if plan.state.dirty:
-                    _warn_dirty(func, plan.state)
+                    warn_dirty(func, plan.state)
                 if reuse(plan):
                     return None
                 with self._running(plan) as handed:
@@ -180,7 +179,7 @@ class Artifact:
                 call = binder.bind(args, kwargs)
                 plan = prepare(call)
                 if plan.state.dirty:
-                    _warn_dirty(func, plan.state)
+                    warn_dirty(func, plan.state)
                 if reuse(plan):
                     return None  # type: ignore[return-value]  # documented: a cache hit is None
                 if self.atomic or self.provenance:
@@ -312,66 +311,3 @@ def _note_versions(exc: FileNotFoundError, plan: _Plan) -> None:
             else:  # Python 3.10: keep the note where 3.11's traceback would show it
                 exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
             return
-
-
-def _changed_list(state: GitState, limit: int = 10) -> str:
-    shown = ", ".join(state.changed[:limit])
-    more = len(state.changed) - limit
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def _dirty_error(func: Callable[..., Any], state: GitState) -> DirtyRepositoryError:
-    return DirtyRepositoryError(
-        f"{func_name(func)}: the work tree at {state.root} has uncommitted changes "
-        f"({_changed_list(state)}); commit or stash them so the name can point at a commit, "
-        "or pass allow_dirty=True to name the output after this dirty state",
-        root=state.root or "",
-        changed=state.changed,
-    )
-
-
-def _warn_dirty(func: Callable[..., Any], state: GitState) -> None:
-    """Warn at the user's call: once per call site in a script, once per cell run in Jupyter.
-
-    IPython shows a warning at every call, so a loop of a thousand calls would print a
-    thousand warnings; its cells also reuse file names, so the usual once-per-location
-    registry could hide the warning when a cell is run again. In IPython we therefore
-    warn once per execution and bypass the registry; the user's filters still apply.
-    """
-    caller = sys._getframe(2)  # _warn_dirty <- wrapper <- the user's code
-    shell = _ipython()
-    if shell is None:
-        warnings.warn(_dirty_warning(func, state), stacklevel=3)
-        return
-    key = (shell.execution_count, func)
-    if key in _WARNED_IN_CELL:
-        return
-    _WARNED_IN_CELL.clear()  # only the current execution matters
-    _WARNED_IN_CELL.add(key)
-    warnings.warn_explicit(
-        _dirty_warning(func, state),
-        DirtyRepositoryWarning,
-        caller.f_code.co_filename,
-        caller.f_lineno,
-        module=caller.f_globals.get("__name__"),
-        registry=None,
-        module_globals=caller.f_globals,
-    )
-
-
-_WARNED_IN_CELL: set[tuple[int, Callable[..., Any]]] = set()
-
-
-def _ipython() -> Any:
-    """The running IPython shell, if any (never imports IPython)."""
-    module = sys.modules.get("IPython")
-    get = getattr(module, "get_ipython", None)
-    return get() if get is not None else None
-
-
-def _dirty_warning(func: Callable[..., Any], state: GitState) -> DirtyRepositoryWarning:
-    return DirtyRepositoryWarning(
-        f"{func_name(func)}: the work tree at {state.root} has uncommitted changes "
-        f"({_changed_list(state)}); the output is named after this dirty state "
-        f"(dirty{(state.diff or '')[:6]}), which no commit can reproduce"
-    )

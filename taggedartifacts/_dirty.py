@@ -1,0 +1,77 @@
+"""A dirty work tree at call time: the refusal, or the warning (once per cell in Jupyter)."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from ._binding import func_name
+from ._errors import DirtyRepositoryError, DirtyRepositoryWarning
+from ._gitinfo import GitState
+
+__all__ = ["dirty_error", "warn_dirty"]
+
+
+def _changed_list(state: GitState, limit: int = 10) -> str:
+    shown = ", ".join(state.changed[:limit])
+    more = len(state.changed) - limit
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def dirty_error(func: Callable[..., Any], state: GitState) -> DirtyRepositoryError:
+    return DirtyRepositoryError(
+        f"{func_name(func)}: the work tree at {state.root} has uncommitted changes "
+        f"({_changed_list(state)}); commit or stash them so the name can point at a commit, "
+        "or pass allow_dirty=True to name the output after this dirty state",
+        root=state.root or "",
+        changed=state.changed,
+    )
+
+
+def warn_dirty(func: Callable[..., Any], state: GitState) -> None:
+    """Warn at the user's call: once per call site in a script, once per cell run in Jupyter.
+
+    IPython shows a warning at every call, so a loop of a thousand calls would print a
+    thousand warnings; its cells also reuse file names, so the usual once-per-location
+    registry could hide the warning when a cell is run again. In IPython we therefore
+    warn once per execution and bypass the registry; the user's filters still apply.
+    """
+    caller = sys._getframe(2)  # warn_dirty <- wrapper <- the user's code
+    shell = _ipython()
+    if shell is None:
+        warnings.warn(_dirty_warning(func, state), stacklevel=3)
+        return
+    key = (shell.execution_count, func)
+    if key in _WARNED_IN_CELL:
+        return
+    _WARNED_IN_CELL.clear()  # only the current execution matters
+    _WARNED_IN_CELL.add(key)
+    warnings.warn_explicit(
+        _dirty_warning(func, state),
+        DirtyRepositoryWarning,
+        caller.f_code.co_filename,
+        caller.f_lineno,
+        module=caller.f_globals.get("__name__"),
+        registry=None,
+        module_globals=caller.f_globals,
+    )
+
+
+_WARNED_IN_CELL: set[tuple[int, Callable[..., Any]]] = set()
+
+
+def _ipython() -> Any:
+    """The running IPython shell, if any (never imports IPython)."""
+    module = sys.modules.get("IPython")
+    get = getattr(module, "get_ipython", None)
+    return get() if get is not None else None
+
+
+def _dirty_warning(func: Callable[..., Any], state: GitState) -> DirtyRepositoryWarning:
+    return DirtyRepositoryWarning(
+        f"{func_name(func)}: the work tree at {state.root} has uncommitted changes "
+        f"({_changed_list(state)}); the output is named after this dirty state "
+        f"(dirty{(state.diff or '')[:6]}), which no commit can reproduce"
+    )
