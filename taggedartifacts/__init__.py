@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from ._artifact import Artifact, TaggedFunction
+from ._display import VersionList
 from ._errors import (
     ArtifactConflictError,
     DirtyRepositoryError,
@@ -50,6 +51,7 @@ __all__ = [
     "TaggedFunction",
     "UnhashableConfigError",
     "Version",
+    "VersionList",
     "__version__",
     "config_hash",
     "describe",

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import datetime
-import html
-import json
 import os
 from typing import Any
 
 from ._versions import Version
 
 __all__ = ["Description", "Thumbnails", "VersionList"]
+
+# base64, datetime, html and json load inside the methods that use them: this module is
+# imported with the package, and ``import taggedartifacts`` must stay instant.
 
 _IMAGE_TYPES = {
     ".png": "image/png",
@@ -82,6 +81,8 @@ class VersionList(list[Version]):
         return out
 
     def _repr_html_(self) -> str:
+        import html
+
         if not self:
             return f"<p>No tagged versions of <code>{html.escape(self.query)}</code>.</p>"
         head = "".join(f"<th>{c.replace('_', ' ')}</th>" for c in _COLUMNS)
@@ -114,6 +115,9 @@ class Thumbnails:
         return f"<{len(self.versions)} image versions; display in Jupyter to see them>"
 
     def _repr_html_(self) -> str:
+        import base64
+        import html
+
         figures = []
         for v in self.versions:
             data = base64.b64encode(_read_bytes(v.path)).decode("ascii")
@@ -135,6 +139,9 @@ class Description(dict[str, Any]):
     """What :func:`describe` returns: a plain dict, displayed as a table in Jupyter."""
 
     def _repr_html_(self) -> str:
+        import html
+        import json
+
         rows = []
         for key, value in self.items():
             if key == "provenance" and value is not None:
@@ -175,6 +182,8 @@ def _local_dir(query: str) -> str:
 
 
 def _when(mtime: float) -> str:
+    import datetime
+
     return datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).isoformat(
         timespec="seconds"
     )
