@@ -136,8 +136,8 @@ class Artifact:
                 for kw, path in given.items()
             }
             for path in tagged.values():
-                if is_url(path):
-                    remote.filesystem(str(path))  # fsspec present? say which extra, before any work
+                if type(path) is str and "://" in path and is_url(path):
+                    remote.filesystem(path)  # fsspec present? say which extra, before any work
             log.debug("%s tagged %s", name, tagged)
             return _Plan(given, tagged, state, digest, arguments, func)
 

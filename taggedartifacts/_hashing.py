@@ -115,7 +115,11 @@ def config_hash(obj: Any, *, name: str = "config") -> str:
     """
     import hashlib
 
-    return hashlib.sha256(_PREFIX + canonical_json(obj, name=name).encode("ascii")).hexdigest()
+    try:  # canonical_json(), inlined: this runs at every decorated call
+        text = _encode(_normalize(obj, set()))
+    except (_Unsupported, RecursionError, ValueError):
+        text = canonical_json(obj, name=name)  # raises the error that names the culprit
+    return hashlib.sha256(_PREFIX + text.encode("ascii")).hexdigest()
 
 
 def canonical_json(obj: Any, *, name: str = "config") -> str:
