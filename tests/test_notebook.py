@@ -73,6 +73,7 @@ def test_a_notebook_session(repo: Repo) -> None:
             "subprocess.run(['git', 'checkout', '-q', 'code.py'], check=True)",
             "versions('out/plot.png')",
             "versions('out/plot.png').show()",
+            SETUP + "\nprint(plot('out/again.png'))",  # re-running a cell that redefines it
         ],
     )
     before, after = cells[1]["stdout"].strip(), cells[3]["stdout"].strip()
@@ -88,6 +89,7 @@ def test_a_notebook_session(repo: Repo) -> None:
     assert "from the notebook" in table
     assert "2 tagged versions of out/plot.png" in cells[8]["text"]  # the plain repr
     assert cells[9]["html"].count("data:image/png;base64,") == 2
+    assert parse(cells[10]["stdout"].strip()).untagged == "again.png"
 
     calls = (repo.path / "calls.log").read_text().count("call")
     restarted = run(

@@ -162,3 +162,42 @@ def test_local_paths_never_import_fsspec(tmp_path: Path) -> None:
         [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_cli_ls_lists_remote_versions(
+    repo: Repo, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "FSSPEC_S3_ENDPOINT_URL": s3_endpoint,  # fsspec's own configuration, read in the CLI
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setitem(fsspec.config.conf, "s3", {"endpoint_url": s3_endpoint})
+    import s3fs
+
+    s3fs.S3FileSystem.clear_instance_cache()
+    bucket = f"bucket-{uuid.uuid4().hex[:12]}"
+    fsspec.filesystem("s3").mkdir(bucket)
+
+    @Artifact("outpath", {"lr": 0.1}, atomic=True, repo=repo.path)
+    def save(outpath: str) -> None:
+        Path(outpath).write_text("x")
+
+    save(f"s3://{bucket}/runs/loss.png")
+    result = subprocess.run(
+        [sys.executable, "-m", "taggedartifacts", "ls", f"s3://{bucket}/runs/loss.png", "--json"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    [row] = json.loads(result.stdout)
+    assert row["relation"] == "HEAD"
+    assert row["size"] == 1
+    assert parse(row["name"]).untagged == "loss.png"
