@@ -20,7 +20,7 @@ from ._binding import (
     source_dir,
 )
 from ._dirty import dirty_error, warn_dirty
-from ._errors import InvalidArgumentError
+from ._errors import InvalidArgumentError, UnhashableConfigError
 from ._gitinfo import GitState, read_state
 from ._hashing import config_hash
 from ._remote import is_url
@@ -235,9 +235,12 @@ class Artifact:
         values = {name: call[name] for name in hashed if name in call}
         if varkw in values:  # path arguments passed through **kwargs are not hashed
             values[varkw] = {k: v for k, v in values[varkw].items() if k not in self.keywords}
-        for name, value in values.items():
-            config_hash(value, name=f"argument {name!r}")  # names the culprit on failure
-        return config_hash({"arguments": values, "config": self.config}), values
+        try:
+            return config_hash({"arguments": values, "config": self.config}), values
+        except UnhashableConfigError:
+            for name, value in values.items():  # hash again only to name the culprit
+                config_hash(value, name=f"argument {name!r}")
+            raise
 
     @contextmanager
     def _running(self, plan: _Plan) -> Iterator[dict[str, PathArg]]:
