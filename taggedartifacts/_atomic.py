@@ -79,37 +79,38 @@ def staged(targets: Mapping[str, PathArg]) -> Iterator[dict[str, PathArg]]:
     names = {os.path.basename(os.fspath(t).rstrip("/" + os.sep)) for t in targets.values()}
     stems = tuple(split_name(n)[0] for n in names)
     for parent, directory in private.items():
-        if is_url(parent):
-            remote.upload(directory, parent, names, stems)
-            shutil.rmtree(directory, ignore_errors=True)
-        else:
-            _publish(directory, parent, names)
+        _publish(directory, parent, names, stems)
 
 
-def _publish(directory: str, parent: str, artifacts: set[str]) -> None:
+def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str, ...]) -> None:
+    """Move (or, for a URL, upload) what the function wrote into ``parent``, artifacts last."""
+    url = is_url(parent)
+
+    def exists(name: str) -> bool:
+        if url:
+            return remote.exists(remote.join(parent, name))
+        return os.path.lexists(os.path.join(parent, name))
+
     entries = sorted(os.listdir(directory), key=lambda name: (name in artifacts, name))
-    clobbered = [
-        name
-        for name in entries
-        if name not in artifacts
-        and os.path.lexists(os.path.join(parent, name))
-        and not any(name.startswith(split_name(a)[0]) for a in artifacts)
-    ]
+    clobbered = [n for n in entries if n not in artifacts and not n.startswith(stems) and exists(n)]
     if clobbered:
         raise ArtifactConflictError(
-            f"the function also wrote {clobbered} next to its artifact, and files of those names "
-            f"already exist in {parent}; nothing was moved and nothing was overwritten. Its output "
-            f"is still in {directory}: move what you need, or write side files under the "
-            "artifact's own name"
+            f"the function also wrote {clobbered} next to its artifact, and entries of those "
+            f"names already exist in {parent}; nothing was moved and nothing was overwritten. "
+            f"Its output is still in {directory}: move what you need, or write side files under "
+            "the artifact's own name"
         )
     for name in entries:
-        source, target = os.path.join(directory, name), os.path.join(parent, name)
-        if os.path.isdir(source) and not os.path.islink(source) and os.path.lexists(target):
+        source = os.path.join(directory, name)
+        is_dir = os.path.isdir(source) and not os.path.islink(source)
+        if is_dir and exists(name):
             # A directory cannot replace another atomically; the existing one has the same
             # name, so the same code and config made it: keep it and drop ours.
-            log.info("kept existing %s; dropped the copy just built", target)
-            continue
-        os.replace(source, target)
+            log.info("kept existing %s; dropped the copy just built", name)
+        elif url:
+            remote.put(source, remote.join(parent, name))
+        else:
+            os.replace(source, os.path.join(parent, name))
     shutil.rmtree(directory, ignore_errors=True)
 
 

@@ -6,7 +6,7 @@ import os
 import re
 from typing import Any
 
-from ._errors import ArtifactConflictError, MissingExtraError
+from ._errors import MissingExtraError
 
 __all__ = [
     "exists",
@@ -15,9 +15,9 @@ __all__ = [
     "join",
     "listing",
     "parent",
+    "put",
     "read_bytes",
     "stat",
-    "upload",
     "write_bytes",
 ]
 
@@ -75,31 +75,13 @@ def stat(url: str) -> tuple[float, int]:
     return _mtime(info), int(info.get("size") or 0)
 
 
-def upload(
-    local_dir: str, parent_url: str, artifacts: set[str], own_stems: tuple[str, ...]
-) -> None:
-    """Upload what a function wrote into ``local_dir``; the artifacts themselves last."""
-    fs, root = filesystem(parent_url)
-    entries = sorted(os.listdir(local_dir), key=lambda name: (name in artifacts, name))
-    clobbered = [
-        name
-        for name in entries
-        if name not in artifacts and not name.startswith(own_stems) and fs.exists(join(root, name))
-    ]
-    if clobbered:
-        raise ArtifactConflictError(
-            f"the function also wrote {clobbered} next to its artifact, and objects of those "
-            f"names already exist under {parent_url}; nothing was uploaded. Its output is still "
-            f"in {local_dir}: move what you need, or write side files under the artifact's own name"
-        )
-    for name in entries:
-        source, target = os.path.join(local_dir, name), join(root, name)
-        if os.path.isdir(source):
-            if fs.exists(target):  # same name, same code and config: keep what is there
-                continue
-            fs.put(source, target, recursive=True)
-        else:
-            fs.put_file(source, target)
+def put(local: str, url: str) -> None:
+    """Upload a local file, or a directory recursively; each object appears whole or not at all."""
+    fs, path = filesystem(url)
+    if os.path.isdir(local):
+        fs.put(local, path, recursive=True)
+    else:
+        fs.put_file(local, path)
 
 
 def listing(directory_url: str) -> list[tuple[str, float, int]]:
