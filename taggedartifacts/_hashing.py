@@ -52,6 +52,7 @@ _PREFIX = b"taggedartifacts-config-v1\n"
 _RESERVED = "\x00"
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _SCALARS_AND_LIST = _SCALARS | {list}
+_STR = frozenset({str})
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -94,6 +95,18 @@ def _make_encoder() -> Callable[[Any], str]:
 
 
 _ENCODE: Callable[[Any], str] | None = None
+_SHA256: Callable[[bytes], Any] | None = None
+# The last small text hashed and its digest: the same text always has the same digest.
+_LAST: tuple[str, str] = ("\x00", "")  # no canonical text starts with NUL
+_LAST_MAX = 1 << 16
+
+
+def _load_sha256() -> Callable[[bytes], Any]:
+    global _SHA256
+    import hashlib  # on first use, like json: ``import taggedartifacts`` stays instant
+
+    _SHA256 = hashlib.sha256
+    return _SHA256
 
 
 class _Unsupported(Exception):
@@ -113,13 +126,18 @@ def config_hash(obj: Any, *, name: str = "config") -> str:
     :raises UnhashableConfigError: for a value with no stable encoding.
     :return: 64 lowercase hex characters.
     """
-    import hashlib
-
+    global _LAST
     try:  # canonical_json(), inlined: this runs at every decorated call
         text = _encode(_normalize(obj, set()))
     except (_Unsupported, RecursionError, ValueError):
         text = canonical_json(obj, name=name)  # raises the error that names the culprit
-    return hashlib.sha256(_PREFIX + text.encode("ascii")).hexdigest()
+    last = _LAST  # one read: another thread may replace it meanwhile
+    if text == last[0]:  # a loop hashes the same config at every call
+        return last[1]
+    digest: str = (_SHA256 or _load_sha256())(_PREFIX + text.encode("ascii")).hexdigest()
+    if len(text) <= _LAST_MAX:
+        _LAST = (text, digest)
+    return digest
 
 
 def canonical_json(obj: Any, *, name: str = "config") -> str:
@@ -144,30 +162,37 @@ def normal_form(obj: Any, *, name: str = "config") -> Any:
 
 
 def _normalize(obj: Any, active: set[int]) -> Any:
-    """Return the normal form of ``obj``; ``obj`` itself when it is already plain JSON."""
+    """Return the normal form of ``obj``; ``obj`` itself when it is already plain JSON.
+
+    ``active`` holds the ids of the containers being descended into, to refuse cycles.
+    """
     kind = type(obj)
     if kind in _SCALARS:
         return obj
-    if kind is dict or kind is list or kind is tuple:
-        mapping = kind is dict
-    elif isinstance(obj, (Mapping, list, tuple)):
-        mapping = isinstance(obj, Mapping)
-    else:
-        return _normalize_other(obj, active)
+    if kind is dict:
+        return _normalize_mapping(obj, active)
+    if kind is list or kind is tuple:
+        return _normalize_sequence(obj, active)
+    if isinstance(obj, Mapping):
+        return _normalize_mapping(obj, active)
+    if isinstance(obj, (list, tuple)):
+        return _normalize_sequence(obj, active)
+    return _normalize_other(obj, active)
+
+
+def _enter(obj: Any, active: set[int]) -> int:
+    # Only containers with containers inside get here: a flat one cannot hold itself.
     key = id(obj)
     if key in active:
         raise _Unsupported("the value contains itself")
     active.add(key)
-    try:
-        return _normalize_mapping(obj, active) if mapping else _normalize_sequence(obj, active)
-    finally:
-        active.discard(key)
+    return key
 
 
 def _normalize_mapping(obj: Mapping[Any, Any], active: set[int]) -> dict[str, Any]:
     plain = obj if type(obj) is dict else dict(obj.items())
     # set(map(type, ...)) and min() run in C: the common all-plain case never loops in Python.
-    if plain and set(map(type, plain)) != {str}:
+    if plain and set(map(type, plain)) != _STR:
         bad = next(k for k in plain if type(k) is not str)
         raise _Unsupported(
             f"keys must be str, found a key of type {type(bad).__name__} ({bad!s:.40}); "
@@ -184,34 +209,42 @@ def _normalize_mapping(obj: Mapping[Any, Any], active: set[int]) -> dict[str, An
         lists = [v for v in plain.values() if type(v) is list]
         if set(map(type, chain.from_iterable(lists))) <= _SCALARS:
             return plain
+    key = _enter(obj, active)
     out = {}
-    for k, v in plain.items():
-        kind = type(v)
-        if kind in _SCALARS or (kind is list and set(map(type, v)) <= _SCALARS):
-            out[k] = v  # a leaf: nothing in it can be unsupported or circular
-            continue
-        try:
-            out[k] = _normalize(v, active)
-        except _Unsupported as exc:
-            exc.steps.append(f"[{k!r}]")
-            raise
+    try:
+        for k, v in plain.items():
+            kind = type(v)
+            if kind in _SCALARS or (kind is list and set(map(type, v)) <= _SCALARS):
+                out[k] = v  # a leaf: nothing in it can be unsupported or circular
+                continue
+            try:
+                out[k] = _normalize(v, active)
+            except _Unsupported as exc:
+                exc.steps.append(f"[{k!r}]")
+                raise
+    finally:
+        active.discard(key)
     return out
 
 
 def _normalize_sequence(obj: list[Any] | tuple[Any, ...], active: set[int]) -> list[Any]:
     if set(map(type, obj)) <= _SCALARS:
         return obj if type(obj) is list else list(obj)
+    key = _enter(obj, active)
     out = []
-    for i, v in enumerate(obj):
-        kind = type(v)
-        if kind in _SCALARS or (kind is list and set(map(type, v)) <= _SCALARS):
-            out.append(v)  # a leaf, as above
-            continue
-        try:
-            out.append(_normalize(v, active))
-        except _Unsupported as exc:
-            exc.steps.append(f"[{i}]")
-            raise
+    try:
+        for i, v in enumerate(obj):
+            kind = type(v)
+            if kind in _SCALARS or (kind is list and set(map(type, v)) <= _SCALARS):
+                out.append(v)  # a leaf, as above
+                continue
+            try:
+                out.append(_normalize(v, active))
+            except _Unsupported as exc:
+                exc.steps.append(f"[{i}]")
+                raise
+    finally:
+        active.discard(key)
     return out
 
 
