@@ -118,21 +118,30 @@ class Artifact:
 
         log = logging.getLogger("taggedartifacts")
         signature = inspect.signature(func)
-        varkw = check_keywords(func, signature, self.keywords)
+        check_keywords(func, signature, self.keywords)
+        binder = Binder(signature)
         hashed_args = self._hashed_args(func, signature)
         directory = source_dir(func)
         name = func_name(func)
-
-        binder = Binder(signature)
+        names = self.keywords
+        # Where to look for the work tree; None: the current directory at call time.
+        candidates: tuple[str | None, ...] = (
+            (self.repo,) if self.repo is not None else (directory, None) if directory else (None,)
+        )
 
         def prepare(call: Call) -> _Plan:
-            given = {kw: path_argument(func, call, kw, varkw) for kw in self.keywords}
-            digest, arguments = self._digest(call, hashed_args, varkw)
-            state = self._state(directory)
+            # This runs at every call: inside pinned() it is all a call costs, so it stays lean.
+            given = {kw: path_argument(func, call, kw) for kw in names}
+            if hashed_args is None:
+                digest, arguments = config_hash(self.config), None
+            else:
+                digest, arguments = self._digest(call, hashed_args)
+            state = read_state(candidates, untracked=self.untracked)
             if state.dirty and not self.allow_dirty:
                 raise dirty_error(func, state)
+            commit, diff = state.commit, state.diff
             tagged = {
-                kw: tag_path(path, commit=state.commit, config=digest, diff=state.diff)
+                kw: tag_path(path, commit=commit, config=digest, diff=diff)
                 for kw, path in given.items()
             }
             for path in tagged.values():
@@ -145,14 +154,13 @@ class Artifact:
             return prepare(binder.bind(args, kwargs, partial=True)).tagged
 
         def reuse(plan: _Plan) -> bool:
+            """Whether every output (and, with provenance, its record) exists already."""
             outputs = list(plan.tagged.values())
             if self.provenance:  # a hit must come with its record
                 from ._provenance import record_path
 
                 outputs += [record_path(p) for p in plan.tagged.values()]
-            if self.cache and all(
-                remote.exists(str(p)) if is_url(p) else os.path.exists(p) for p in outputs
-            ):
+            if all(remote.exists(str(p)) if is_url(p) else os.path.exists(p) for p in outputs):
                 log.info("%s: reusing %s", name, ", ".join(map(str, plan.tagged.values())))
                 return True
             return False
@@ -165,7 +173,7 @@ class Artifact:
                 plan = prepare(call)
                 if plan.state.dirty:
                     warn_dirty(func, plan.state)
-                if reuse(plan):
+                if self.cache and reuse(plan):
                     return None
                 with self._running(plan) as handed:
                     new_args, new_kwargs = call.replaced(handed)
@@ -180,7 +188,7 @@ class Artifact:
                 plan = prepare(call)
                 if plan.state.dirty:
                     warn_dirty(func, plan.state)
-                if reuse(plan):
+                if self.cache and reuse(plan):
                     return None  # type: ignore[return-value]  # documented: a cache hit is None
                 if self.atomic or self.provenance:
                     with self._running(plan) as handed:
@@ -196,15 +204,6 @@ class Artifact:
             wrapper = sync_wrapper
         wrapper.paths = paths
         return cast(TaggedFunction[P, R], wrapper)
-
-    def _state(self, directory: str | None) -> GitState:
-        if self.repo is not None:
-            candidates: tuple[str, ...] = (self.repo,)
-        elif directory is not None:
-            candidates = (directory, os.getcwd())
-        else:
-            candidates = (os.getcwd(),)
-        return read_state(candidates, untracked=self.untracked)
 
     def _hashed_args(
         self, func: Callable[..., Any], signature: inspect.Signature
@@ -226,13 +225,10 @@ class Artifact:
                 )
         return self.include_args
 
-    def _digest(
-        self, call: Call, hashed: tuple[str, ...] | None, varkw: str | None
-    ) -> tuple[str, dict[str, Any] | None]:
-        """The hash that goes into the name, and the arguments that went into it."""
-        if hashed is None:
-            return config_hash(self.config), None
+    def _digest(self, call: Call, hashed: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+        """The hash of the config and the hashed arguments, and those arguments."""
         values = {name: call[name] for name in hashed if name in call}
+        varkw = call.binder.varkw
         if varkw in values:  # path arguments passed through **kwargs are not hashed
             values[varkw] = {k: v for k, v in values[varkw].items() if k not in self.keywords}
         try:

@@ -44,8 +44,8 @@ def keywords(keyword: str | Sequence[str], what: str = "keyword") -> tuple[str, 
 
 def check_keywords(
     func: Callable[..., Any], signature: inspect.Signature, keywords: tuple[str, ...]
-) -> str | None:
-    """Check each keyword names a parameter; return the ``**kwargs`` name, if any."""
+) -> None:
+    """Check that each keyword names a parameter that takes one path."""
     params = signature.parameters
     varkw = next((p.name for p in params.values() if p.kind is p.VAR_KEYWORD), None)
     for kw in keywords:
@@ -60,7 +60,6 @@ def check_keywords(
                 f"{func_name(func)}: {kw!r} collects several arguments; "
                 "name a parameter that takes one path"
             )
-    return varkw
 
 
 def source_dir(func: Callable[..., Any]) -> str | None:
@@ -82,6 +81,9 @@ class _Pos(NamedTuple):
 
 class _Kw(NamedTuple):
     name: str
+
+
+_ABSENT = _Kw("")  # what ``replaced`` finds for a name that only ``**kwargs`` can take
 
 
 class Binder:
@@ -115,6 +117,8 @@ class Binder:
 class Call:
     """One call's arguments, read through its shape's layout."""
 
+    __slots__ = ("args", "binder", "kwargs", "layout")
+
     def __init__(
         self, binder: Binder, layout: dict[str, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> None:
@@ -126,32 +130,32 @@ class Call:
     def __getitem__(self, name: str) -> Any:
         """The value bound to parameter ``name`` (its default if it was not passed)."""
         slot = self.layout[name]
+        if type(slot) is _Pos:
+            return self.args[slot.at]
+        if type(slot) is _Kw:
+            return self.kwargs[slot.name]
         kind = self.binder.kinds[name]
         if kind == _VAR_POSITIONAL:
             return tuple(self.args[p.at] for p in slot)
         if kind == _VAR_KEYWORD:
             return {k: self.kwargs[k] for k in slot}
-        return self._resolve(slot)
-
-    def _resolve(self, slot: Any) -> Any:
-        if type(slot) is _Pos:
-            return self.args[slot.at]
-        if type(slot) is _Kw:
-            return self.kwargs[slot.name]
         return slot  # a default value
 
     def replaced(self, values: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """The call's ``(args, kwargs)`` with the given parameters' values replaced."""
-        args, kwargs = list(self.args), dict(self.kwargs)
+        args, kwargs = self.args, dict(self.kwargs)
+        listed: list[Any] | None = None
         for name, value in values.items():
-            slot = self.layout.get(name, _Kw(name))  # absent: it travels in **kwargs
+            slot = self.layout.get(name, _ABSENT)  # absent: it travels in **kwargs
             if type(slot) is _Pos:
-                args[slot.at] = value
+                if listed is None:
+                    listed = list(args)
+                listed[slot.at] = value
             elif type(slot) is _Kw or self.binder.kinds[name] != _POSITIONAL_ONLY:
                 kwargs[name] = value  # passed by keyword, or a default now passed by keyword
             else:  # a positional-only parameter left to its default: bind the slow way
                 return self._replaced_slowly(values)
-        return tuple(args), kwargs
+        return (args if listed is None else tuple(listed)), kwargs
 
     def _replaced_slowly(self, values: Mapping[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         bound = self.binder.signature.bind(*self.args, **self.kwargs)
@@ -166,10 +170,10 @@ class Call:
         return bound.args, bound.kwargs
 
 
-def path_argument(func: Callable[..., Any], call: Call, kw: str, varkw: str | None) -> PathArg:
-    if kw in call:
+def path_argument(func: Callable[..., Any], call: Call, kw: str) -> PathArg:
+    if kw in call.layout:
         value = call[kw]
-    elif varkw is not None and kw in call.kwargs and kw not in call.binder.kinds:
+    elif call.binder.varkw is not None and kw in call.kwargs and kw not in call.binder.kinds:
         value = call.kwargs[kw]
     else:
         raise InvalidArgumentError(f"{func_name(func)} needs a path for {kw!r}; pass {kw}=...")

@@ -121,10 +121,17 @@ class Pin:
 PINS: ContextVar[tuple[Pin, ...]] = ContextVar("taggedartifacts_pins", default=())
 
 
-def read_state(candidates: tuple[str, ...], *, untracked: bool) -> GitState:
-    """Read the state of the first candidate directory that is inside a work tree."""
+def read_state(candidates: tuple[str | None, ...], *, untracked: bool) -> GitState:
+    """Read the state of the first candidate directory that is inside a work tree.
+
+    None stands for the current directory, looked up only when it is reached.
+    """
     pins = PINS.get()
+    looked = []
     for directory in candidates:
+        if directory is None:
+            directory = os.getcwd()
+        looked.append(directory)
         if pins:
             memo = pins[-1].roots
             if directory not in memo:
@@ -139,7 +146,7 @@ def read_state(candidates: tuple[str, ...], *, untracked: bool) -> GitState:
             state = _status(directory, untracked=untracked, required=False)
             if state is not None:
                 return state if state.root else state._replace(root=root)
-    return _from_environment(candidates)
+    return _from_environment(tuple(looked))
 
 
 def work_tree_root(directory: str) -> str | None:

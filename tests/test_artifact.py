@@ -23,6 +23,7 @@ from taggedartifacts import (
     UnhashableConfigError,
     config_hash,
     parse,
+    pinned,
 )
 
 CONFIG = {"lr": 0.1, "layers": [64, 64]}
@@ -173,6 +174,29 @@ def test_config_mutated_after_decoration_is_hashed_as_it_is_at_the_call(repo: Re
     before = save("a.txt")
     config["lr"] = 0.2
     assert parse(save("a.txt")).config == config_hash({"lr": 0.2})[:10] != parse(before).config
+
+
+def test_values_python_calls_equal_still_give_different_names_in_a_pinned_loop(
+    repo: Repo,
+) -> None:
+    # 1 == 1.0 == True and 0.0 == -0.0 in Python; a cache keyed on equality would reuse names.
+    config: dict[str, Any] = {}
+
+    @Artifact("outpath", config, repo=repo.path)
+    def save(outpath: str) -> str:
+        return outpath
+
+    names = []
+    with pinned(repo.path):
+        for value in (1, 1.0, True, 0.0, -0.0, 1, 0.0):
+            config["v"] = value
+            names.append(save("a.txt"))
+    assert len(set(names[:5])) == 5
+    assert names[5] == names[0]
+    assert names[6] == names[3]
+    assert [parse(n).config for n in names[:5]] == [
+        config_hash({"v": v})[:10] for v in (1, 1.0, True, 0.0, -0.0)
+    ]
 
 
 def test_dirty_tree_is_refused_before_the_function_runs(repo: Repo) -> None:
