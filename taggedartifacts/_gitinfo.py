@@ -65,6 +65,7 @@ _CONFIG = (
     "status.relativePaths=false",
     "submodule.recurse=false",
 )
+_CONFIG_ARGS = tuple(arg for setting in _CONFIG for arg in ("-c", setting))
 _SHA = re.compile(r"[0-9a-fA-F]{7,40}\Z")
 _GIT: list[str] = []  # the git executable, found once through GitPython
 
@@ -194,7 +195,11 @@ def _git_executable() -> str:
                 f"git is not usable here ({exc}); install git, or set {ENV_COMMIT} "
                 "where there is no git"
             ) from exc
-        _GIT.append(str(git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git"))
+        import shutil
+
+        # A full path: spawning a bare "git" tries every PATH entry before it, at every call.
+        name = str(git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git")
+        _GIT.append(shutil.which(name) or name)
     return _GIT[0]
 
 
@@ -204,23 +209,34 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def run_git(directory: str, *args: str) -> subprocess.CompletedProcess[bytes]:
-    """Run git in ``directory`` with our fixed configuration; never raises for git's exit code."""
+def run_git(directory: str, *args: str, stderr: bool = False) -> subprocess.CompletedProcess[bytes]:
+    """Run git in ``directory`` with our fixed configuration; never raises for git's exit code.
+
+    :param stderr: capture git's messages too. Off by default: one pipe is read
+        straight through, two need a selector loop, and a call is mostly this.
+    """
     import subprocess  # imported on use: keeps ``import taggedartifacts`` instant
 
-    command = [_git_executable(), "-C", directory]
-    for setting in _CONFIG:
-        command += ["-c", setting]
     try:
         return subprocess.run(
-            command + list(args), capture_output=True, env=_environment(), stdin=subprocess.DEVNULL
+            [_git_executable(), "-C", directory, *_CONFIG_ARGS, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE if stderr else subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            env=_environment(),
         )
     except OSError as exc:
         raise GitError(f"could not run git ({exc}); install git or set {ENV_COMMIT}") from exc
 
 
+def _run_explained(directory: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """Run git; if it fails, once more with stderr captured, for its message."""
+    proc = run_git(directory, *args)
+    return proc if proc.returncode == 0 else run_git(directory, *args, stderr=True)
+
+
 def _status(directory: str, *, untracked: bool, required: bool) -> GitState | None:
-    proc = run_git(
+    proc = _run_explained(
         directory,
         "status",
         "--porcelain=v2",
@@ -256,7 +272,7 @@ def _status(directory: str, *, untracked: bool, required: bool) -> GitState | No
 
 
 def _toplevel(directory: str) -> str:
-    proc = run_git(directory, "rev-parse", "--show-toplevel")
+    proc = _run_explained(directory, "rev-parse", "--show-toplevel")
     if proc.returncode != 0:
         raise GitError(
             f"git rev-parse failed in {directory}: {proc.stderr.decode(errors='replace')}"
