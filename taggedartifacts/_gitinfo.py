@@ -191,6 +191,10 @@ def _git_executable() -> str:
         try:
             import git  # GitPython: honours GIT_PYTHON_GIT_EXECUTABLE and checks git runs
         except ImportError as exc:
+            if isinstance(exc, ModuleNotFoundError) and exc.name == "git":
+                raise GitError(
+                    "GitPython is not installed in this environment; pip install GitPython"
+                ) from exc
             raise GitError(
                 f"git is not usable here ({exc}); install git, or set {ENV_COMMIT} "
                 "where there is no git"
@@ -217,9 +221,10 @@ def run_git(directory: str, *args: str, stderr: bool = False) -> subprocess.Comp
     """
     import subprocess  # imported on use: keeps ``import taggedartifacts`` instant
 
+    command = [_git_executable(), "-C", directory, *_CONFIG_ARGS, *args]
     try:
         return subprocess.run(
-            [_git_executable(), "-C", directory, *_CONFIG_ARGS, *args],
+            command,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE if stderr else subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,

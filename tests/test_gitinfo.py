@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import Repo, make_repo
 
-from taggedartifacts import GitError, NotAGitRepositoryError, git_state
+from taggedartifacts import GitError, NotAGitRepositoryError, _gitinfo, git_state
 
 
 def test_clean_tree(repo: Repo) -> None:
@@ -231,3 +232,29 @@ def test_one_git_call_when_clean_and_no_diff_work_until_status_says_dirty(
     assert len(calls) == 2
     assert "status" in calls[0]
     assert "rev-parse" in calls[1]
+
+
+def test_missing_gitpython_is_named_once(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_gitinfo, "_GIT", [])
+    monkeypatch.setitem(sys.modules, "git", None)  # what `import git` sees without GitPython
+    with pytest.raises(GitError) as info:
+        git_state(repo.path)
+    assert str(info.value) == (
+        "GitPython is not installed in this environment; pip install GitPython"
+    )
+
+
+def test_missing_git_executable_is_a_clear_error(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(_gitinfo, "_GIT", [str(tmp_path / "no-such-git")])
+    with pytest.raises(GitError, match=r"^could not run git \(.*no-such-git.*\); install git"):
+        git_state(repo.path)
+
+
+def test_a_failing_git_is_run_again_for_its_message(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo.path / ".git" / "index").write_bytes(b"garbage")  # git refuses a corrupt index
+    with pytest.raises(GitError, match=r"^git status failed in .*: fatal: .*index file"):
+        git_state(repo.path)
