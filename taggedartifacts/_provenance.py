@@ -22,7 +22,7 @@ from . import _remote as remote
 from ._gitinfo import GitState, run_git
 from ._hashing import normal_form
 from ._remote import is_url
-from ._tagging import parse
+from ._tagging import parse, split_query
 
 if TYPE_CHECKING:
     import datetime
@@ -41,10 +41,7 @@ REDACTED = "<redacted>"
 
 def record_path(artifact: str | os.PathLike[str]) -> str:
     """Where the record of an artifact (a file, a directory or a URL) lives."""
-    path, query = os.fspath(artifact), ""
-    if is_url(path) and "?" in path:
-        path, query = path.split("?", 1)
-        query = "?" + query
+    path, query = split_query(os.fspath(artifact))
     return path.rstrip("/" + os.sep) + RECORD_SUFFIX + query
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import re
 from typing import Any
 
 from ._errors import MissingExtraError
+from ._tagging import is_url  # re-exported: the URL test lives with the name rules
 
 __all__ = [
     "exists",
@@ -20,13 +20,6 @@ __all__ = [
     "stat",
     "write_bytes",
 ]
-
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
-
-
-def is_url(path: object) -> bool:
-    """Whether a path argument is a URL (local paths never import fsspec)."""
-    return isinstance(path, str) and _URL.match(path) is not None
 
 
 def filesystem(url: str) -> tuple[Any, str]:

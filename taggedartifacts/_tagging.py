@@ -23,7 +23,7 @@ from typing import NamedTuple, TypeVar, overload
 
 from ._errors import InvalidPathError, NotTaggedError
 
-__all__ = ["Tag", "parse", "split_name", "tag_name", "tag_path"]
+__all__ = ["Tag", "is_url", "parse", "split_name", "split_query", "tag_name", "tag_path"]
 
 COMPRESSION_SUFFIXES = frozenset({".gz", ".bz2", ".xz", ".zst", ".lz4", ".br"})
 _SUFFIX = re.compile(r"\.[^.\s-]+\Z")
@@ -37,6 +37,22 @@ _SEPARATORS = tuple(s for s in (os.sep, os.altsep) if s)
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 
 PureT = TypeVar("PureT", bound=PurePath)
+
+
+def is_url(path: object) -> bool:
+    """Whether a path argument is a URL (``scheme://...``); local paths never are."""
+    return isinstance(path, str) and _URL.match(path) is not None
+
+
+def split_query(path: str) -> tuple[str, str]:
+    """Split a URL into ``(everything before its query, "?query")``; a local path has none.
+
+    Only ``?`` starts a query: fsspec reads ``#`` as part of a key
+    (``s3://bucket/run#3/loss.png``), so it is part of the path here too.
+    """
+    url = _URL.match(path)
+    cut = path.find("?", url.end()) if url else -1
+    return (path, "") if cut < 0 else (path[:cut], path[cut:])
 
 
 class Tag(NamedTuple):
@@ -131,24 +147,20 @@ def _tag_str(path: str, commit: str, config: str, diff: str | None) -> str:
 def _split_str(path: str) -> tuple[str, str, str]:
     """Split ``path`` into ``(parent part, last component, everything after it)``.
 
-    A URL (``s3://bucket/runs/x.png?version=2``) is split at ``/`` after its
-    ``scheme://`` part, and keeps its query or fragment; a plain path at this
-    platform's separators, keeping trailing separators (a directory).
+    A URL (``s3://bucket/runs/x.png?versionId=2``) is split at ``/`` after its
+    ``scheme://`` part, and keeps its query; a plain path at this platform's
+    separators, keeping trailing separators (a directory).
     """
     url = _URL.match(path)
     if url:
-        start = url.end()
-        cut = min(
-            (i for i in (path.find("?", start), path.find("#", start)) if i >= 0), default=None
-        )
-        core, after = (path, "") if cut is None else (path[:cut], path[cut:])
-        if "/" not in core[start:].rstrip("/"):
+        core, query = split_query(path)
+        if "/" not in core[url.end() :].rstrip("/"):
             raise InvalidPathError(
                 f"{path!r} names no file to tag; give a file under the bucket or host, "
                 "e.g. s3://bucket/runs/loss.png"
             )
         head, name, trail = _split_at(core, ("/",))
-        return head, name, trail + after
+        return head, name, trail + query
     return _split_at(path, _SEPARATORS)
 
 

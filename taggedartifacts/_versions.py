@@ -13,7 +13,7 @@ from ._remote import is_url
 
 if TYPE_CHECKING:
     from ._display import VersionList
-from ._tagging import Tag, parse, split_name
+from ._tagging import Tag, parse, split_name, split_query
 
 __all__ = ["PREFIX", "Version", "versions", "versions_note"]
 
@@ -56,7 +56,7 @@ def versions(path: str | os.PathLike[str]) -> VersionList:
     """
     entries: Sequence[tuple[Path | str, float, int]]
     if is_url(path):
-        url = str(path).split("?", 1)[0].rstrip("/")
+        url = split_query(str(path))[0].rstrip("/")
         entries = remote.listing(remote.parent(url))
         name = url.rsplit("/", 1)[-1]
     else:

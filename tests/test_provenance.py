@@ -167,3 +167,24 @@ def test_describe(repo: Repo, tmp_path: Path) -> None:
 )
 def test_credentials_are_stripped(url: str, clean: str) -> None:
     assert strip_credentials(url) == clean
+
+
+@pytest.mark.parametrize(
+    ("artifact", "record"),
+    [
+        ("runs/loss-abc1234-0123456789.png", "runs/loss-abc1234-0123456789.png.provenance.json"),
+        ("runs/model-abc1234-0123456789/", "runs/model-abc1234-0123456789.provenance.json"),
+        (
+            "s3://b/x-abc1234-0123456789.png?v=1",
+            "s3://b/x-abc1234-0123456789.png.provenance.json?v=1",
+        ),
+        (
+            "s3://b/r#1/x-abc1234-0123456789.png",
+            "s3://b/r#1/x-abc1234-0123456789.png.provenance.json",
+        ),
+    ],
+)
+def test_record_sits_next_to_the_artifact_and_a_url_keeps_its_query(
+    artifact: str, record: str
+) -> None:
+    assert record_path(artifact) == record

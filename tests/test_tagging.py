@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from taggedartifacts import InvalidPathError, NotTaggedError, Tag, parse
-from taggedartifacts._tagging import split_name, tag_name, tag_path
+from taggedartifacts._tagging import split_name, split_query, tag_name, tag_path
 
 C = "abc1234" + "0" * 33
 H = "0123456789" + "f" * 54
@@ -86,6 +86,39 @@ def test_pure_paths_keep_drive_share_and_type(
     assert result == expected
     assert type(result) is type(path)
     assert parse(result).untagged == path.name
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("s3://bucket/runs/loss.png", "s3://bucket/runs/loss-abc1234-0123456789.png"),
+        ("gs://bucket/model/", "gs://bucket/model-abc1234-0123456789/"),
+        (  # the query stays after the name
+            "s3://bucket/x.png?versionId=3",
+            "s3://bucket/x-abc1234-0123456789.png?versionId=3",
+        ),
+        (  # "#" is part of a key for fsspec, not a fragment
+            "s3://bucket/run#3/loss.png",
+            "s3://bucket/run#3/loss-abc1234-0123456789.png",
+        ),
+        ("memory://b/a?b/c.txt", "memory://b/a-abc1234-0123456789?b/c.txt"),
+    ],
+)
+def test_urls_tag_the_last_key_component(url: str, expected: str) -> None:
+    assert tag_path(url, commit=C, config=H) == expected
+    assert parse(expected).untagged == split_query(url)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+@pytest.mark.parametrize("bad", ["s3://bucket", "s3://bucket/", "s3://bucket?x=1/y.png"])
+def test_urls_without_a_key_are_refused(bad: str) -> None:
+    with pytest.raises(InvalidPathError, match="give a file under the bucket"):
+        tag_path(bad, commit=C, config=H)
+
+
+def test_split_query() -> None:
+    assert split_query("s3://b/x.png?versionId=1") == ("s3://b/x.png", "?versionId=1")
+    assert split_query("s3://b/x#1.png") == ("s3://b/x#1.png", "")
+    assert split_query("what?.png") == ("what?.png", "")  # a local file name, not a URL
 
 
 @pytest.mark.parametrize("bad", ["", ".", "..", "/", "dir/..", PureWindowsPath("C:\\")])
