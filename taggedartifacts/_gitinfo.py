@@ -111,8 +111,7 @@ class Pin:
 
     def state(self, untracked: bool) -> GitState:
         if untracked not in self.states:
-            state = _status(self.root, untracked=untracked, required=True)
-            assert state is not None  # required=True raises instead
+            state = _status(self.root, untracked=untracked)
             self.states[untracked] = state._replace(root=state.root or self.root)
         return self.states[untracked]
 
@@ -143,10 +142,9 @@ def read_state(candidates: tuple[str | None, ...], *, untracked: bool) -> GitSta
                     return pin.state(untracked)
         else:
             root = work_tree_root(directory)
-        if root is not None:
-            state = _status(directory, untracked=untracked, required=False)
-            if state is not None:
-                return state if state.root else state._replace(root=root)
+        if root is not None:  # a .git git cannot read raises: never a silent fallback
+            state = _status(directory, untracked=untracked)
+            return state if state.root else state._replace(root=root)
     return _from_environment(tuple(looked))
 
 
@@ -240,7 +238,7 @@ def _run_explained(directory: str, *args: str) -> subprocess.CompletedProcess[by
     return proc if proc.returncode == 0 else run_git(directory, *args, stderr=True)
 
 
-def _status(directory: str, *, untracked: bool, required: bool) -> GitState | None:
+def _status(directory: str, *, untracked: bool) -> GitState:
     proc = _run_explained(
         directory,
         "status",
@@ -254,8 +252,6 @@ def _status(directory: str, *, untracked: bool, required: bool) -> GitState | No
     )
     if proc.returncode != 0:
         message = proc.stderr.decode(errors="replace").strip()
-        if "not a git repository" in message and not required:
-            return None
         last = message.splitlines()[-1] if message else f"exit status {proc.returncode}"
         raise GitError(f"git status failed in {directory}: {last}")
     commit, entries = _parse_status(proc.stdout, untracked=untracked)
@@ -333,9 +329,7 @@ def _submodule_state(path: str, *, untracked: bool) -> GitState:
     # Without its own .git, git would answer for the superproject instead.
     if not os.path.lexists(os.path.join(path, ".git")):
         return GitState(commit="missing", dirty=True, diff=None)
-    state = _status(path, untracked=untracked, required=True)
-    assert state is not None  # required=True raises instead
-    return state
+    return _status(path, untracked=untracked)
 
 
 def _content_digest(path: bytes) -> bytes:

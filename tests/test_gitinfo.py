@@ -258,3 +258,15 @@ def test_a_failing_git_is_run_again_for_its_message(
     (repo.path / ".git" / "index").write_bytes(b"garbage")  # git refuses a corrupt index
     with pytest.raises(GitError, match=r"^git status failed in .*: fatal: .*index file"):
         git_state(repo.path)
+
+
+def test_a_git_directory_git_cannot_read_is_an_error_not_a_fallback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A linked worktree whose main repository moved away: there is a .git, but git refuses it.
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / ".git").write_text(f"gitdir: {tmp_path / 'gone' / '.git' / 'worktrees' / 'x'}\n")
+    monkeypatch.setenv("TAGGEDARTIFACTS_COMMIT", "abcdef0")  # must not be used instead
+    with pytest.raises(GitError, match=r"^git status failed in .*broken: fatal: not a git repo"):
+        git_state(broken)
