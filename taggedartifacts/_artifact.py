@@ -20,7 +20,7 @@ from ._binding import (
     source_dir,
 )
 from ._dirty import dirty_error, warn_dirty
-from ._errors import InvalidArgumentError, UnhashableConfigError
+from ._errors import InvalidArgumentError, UnhashableConfigError, add_note
 from ._gitinfo import GitState, read_state
 from ._hashing import config_hash
 from ._remote import is_url
@@ -160,7 +160,7 @@ class Artifact:
                 from ._provenance import record_path
 
                 outputs += [record_path(p) for p in plan.tagged.values()]
-            if all(remote.exists(str(p)) if is_url(p) else os.path.exists(p) for p in outputs):
+            if all(remote.complete(str(p)) if is_url(p) else os.path.exists(p) for p in outputs):
                 log.info("%s: reusing %s", name, ", ".join(map(str, plan.tagged.values())))
                 return True
             return False
@@ -304,9 +304,5 @@ def _note_versions(exc: FileNotFoundError, plan: _Plan) -> None:
     missing = os.path.basename(os.fspath(exc.filename)) if exc.filename else None
     for kw, tagged in plan.tagged.items():
         if missing == os.path.basename(os.fspath(tagged)):
-            note = versions_note(plan.given[kw], tagged)
-            if hasattr(exc, "add_note"):
-                exc.add_note(note)
-            else:  # Python 3.10: keep the note where 3.11's traceback would show it
-                exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
+            add_note(exc, versions_note(plan.given[kw], tagged))
             return

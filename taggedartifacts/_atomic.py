@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import _remote as remote
-from ._errors import ArtifactConflictError
+from ._errors import ArtifactConflictError, add_note
 from ._remote import is_url
 from ._tagging import split_name
 from ._versions import PREFIX
@@ -53,17 +53,19 @@ def private_prefix() -> str:
 def staged(targets: Mapping[str, PathArg]) -> Iterator[dict[str, PathArg]]:
     """Yield a private path for each target; move (or upload) the results on success.
 
-    A local target's private directory sits next to it; a URL's sits in the
-    local temporary directory, and its contents are uploaded with fsspec.
+    A local target's private directory sits next to it (so does a ``file://``
+    URL's, which is renamed into place like a path); an object store URL's sits
+    in the local temporary directory, and its contents are uploaded with fsspec.
     """
     private: dict[str, str] = {}  # target directory (or directory URL) -> private directory
     handed: dict[str, PathArg] = {}
     try:
         for key, target in targets.items():
-            if is_url(target):
+            local = remote.local_path(str(target)) if is_url(target) else os.fspath(target)
+            if local is None:
                 parent, home = remote.parent(str(target)), tempfile.gettempdir()
             else:
-                parent = home = os.path.dirname(os.path.abspath(target))
+                parent = home = os.path.dirname(os.path.abspath(local))
                 os.makedirs(parent, exist_ok=True)
             if parent not in private:
                 remove_stale(home)
@@ -79,7 +81,17 @@ def staged(targets: Mapping[str, PathArg]) -> Iterator[dict[str, PathArg]]:
     names = {os.path.basename(os.fspath(t).rstrip("/" + os.sep)) for t in targets.values()}
     stems = tuple(split_name(n)[0] for n in names)
     for parent, directory in private.items():
-        _publish(directory, parent, names, stems)
+        try:
+            _publish(directory, parent, names, stems)
+        except ArtifactConflictError:
+            raise  # its message says where the output is
+        except BaseException as exc:  # a lost connection, a full disk: the work is not lost
+            add_note(
+                exc,
+                f"taggedartifacts: the output was not published to {parent}; "
+                f"what was not published is still in {directory}",
+            )
+            raise
 
 
 def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str, ...]) -> None:
@@ -90,6 +102,9 @@ def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str,
         if url:
             return remote.exists(remote.join(parent, name))
         return os.path.lexists(os.path.join(parent, name))
+
+    def complete(name: str) -> bool:  # a directory artifact that need not be built again
+        return remote.complete(remote.join(parent, name)) if url else exists(name)
 
     entries = sorted(os.listdir(directory), key=lambda name: (name in artifacts, name))
     clobbered = [n for n in entries if n not in artifacts and not n.startswith(stems) and exists(n)]
@@ -103,9 +118,10 @@ def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str,
     for name in entries:
         source = os.path.join(directory, name)
         is_dir = os.path.isdir(source) and not os.path.islink(source)
-        if is_dir and exists(name):
+        if is_dir and complete(name):
             # A directory cannot replace another atomically; the existing one has the same
-            # name, so the same code and config made it: keep it and drop ours.
+            # name, so the same code and config made it: keep it and drop ours. (An upload
+            # that did not finish is not complete: ours is uploaded over it.)
             log.info("kept existing %s; dropped the copy just built", name)
         elif url:
             remote.put(source, remote.join(parent, name))

@@ -92,3 +92,11 @@ class NotTaggedError(TaggedArtifactsError, ValueError):
 
 class DirtyRepositoryWarning(UserWarning):
     """An artifact is being named after a work tree with uncommitted changes."""
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """Attach a PEP 678 note; on Python 3.10 keep it where 3.11's traceback would show it."""
+    if hasattr(exc, "add_note"):
+        exc.add_note(note)
+    else:
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]

@@ -148,10 +148,13 @@ def write_json(path: str, data: Mapping[str, Any]) -> None:
     import json
     import secrets
 
-    if is_url(path):  # one PUT: object stores show a whole object or none
-        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
-        remote.write_bytes(path, (text + "\n").encode("utf-8"))
-        return
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    if is_url(path):
+        local = remote.local_path(path)
+        if local is None:  # one PUT: object stores show a whole object or none
+            remote.write_bytes(path, text.encode("utf-8"))
+            return
+        path = local  # file://: written and renamed like a path
 
     from ._atomic import private_prefix
 
@@ -162,8 +165,7 @@ def write_json(path: str, data: Mapping[str, Any]) -> None:
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
-            fh.write("\n")
+            fh.write(text)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

@@ -9,11 +9,14 @@ from ._errors import MissingExtraError
 from ._tagging import is_url  # re-exported: the URL test lives with the name rules
 
 __all__ = [
+    "COMPLETE",
+    "complete",
     "exists",
     "filesystem",
     "is_url",
     "join",
     "listing",
+    "local_path",
     "parent",
     "put",
     "read_bytes",
@@ -33,6 +36,33 @@ def filesystem(url: str) -> tuple[Any, str]:
         ) from exc
     fs, path = fsspec.core.url_to_fs(url)
     return fs, path
+
+
+# Written into an uploaded directory artifact after all its files: object stores cannot
+# publish a directory at once, so a directory without it is an upload that did not finish.
+COMPLETE = ".taggedartifacts-complete"
+
+
+def local_path(url: str) -> str | None:
+    """The local path a URL names when its file system is this machine's (``file://``)."""
+    fs, path = filesystem(url)
+    return str(path) if _is_local(fs) else None
+
+
+def complete(url: str) -> bool:
+    """Whether an artifact is there whole: a file, a directory renamed into place on this
+    machine, or an uploaded directory with its ``COMPLETE`` marker."""
+    fs, path = filesystem(url)
+    if _is_local(fs):
+        return os.path.exists(path)
+    if fs.isfile(path):
+        return True
+    return bool(fs.isdir(path)) and bool(fs.exists(join(path, COMPLETE)))
+
+
+def _is_local(fs: Any) -> bool:
+    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
+    return "file" in protocols or "local" in protocols
 
 
 def parent(url: str) -> str:
@@ -69,10 +99,17 @@ def stat(url: str) -> tuple[float, int]:
 
 
 def put(local: str, url: str) -> None:
-    """Upload a local file, or a directory recursively; each object appears whole or not at all."""
+    """Upload a local file, or a directory recursively and then its ``COMPLETE`` marker.
+
+    Each object appears whole or not at all; a directory's files appear one by
+    one, and the marker only once all of them are there.
+    """
     fs, path = filesystem(url)
     if os.path.isdir(local):
-        fs.put(local, path, recursive=True)
+        # Trailing slashes: the contents go into ``path``, also when an unfinished upload
+        # already made it (fsspec would otherwise nest a copy, like ``cp -r``).
+        fs.put(local.rstrip("/" + os.sep) + "/", path.rstrip("/") + "/", recursive=True)
+        fs.pipe_file(join(path, COMPLETE), b"")
     else:
         fs.put_file(local, path)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -105,8 +106,63 @@ def test_atomic_directory_upload(repo: Repo, base: str) -> None:
     build(base + "/model")  # a str URL stays a str; the local private path is a str too
     [version] = versions(base + "/model")
     fs, path = fsspec.core.url_to_fs(str(version.path))
-    assert sorted(p[len(path) :] for p in fs.find(path)) == ["/meta.json", "/weights/w.bin"]
+    # The marker goes last: object stores show a directory's files one by one.
+    assert sorted(p[len(path) :] for p in fs.find(path)) == [
+        "/.taggedartifacts-complete",
+        "/meta.json",
+        "/weights/w.bin",
+    ]
     assert fs.cat_file(path + "/weights/w.bin") == b"\x00\x01"
+
+
+def test_an_unfinished_directory_upload_is_built_again_not_reused(
+    repo: Repo, base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+
+    @Artifact("outdir", cache=True, repo=repo.path)
+    def build(outdir: str) -> None:
+        calls.append(outdir)
+        Path(outdir).mkdir()
+        (Path(outdir) / "w.bin").write_bytes(b"weights")
+
+    fs, _ = fsspec.core.url_to_fs(base)
+
+    def connection_lost(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("connection lost")
+
+    with monkeypatch.context() as patch:  # the files go up, then the network goes down
+        patch.setattr(fs, "pipe_file", connection_lost)  # fsspec caches this instance
+        with pytest.raises(ConnectionError) as info:
+            build(base + "/model")
+    [note] = info.value.__notes__
+    assert note.startswith(f"taggedartifacts: the output was not published to {base}")
+    kept = Path(calls[0])  # the note names the private directory, and the build is there
+    assert str(kept.parent) == note.rsplit(" ", 1)[-1]
+    assert (kept / "w.bin").read_bytes() == b"weights"
+    shutil.rmtree(kept.parent)
+    assert objects(base) == ["w.bin"]  # the file went up, the marker did not
+
+    build(base + "/model")
+    assert len(calls) == 2  # not reused: built and uploaded again
+    assert objects(base) == [".taggedartifacts-complete", "w.bin"]
+    build(base + "/model")
+    assert len(calls) == 2  # now complete, so reused
+
+
+def test_file_urls_are_renamed_into_place_like_paths(repo: Repo, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+
+    @Artifact("outpath", cache=True, provenance=True, repo=repo.path)
+    def save(outpath: str) -> str:
+        assert Path(outpath).parent.parent == out  # private directory next to the target
+        Path(outpath).write_text("table")
+        return "made"
+
+    assert save(f"file://{out}/table.csv") == "made"
+    [name] = [p.name for p in out.iterdir() if p.suffix == ".csv"]
+    assert sorted(p.name for p in out.iterdir()) == [name, name + ".provenance.json"]
+    assert save(f"file://{out}/table.csv") is None  # a cache hit
 
 
 def test_a_failing_function_uploads_nothing(repo: Repo, base: str) -> None:
