@@ -39,7 +39,16 @@ R_co = TypeVar("R_co", covariant=True)
 
 
 class TaggedFunction(Protocol[P, R_co]):
-    """What :class:`Artifact` returns: the function, plus :meth:`paths`."""
+    """What :class:`Artifact` returns: the function, plus :meth:`paths`.
+
+    Like any ``functools.wraps`` wrapper it keeps the function's name, module,
+    docstring and, as ``__wrapped__``, the function itself.
+    """
+
+    __name__: str
+    __qualname__: str
+    __module__: str
+    __wrapped__: Callable[..., Any]
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
 

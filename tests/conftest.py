@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -59,14 +58,13 @@ def make_repo(path: Path, *, commit: bool = True) -> Repo:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def _isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the machine's git config, identity or the override variable."""
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     for key, value in IDENTITY.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("TAGGEDARTIFACTS_COMMIT", raising=False)
-    return
 
 
 @pytest.fixture

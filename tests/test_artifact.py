@@ -137,7 +137,7 @@ def test_wrapper_keeps_metadata_and_signature(repo: Repo) -> None:
     wrapped = Artifact("outpath", repo=repo.path)(save)
     assert wrapped.__name__ == "save"
     assert wrapped.__doc__ == "Save it."
-    assert wrapped.__wrapped__ is save  # type: ignore[attr-defined]
+    assert wrapped.__wrapped__ is save
     assert inspect.signature(wrapped) == inspect.signature(save)
     assert functools.WRAPPER_ASSIGNMENTS
 

@@ -13,7 +13,8 @@ import pytest
 from conftest import Repo
 
 from taggedartifacts import Artifact, ArtifactConflictError, parse, versions
-from taggedartifacts._atomic import PREFIX, remove_stale
+from taggedartifacts._atomic import remove_stale
+from taggedartifacts._versions import PREFIX
 
 
 def hidden(directory: Path) -> list[str]:
@@ -122,7 +123,7 @@ def test_a_reader_that_raises_moves_and_deletes_nothing(repo: Repo, tmp_path: Pa
     assert snapshot(tmp_path) == before
     notes = "\n".join(getattr(info.value, "__notes__", []))
     [existing] = versions(tmp_path / "table.csv")
-    assert f"versions that do (newest first):\n  {existing.path.name} (commit" in notes
+    assert f"versions that do (newest first):\n  {existing.name} (commit" in notes
     assert "table-curve" not in notes
 
 
@@ -173,7 +174,7 @@ def test_sigkill_mid_write_leaves_no_tagged_file_and_the_next_call_completes(
         check=True,
     )
     [version] = versions(out / "big.bin")
-    assert version.path.read_bytes() == b"a" * 500_000 + b"b" * 500_000
+    assert Path(version.path).read_bytes() == b"a" * 500_000 + b"b" * 500_000
     assert hidden(out) == []  # the stale directory was collected
 
 
@@ -189,8 +190,8 @@ def test_eight_concurrent_writers_leave_one_complete_file(repo: Repo, tmp_path: 
     ]
     assert [p.wait(timeout=120) for p in procs] == [0] * 8
     [version] = versions(out / "same.bin")
-    assert version.path.read_bytes() == b"a" * 500_000 + b"b" * 500_000
-    assert sorted(os.listdir(out)) == [version.path.name]
+    assert Path(version.path).read_bytes() == b"a" * 500_000 + b"b" * 500_000
+    assert sorted(os.listdir(out)) == [version.name]
 
 
 def test_private_directories_of_live_processes_are_kept(tmp_path: Path) -> None:

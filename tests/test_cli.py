@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Repo
@@ -26,7 +27,7 @@ def _script() -> str:
     return found
 
 
-def decorator_name(repo: Repo, path: str, config: dict[str, object], **options: bool) -> str:
+def decorator_name(repo: Repo, path: str, config: dict[str, object], **options: Any) -> str:
     @Artifact("out", config, repo=repo.path, **options)
     def name(out: str) -> str:
         return out

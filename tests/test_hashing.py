@@ -29,7 +29,7 @@ class Color(enum.Enum):
 @dataclasses.dataclass
 class Opt:
     lr: float
-    layers: tuple[int, ...]
+    layers: tuple[object, ...]
 
 
 GOLDEN: list[tuple[str, Any, str]] = [

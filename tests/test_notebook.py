@@ -35,8 +35,8 @@ LOOP = "for i in range(3):\n    plot(f'out/frame{i}.png')"
 
 def run(repo: Repo, cells: list[str]) -> list[dict[str, Any]]:
     """Execute cells in a fresh kernel started in the repository; return each cell's outputs."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    nb = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]  # type: ignore[no-untyped-call]
     client = nbclient.NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(repo.path)}}
     )

@@ -5,6 +5,7 @@ import contextvars
 import subprocess
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Repo, make_repo
@@ -32,7 +33,12 @@ def test_state_is_read_once_for_the_block(repo: Repo, monkeypatch: pytest.Monkey
         repo.commit("inside")
         runs: list[object] = []
         real_run = subprocess.run
-        monkeypatch.setattr(subprocess, "run", lambda *a, **k: runs.append(a) or real_run(*a, **k))
+
+        def counting_run(*args: Any, **kwargs: Any) -> Any:
+            runs.append(args)
+            return real_run(*args, **kwargs)
+
+        monkeypatch.setattr(subprocess, "run", counting_run)
         assert [commit_of(repo) for _ in range(5)] == [first] * 5
         assert runs == []  # no git call inside the block
         monkeypatch.undo()

@@ -19,7 +19,8 @@ SECRET = {"lr": 0.1, "api_key": "s3cret", "db": {"password": "hunter2", "host": 
 
 
 def read(path: Any) -> dict[str, Any]:
-    return json.loads(Path(record_path(path)).read_text())
+    record: dict[str, Any] = json.loads(Path(record_path(path)).read_text())
+    return record
 
 
 def test_record_holds_everything_and_redacts_at_depth(repo: Repo, tmp_path: Path) -> None:

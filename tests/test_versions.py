@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 from taggedartifacts import versions
-from taggedartifacts._atomic import PREFIX
+from taggedartifacts._versions import PREFIX
 
 
 def touch(path: Path, mtime: int) -> Path:
@@ -33,10 +33,10 @@ def test_versions_of_compressed_and_directory_artifacts(tmp_path: Path) -> None:
     touch(tmp_path / "data-abc1234-0123456789.csv.gz", 1)
     touch(tmp_path / "data-abc1234-0123456789.csv", 1)
     (tmp_path / "model-abc1234-0123456789").mkdir()
-    assert [v.path.name for v in versions(str(tmp_path / "data.csv.gz"))] == [
+    assert [v.name for v in versions(str(tmp_path / "data.csv.gz"))] == [
         "data-abc1234-0123456789.csv.gz"
     ]
-    assert [v.path.name for v in versions(tmp_path / "model")] == ["model-abc1234-0123456789"]
+    assert [v.name for v in versions(tmp_path / "model")] == ["model-abc1234-0123456789"]
 
 
 def test_no_directory_no_versions(tmp_path: Path) -> None:

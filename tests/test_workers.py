@@ -40,7 +40,7 @@ def test_four_spawned_workers_write_artifacts_of_one_commit(
     repo.write("shards/worker_module.py", WORKER_MODULE)
     repo.commit("worker code")
     monkeypatch.syspath_prepend(str(repo.path / "shards"))
-    import worker_module
+    import worker_module  # type: ignore[import-not-found]  # written by this test
 
     out = outside / "out"
     out.mkdir()
@@ -63,7 +63,7 @@ def test_workers_without_a_checkout_use_the_environment_commit(
     monkeypatch.syspath_prepend(str(outside))
     monkeypatch.setenv("TAGGEDARTIFACTS_COMMIT", "1234567890abcdef")
     monkeypatch.chdir(outside)
-    import detached_module
+    import detached_module  # type: ignore[import-not-found]  # written by this test
 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(2, mp_context=context) as pool:
