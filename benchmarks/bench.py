@@ -73,90 +73,92 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1e3:8.3f} ms"
 
 
+def bare(outpath: str) -> str:
+    return outpath
+
+
+Timed = Callable[[], Any]
+
+
+def compare(
+    files: int,
+    rounds: int,
+    case: str,
+    decorated: Timed,
+    floor: tuple[str, Timed],
+    naive: tuple[str, Timed] | None = None,
+    targets: tuple[str, str] = ("", ""),
+) -> None:
+    """Time a decorated call (minus the bare call) against its floor and naive GitPython."""
+    funcs = {"bare": lambda: bare("x.txt"), "decorated": decorated, "floor": floor[1]}
+    if naive is not None:
+        funcs["naive"] = naive[1]
+    m = medians(funcs, rounds)
+    overhead = m["decorated"] - m["bare"]
+    at = f"[{files} files]"
+    row(f"{at} floor{floor[0]}", ms(m["floor"]))
+    row(f"{at} decorated call - bare call, {case}", ms(overhead))
+    row(f"{at}   ratio to floor{targets[0]}", f"{overhead / m['floor']:8.2f}")
+    if naive is not None:
+        row(f"{at} GitPython naive: {naive[0]}", ms(m["naive"]))
+        row(f"{at}   GitPython naive / decorated{targets[1]}", f"{m['naive'] / overhead:8.2f}")
+
+
 def bench_calls(root: Path, files: int, rounds: int) -> None:
     import git as gitpython
 
     repo = make_repo(root, files)
     status = ["git", "status", "--porcelain=v2", "--branch", "--untracked-files=no"]
-
-    def bare(outpath: str) -> str:
-        return outpath
-
-    clean = Artifact("outpath", {"lr": 0.1}, repo=repo)(bare)
-    dirty = Artifact("outpath", {"lr": 0.1}, allow_dirty=True, repo=repo)(bare)
     naive = gitpython.Repo(repo)
 
-    def naive_state() -> tuple[str, bool]:
-        return naive.head.commit.hexsha, naive.is_dirty()
+    def run(*command: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(command, cwd=repo, capture_output=True, env=GIT_ENV)
 
-    def floor() -> None:
-        subprocess.run(status, cwd=repo, capture_output=True, env=GIT_ENV)
-
-    def floor_dirty() -> None:
-        floor()
-        subprocess.run(
-            ["git", "diff", "HEAD", "--binary"], cwd=repo, capture_output=True, env=GIT_ENV
-        )
-
-    m = medians(
-        {
-            "bare": lambda: bare("x.txt"),
-            "clean": lambda: clean("x.txt"),
-            "floor": floor,
-            "naive": naive_state,
-        },
+    clean = Artifact("outpath", {"lr": 0.1}, repo=repo)(bare)
+    compare(
+        files,
         rounds,
-    )
-    overhead = m["clean"] - m["bare"]
-    row(f"[{files} files] floor: git status --porcelain=v2 (subprocess)", ms(m["floor"]))
-    row(f"[{files} files] decorated call - bare call, clean tree", ms(overhead))
-    row(f"[{files} files]   ratio to floor (target <= 1.10)", f"{overhead / m['floor']:8.2f}")
-    row(f"[{files} files] GitPython naive: head.commit.hexsha + is_dirty()", ms(m["naive"]))
-    row(
-        f"[{files} files]   GitPython naive / decorated (target >= 1.8 at 100)",
-        f"{m['naive'] / overhead:8.2f}",
+        "clean tree",
+        lambda: clean("x.txt"),
+        (": git status --porcelain=v2 (subprocess)", lambda: run(*status)),
+        ("head.commit.hexsha + is_dirty()", lambda: (naive.head.commit.hexsha, naive.is_dirty())),
+        (" (target <= 1.10)", " (target >= 1.8 at 100)"),
     )
 
     # Not a target of the issue, but what untracked=True users pay: the scan for new files.
     watched = Artifact("outpath", {"lr": 0.1}, untracked=True, repo=repo)(bare)
-    m = medians(
-        {
-            "bare": lambda: bare("x.txt"),
-            "watched": lambda: watched("x.txt"),
-            "floor": lambda: subprocess.run(
-                [*status[:-1], "--untracked-files=all"], cwd=repo, capture_output=True, env=GIT_ENV
-            ),
-            "naive": lambda: (naive.head.commit.hexsha, naive.is_dirty(untracked_files=True)),
-        },
+    compare(
+        files,
         rounds,
+        "untracked=True",
+        lambda: watched("x.txt"),
+        (", untracked=True: git status --untracked-files=all", lambda: run(*status[:-1], "-uall")),
+        (
+            "is_dirty(untracked_files=True)",
+            lambda: (naive.head.commit.hexsha, naive.is_dirty(untracked_files=True)),
+        ),
     )
-    overhead = m["watched"] - m["bare"]
-    row(f"[{files} files] floor, untracked=True: git status --untracked-files=all", ms(m["floor"]))
-    row(f"[{files} files] decorated call - bare call, untracked=True", ms(overhead))
-    row(f"[{files} files]   ratio to floor", f"{overhead / m['floor']:8.2f}")
-    row(f"[{files} files] GitPython naive: is_dirty(untracked_files=True)", ms(m["naive"]))
-    row(f"[{files} files]   GitPython naive / decorated", f"{m['naive'] / overhead:8.2f}")
 
     (repo / "d000" / "f000000.txt").write_text("changed\n")
+    dirty = Artifact("outpath", {"lr": 0.1}, allow_dirty=True, repo=repo)(bare)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DirtyRepositoryWarning)
-        m = medians(
-            {"bare": lambda: bare("x.txt"), "dirty": lambda: dirty("x.txt"), "floor": floor_dirty},
+        compare(
+            files,
             rounds,
+            "dirty tree",
+            lambda: dirty("x.txt"),
+            (
+                ", dirty: git status + git diff HEAD --binary",
+                lambda: (run(*status), run("git", "diff", "HEAD", "--binary")),
+            ),
+            targets=(" (target <= 1.10)", ""),
         )
-    overhead = m["dirty"] - m["bare"]
-    row(f"[{files} files] floor, dirty: git status + git diff HEAD --binary", ms(m["floor"]))
-    row(f"[{files} files] decorated call - bare call, dirty tree", ms(overhead))
-    row(f"[{files} files]   ratio to floor (target <= 1.10)", f"{overhead / m['floor']:8.2f}")
     git(repo, "checkout", "--", ".")
 
 
 def bench_pinned(root: Path, calls: int) -> None:
     repo = make_repo(root, 10)
-
-    def bare(outpath: str) -> str:
-        return outpath
-
     decorated = Artifact("outpath", {"lr": 0.1}, repo=repo)(bare)
     results = []
     for _ in range(5):
