@@ -232,6 +232,14 @@ def run_git(directory: str, *args: str, stderr: bool = False) -> subprocess.Comp
         raise GitError(f"could not run git ({exc}); install git or set {ENV_COMMIT}") from exc
 
 
+def git_message(proc: subprocess.CompletedProcess[bytes]) -> str:
+    """Git's complaint on one line, advice included (as in 'dubious ownership ... call:
+    git config --global --add safe.directory ...'), its ``hint:`` lines left out."""
+    lines = (line.strip() for line in (proc.stderr or b"").decode(errors="replace").splitlines())
+    text = " ".join(line for line in lines if line and not line.startswith("hint:"))
+    return text or f"exit status {proc.returncode}"
+
+
 def _run_explained(directory: str, *args: str) -> subprocess.CompletedProcess[bytes]:
     """Run git; if it fails, once more with stderr captured, for its message."""
     proc = run_git(directory, *args)
@@ -251,9 +259,7 @@ def _status(directory: str, *, untracked: bool) -> GitState:
         "--untracked-files=" + ("all" if untracked else "no"),
     )
     if proc.returncode != 0:
-        message = proc.stderr.decode(errors="replace").strip()
-        last = message.splitlines()[-1] if message else f"exit status {proc.returncode}"
-        raise GitError(f"git status failed in {directory}: {last}")
+        raise GitError(f"git status failed in {directory}: {git_message(proc)}")
     commit, entries = _parse_status(proc.stdout, untracked=untracked)
     if commit is None:
         raise GitError(
@@ -275,9 +281,7 @@ def _status(directory: str, *, untracked: bool) -> GitState:
 def _toplevel(directory: str) -> str:
     proc = _run_explained(directory, "rev-parse", "--show-toplevel")
     if proc.returncode != 0:
-        raise GitError(
-            f"git rev-parse failed in {directory}: {proc.stderr.decode(errors='replace')}"
-        )
+        raise GitError(f"git rev-parse failed in {directory}: {git_message(proc)}")
     return os.fsdecode(proc.stdout.rstrip(b"\n"))
 
 

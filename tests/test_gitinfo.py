@@ -270,3 +270,23 @@ def test_a_git_directory_git_cannot_read_is_an_error_not_a_fallback(
     monkeypatch.setenv("TAGGEDARTIFACTS_COMMIT", "abcdef0")  # must not be used instead
     with pytest.raises(GitError, match=r"^git status failed in .*broken: fatal: not a git repo"):
         git_state(broken)
+
+
+def test_git_messages_keep_their_advice_on_one_line() -> None:
+    # What git 2.39 prints for a repository owned by another user.
+    stderr = (
+        b"fatal: detected dubious ownership in repository at '/srv/repo'\n"
+        b"To add an exception for this directory, call:\n\n"
+        b"\tgit config --global --add safe.directory /srv/repo\n"
+    )
+    proc = subprocess.CompletedProcess(["git"], 128, b"", stderr)
+    assert _gitinfo.git_message(proc) == (
+        "fatal: detected dubious ownership in repository at '/srv/repo' "
+        "To add an exception for this directory, call: "
+        "git config --global --add safe.directory /srv/repo"
+    )
+    hinted = subprocess.CompletedProcess(["git"], 1, b"", b"hint: try this\nerror: it failed\n")
+    assert _gitinfo.git_message(hinted) == "error: it failed"
+    assert _gitinfo.git_message(subprocess.CompletedProcess(["git"], 3, b"", b"")) == (
+        "exit status 3"
+    )
