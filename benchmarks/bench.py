@@ -3,7 +3,7 @@
 Run: ``python benchmarks/bench.py`` (``pip install -e ".[bench]"`` adds joblib
 for the comparison). It builds throwaway repositories of 100, 10,000 and 50,000
 tracked files in a temporary directory, measures medians with the standard
-library's clock, and prints one table. It finishes in about a minute on a
+library's clock, and prints one table. It finishes in under two minutes on a
 2-core machine. Quick mode for a smoke test: ``--quick``.
 """
 
