@@ -259,9 +259,12 @@ class Artifact:
             if self.atomic:
                 from ._atomic import staged
 
-                with staged(plan.tagged) as private:
+                # Records are written once the function has returned, and a failure
+                # there keeps its output: see staged().
+                with staged(
+                    plan.tagged, lambda private: self._write_records(plan, private, started)
+                ) as private:
                     yield private
-                    self._write_records(plan, private, started)
             else:
                 yield plan.tagged
                 self._write_records(plan, plan.tagged, started)

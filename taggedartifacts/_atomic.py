@@ -24,7 +24,7 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -50,12 +50,18 @@ def private_prefix() -> str:
 
 
 @contextmanager
-def staged(targets: Mapping[str, PathArg]) -> Iterator[dict[str, PathArg]]:
+def staged(
+    targets: Mapping[str, PathArg],
+    finish: Callable[[dict[str, PathArg]], None] | None = None,
+) -> Iterator[dict[str, PathArg]]:
     """Yield a private path for each target; move (or upload) the results on success.
 
     A local target's private directory sits next to it (so does a ``file://``
     URL's, which is renamed into place like a path); an object store URL's sits
     in the local temporary directory, and its contents are uploaded with fsspec.
+
+    :param finish: called with the private paths once the body has succeeded and
+        before anything is published (provenance records are written there).
     """
     private: dict[str, str] = {}  # target directory (or directory URL) -> private directory
     handed: dict[str, PathArg] = {}
@@ -74,24 +80,29 @@ def staged(targets: Mapping[str, PathArg]) -> Iterator[dict[str, PathArg]]:
             inside = os.path.join(private[parent], os.path.basename(name))
             handed[key] = inside if isinstance(target, str) else Path(inside)
         yield handed
-    except BaseException:
+    except BaseException:  # the function failed: nothing of it may appear
         for directory in private.values():
             shutil.rmtree(directory, ignore_errors=True)
         raise
+    # The function succeeded: from here on its output is never deleted on failure.
     names = {os.path.basename(os.fspath(t).rstrip("/" + os.sep)) for t in targets.values()}
     stems = tuple(split_name(n)[0] for n in names)
-    for parent, directory in private.items():
-        try:
+    try:
+        if finish is not None:
+            finish(handed)
+        for parent, directory in private.items():
             _publish(directory, parent, names, stems)
-        except ArtifactConflictError:
-            raise  # its message says where the output is
-        except BaseException as exc:  # a lost connection, a full disk: the work is not lost
-            add_note(
-                exc,
-                f"taggedartifacts: the output was not published to {parent}; "
-                f"what was not published is still in {directory}",
-            )
-            raise
+    except ArtifactConflictError:
+        raise  # its message says where the output is
+    except BaseException as exc:  # a full disk, a lost connection: the work is not lost
+        kept = ", ".join(d for d in private.values() if os.path.isdir(d))
+        where = ", ".join(private)
+        add_note(
+            exc,
+            f"taggedartifacts: the output was not published to {where}; what was "
+            f"not is kept in {kept}",
+        )
+        raise
 
 
 def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str, ...]) -> None:

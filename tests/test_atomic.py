@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -206,3 +207,30 @@ def test_private_directories_of_live_processes_are_kept(tmp_path: Path) -> None:
     os.utime(foreign_old, (0, 0))
     remove_stale(str(tmp_path))
     assert hidden(tmp_path) == sorted([mine.name, foreign_recent.name])
+
+
+def test_a_record_that_cannot_be_written_keeps_the_functions_output(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from taggedartifacts import _provenance
+
+    def disk_full(path: str, data: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    monkeypatch.setattr(_provenance, "write_json", disk_full)
+    handed = []
+
+    @Artifact("outpath", atomic=True, provenance=True, repo=repo.path)
+    def train(outpath: Path) -> None:
+        handed.append(outpath)
+        outpath.write_text("weights after a long run")
+
+    with pytest.raises(OSError, match="No space left") as info:
+        train(tmp_path / "model.bin")
+    notes = getattr(info.value, "__notes__", [])
+    assert notes == [
+        f"taggedartifacts: the output was not published to {tmp_path}; what was not is kept "
+        f"in {handed[0].parent}"
+    ]
+    assert handed[0].read_text() == "weights after a long run"  # kept, not deleted
+    assert versions(tmp_path / "model.bin") == []  # and nothing half-done was published
