@@ -5,8 +5,10 @@ the same directory (so the same file system, and ``os.replace`` is atomic) and
 the exact tagged file name (so format detection by extension still works). On
 success every entry it wrote there is renamed into ``<dir>``, the artifacts
 themselves last, so a complete artifact never appears before its side files.
-On any exception, ``KeyboardInterrupt`` included, the private directory is
-removed and nothing appears.
+When the function raises, ``KeyboardInterrupt`` included, the private
+directory is removed and nothing appears. Once it has returned, nothing it
+wrote is deleted: a failure while finishing or publishing keeps the private
+directory and says where it is (a PEP 678 note on the error).
 
 A process killed outright leaves only its private directory, which is hidden
 and never a tagged name. A later call in the same directory removes it when it
