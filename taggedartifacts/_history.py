@@ -15,6 +15,7 @@ class History:
 
     def __init__(self, directory: str) -> None:
         self.repo: Any = None
+        self.known: dict[str, dict[str, Any]] = {}  # many versions share a commit
         root = work_tree_root(directory) or work_tree_root(os.getcwd())
         if root is not None:
             import git
@@ -26,6 +27,11 @@ class History:
                 self.repo = None
 
     def lookup(self, short: str) -> dict[str, Any]:
+        if short not in self.known:
+            self.known[short] = self._lookup(short)
+        return self.known[short]
+
+    def _lookup(self, short: str) -> dict[str, Any]:
         unknown = {"relation": "unknown", "date": None, "subject": None}
         if self.repo is None:
             return unknown
