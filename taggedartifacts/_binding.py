@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -64,11 +65,7 @@ def check_keywords(
 
 def source_dir(func: Callable[..., Any]) -> str | None:
     """The directory of the function's source file; None for exec'd code, the REPL and the like."""
-    for _ in range(100):  # inspect.unwrap, without importing inspect (and cycle-safe)
-        if not hasattr(func, "__wrapped__"):
-            break
-        func = func.__wrapped__
-    code = getattr(func, "__code__", None)
+    code = getattr(_innermost(func), "__code__", None)
     filename = getattr(code, "co_filename", "")
     if not filename or filename.startswith("<"):
         return None
@@ -190,4 +187,24 @@ def path_argument(func: Callable[..., Any], call: Call, kw: str) -> PathArg:
 
 def func_name(func: Callable[..., Any]) -> str:
     """The function's qualified name without ``<locals>`` noise, for messages."""
-    return func.__qualname__.split("<locals>.")[-1] + "()"
+    inner = _innermost(func)
+    name = getattr(inner, "__qualname__", None) or type(inner).__qualname__
+    return str(name).split("<locals>.")[-1] + "()"
+
+
+def _innermost(func: Any) -> Any:
+    """The plain function behind wrappers (``__wrapped__``), ``functools.partial`` objects and
+    callable instances (their class's ``__call__``), without importing inspect."""
+    for _ in range(100):  # cycle-safe
+        if hasattr(func, "__wrapped__"):
+            func = func.__wrapped__
+        elif isinstance(func, functools.partial):
+            func = func.func
+        elif not hasattr(func, "__code__"):
+            call = getattr(type(func), "__call__", None)  # noqa: B004 (the method, not a test)
+            if not hasattr(call, "__code__"):
+                break  # a builtin or C callable: no source to find
+            func = call
+        else:
+            break
+    return func

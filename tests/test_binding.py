@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
+import os
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from conftest import Repo
 
-from taggedartifacts._binding import Binder
+from taggedartifacts import Artifact, InvalidArgumentError, parse
+from taggedartifacts._binding import Binder, func_name, source_dir
 
 
 def f_plain(a: Any, outpath: Any = "d.txt", *, flag: Any = False) -> Any: ...
@@ -63,3 +67,35 @@ def test_binding_errors_are_the_functions_own() -> None:
         binder.bind((), {})
     with pytest.raises(TypeError, match="unexpected keyword argument 'nope'"):
         binder.bind((1,), {"nope": 2})
+
+
+class Saver:
+    """A callable object, as some pipelines pass instead of a function."""
+
+    def __call__(self, outpath: str) -> str:
+        return outpath
+
+
+def save_with(prefix: str, outpath: str) -> str:
+    return prefix + outpath
+
+
+def test_partials_and_callable_objects_are_named_and_located() -> None:
+    here = os.path.dirname(os.path.abspath(__file__))
+    partial = functools.partial(save_with, "x")
+    assert func_name(partial) == "save_with()"
+    assert func_name(Saver()) == "Saver.__call__()"
+    assert source_dir(partial) == here
+    assert source_dir(Saver()) == here
+    assert source_dir(len) is None  # a builtin has no source file
+    assert func_name(len) == "len()"
+
+
+def test_partials_and_callable_objects_can_be_decorated(repo: Repo) -> None:
+    partial = Artifact("outpath", repo=repo.path)(functools.partial(save_with, "runs/"))
+    assert parse(partial("a.txt")).untagged == "a.txt"
+    assert partial("a.txt").startswith("runs/a-")
+    saver = Artifact("outpath", repo=repo.path)(Saver())
+    assert parse(saver("b.txt")).untagged == "b.txt"
+    with pytest.raises(InvalidArgumentError, match=r"^Saver.__call__\(\) has no parameter 'x'"):
+        Artifact("x", repo=repo.path)(Saver())
