@@ -19,6 +19,7 @@ __all__ = [
     "PathArg",
     "check_keywords",
     "func_name",
+    "innermost",
     "keywords",
     "path_argument",
     "source_dir",
@@ -65,7 +66,7 @@ def check_keywords(
 
 def source_dir(func: Callable[..., Any]) -> str | None:
     """The directory of the function's source file; None for exec'd code, the REPL and the like."""
-    code = getattr(_innermost(func), "__code__", None)
+    code = getattr(innermost(func), "__code__", None)
     filename = getattr(code, "co_filename", "")
     if not filename or filename.startswith("<"):
         return None
@@ -187,12 +188,12 @@ def path_argument(func: Callable[..., Any], call: Call, kw: str) -> PathArg:
 
 def func_name(func: Callable[..., Any]) -> str:
     """The function's qualified name without ``<locals>`` noise, for messages."""
-    inner = _innermost(func)
+    inner = innermost(func)
     name = getattr(inner, "__qualname__", None) or type(inner).__qualname__
     return str(name).split("<locals>.")[-1] + "()"
 
 
-def _innermost(func: Any) -> Any:
+def innermost(func: Any) -> Any:
     """The plain function behind wrappers (``__wrapped__``), ``functools.partial`` objects and
     callable instances (their class's ``__call__``), without importing inspect."""
     for _ in range(100):  # cycle-safe

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import _remote as remote
+from ._binding import innermost
 from ._gitinfo import GitState, run_git
 from ._hashing import normal_form
 from ._remote import is_url
@@ -74,8 +75,8 @@ def build_record(
         "config": _jsonable(normal_form(config), hidden),
         "arguments": None if arguments is None else _jsonable(normal_form(arguments), hidden),
         "function": {
-            "module": getattr(function, "__module__", None),
-            "qualname": getattr(function, "__qualname__", None),
+            "module": getattr(innermost(function), "__module__", None),
+            "qualname": getattr(innermost(function), "__qualname__", None),
         },
         "started": started.isoformat(),
         "finished": finished.isoformat(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from conftest import Repo
 
-from taggedartifacts import Artifact, config_hash, describe, parse
+from taggedartifacts import Artifact, config_hash, describe, parse, versions
 from taggedartifacts._provenance import record_path, strip_credentials
 from taggedartifacts._versions import PREFIX
 
@@ -189,3 +190,15 @@ def test_record_sits_next_to_the_artifact_and_a_url_keeps_its_query(
     artifact: str, record: str
 ) -> None:
     assert record_path(artifact) == record
+
+
+def _write(prefix: str, outpath: Path) -> None:
+    outpath.write_text(prefix)
+
+
+def test_the_record_names_the_function_behind_a_partial(repo: Repo, tmp_path: Path) -> None:
+    save = Artifact("outpath", provenance=True, repo=repo.path)(functools.partial(_write, "x"))
+    save(outpath=tmp_path / "a.txt")
+    [version] = versions(tmp_path / "a.txt")
+    record = read(version.path)
+    assert record["function"] == {"module": __name__, "qualname": "_write"}
