@@ -15,6 +15,7 @@ from ._binding import (
     PathArg,
     check_keywords,
     func_name,
+    innermost,
     keywords,
     path_argument,
     source_dir,
@@ -128,6 +129,15 @@ class Artifact:
         log = logging.getLogger("taggedartifacts")
         signature = inspect.signature(func)
         check_keywords(func, signature, self.keywords)
+        if (self.atomic or self.provenance) and (
+            inspect.isgeneratorfunction(innermost(func))
+            or inspect.isasyncgenfunction(innermost(func))
+        ):
+            raise InvalidArgumentError(
+                f"{func_name(func)} is a generator function: calling it returns before its "
+                "body runs, so atomic, cache and provenance cannot tell when its output is "
+                "complete; decorate a function that writes its output and returns"
+            )
         binder = Binder(signature)
         hashed_args = self._hashed_args(func, signature)
         directory = source_dir(func)

@@ -7,6 +7,7 @@ import inspect
 import subprocess
 import sys
 import warnings
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -433,3 +434,21 @@ def test_no_warnings_on_a_clean_tree(repo: Repo) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         f("x")
+
+
+@pytest.mark.parametrize("option", ["atomic", "cache", "provenance"])
+def test_generator_functions_are_refused_where_the_end_of_the_call_matters(
+    repo: Repo, option: str
+) -> None:
+    def frames(outpath: str) -> Iterator[int]:
+        yield 1
+
+    async def stream(outpath: str) -> AsyncIterator[int]:
+        yield 1
+
+    options: dict[str, Any] = {option: True}
+    for func in (frames, stream):
+        with pytest.raises(InvalidArgumentError, match="is a generator function"):
+            Artifact("outpath", repo=repo.path, **options)(func)
+    plain = Artifact("outpath", repo=repo.path)(frames)  # plain tagging is fine
+    assert list(plain("a.txt")) == [1]
