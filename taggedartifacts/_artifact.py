@@ -81,7 +81,8 @@ class Artifact:
         output when the function returns: how, when and where it was made.
     :param redact: config or argument keys (at any depth) to write as
         ``"<redacted>"`` in provenance records; they are hashed all the same.
-    :raises InvalidArgumentError: for a bad keyword, config or include_args.
+    :raises InvalidArgumentError: for a bad keyword, config or include_args, or a
+        generator function with atomic, cache or provenance.
     :raises UnhashableConfigError: for a config value with no stable encoding.
     """
 
