@@ -6,7 +6,7 @@ import functools
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, Protocol, TypeVar, cast, overload
 
 from . import _remote as remote
 from ._binding import (
@@ -56,6 +56,15 @@ class TaggedFunction(Protocol[P, R_co]):
     def paths(self, *args: Any, **kwargs: Any) -> dict[str, PathArg]:
         """The tagged path of each path parameter that this call would use now."""
         ...
+
+    # Type checkers only: a decorated method binds like the function it wraps.
+    @overload
+    def __get__(
+        self, instance: None, owner: type[Any] | None = None
+    ) -> TaggedFunction[P, R_co]: ...
+    @overload
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> Callable[..., R_co]: ...
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> Any: ...
 
 
 class Artifact:

@@ -452,3 +452,29 @@ def test_generator_functions_are_refused_where_the_end_of_the_call_matters(
             Artifact("outpath", repo=repo.path, **options)(func)
     plain = Artifact("outpath", repo=repo.path)(frames)  # plain tagging is fine
     assert list(plain("a.txt")) == [1]
+
+
+def test_methods_static_and_class_methods_and_paths_through_the_class(repo: Repo) -> None:
+    class Model:
+        @Artifact("outpath", repo=repo.path)
+        def save(self, outpath: str) -> str:
+            return outpath
+
+        @staticmethod
+        @Artifact("outpath", repo=repo.path)
+        def export(outpath: str) -> str:
+            return outpath
+
+        @classmethod
+        @Artifact("outpath", repo=repo.path)
+        def template(cls, outpath: str) -> str:
+            return outpath
+
+    model = Model()
+    saved = model.save("w.bin")
+    assert parse(saved).untagged == "w.bin"
+    assert parse(Model.export("e.onnx")).untagged == "e.onnx"
+    # mypy types @classmethod over a non-function as unbound; at run time it binds.
+    template = Model.template("t.json")  # type: ignore[call-arg, arg-type]
+    assert parse(template).untagged == "t.json"
+    assert Model.save.paths(model, "w.bin") == {"outpath": saved}
