@@ -164,6 +164,12 @@ class Artifact:
             if hashed_args is None:
                 digest, arguments = config_hash(self.config), None
             else:
+                missing = [repr(n) for n in hashed_args if n not in call]  # only in paths()
+                if missing:
+                    raise InvalidArgumentError(
+                        f"{name}.paths() needs {', '.join(missing)} as well: include_args "
+                        "puts it into the name, so without it no call would get this name"
+                    )
                 digest, arguments = self._digest(call, hashed_args)
             state = read_state(candidates, untracked=self.untracked)
             if state.dirty and not self.allow_dirty:
@@ -256,7 +262,7 @@ class Artifact:
 
     def _digest(self, call: Call, hashed: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
         """The hash of the config and the hashed arguments, and those arguments."""
-        values = {name: call[name] for name in hashed if name in call}
+        values = {name: call[name] for name in hashed}
         varkw = call.binder.varkw
         if varkw in values:  # path arguments passed through **kwargs are not hashed
             values[varkw] = {k: v for k, v in values[varkw].items() if k not in self.keywords}

@@ -478,3 +478,14 @@ def test_methods_static_and_class_methods_and_paths_through_the_class(repo: Repo
     template = Model.template("t.json")  # type: ignore[call-arg, arg-type]
     assert parse(template).untagged == "t.json"
     assert Model.save.paths(model, "w.bin") == {"outpath": saved}
+
+
+def test_paths_refuses_to_guess_arguments_that_go_into_the_name(repo: Repo) -> None:
+    @Artifact("outpath", repo=repo.path, include_args=["lr"])
+    def train(lr: float, outpath: str, epochs: int = 10) -> str:
+        return outpath
+
+    assert train.paths(0.1, "m.bin") == {"outpath": train(0.1, "m.bin")}
+    assert train.paths(outpath="m.bin", lr=0.1) == {"outpath": train(0.1, "m.bin")}
+    with pytest.raises(InvalidArgumentError, match=r"^train\(\).paths\(\) needs 'lr' as well"):
+        train.paths(outpath="m.bin")
