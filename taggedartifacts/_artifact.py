@@ -138,17 +138,17 @@ class Artifact:
 
         log = logging.getLogger("taggedartifacts")
         signature = inspect.signature(func)
-        check_keywords(func, signature, self.keywords)
+        binder = Binder(signature)
+        check_keywords(func, binder, self.keywords)
+        inner = innermost(func)
         if (self.atomic or self.provenance) and (
-            inspect.isgeneratorfunction(innermost(func))
-            or inspect.isasyncgenfunction(innermost(func))
+            inspect.isgeneratorfunction(inner) or inspect.isasyncgenfunction(inner)
         ):
             raise InvalidArgumentError(
                 f"{func_name(func)} is a generator function: calling it returns before its "
                 "body runs, so atomic, cache and provenance cannot tell when its output is "
                 "complete; decorate a function that writes its output and returns"
             )
-        binder = Binder(signature)
         hashed_args = self._hashed_args(func, signature)
         directory = source_dir(func)
         name = func_name(func)
@@ -164,12 +164,6 @@ class Artifact:
             if hashed_args is None:
                 digest, arguments = config_hash(self.config), None
             else:
-                missing = [repr(n) for n in hashed_args if n not in call]  # only in paths()
-                if missing:
-                    raise InvalidArgumentError(
-                        f"{name}.paths() needs {', '.join(missing)} as well: include_args "
-                        "puts it into the name, so without it no call would get this name"
-                    )
                 digest, arguments = self._digest(call, hashed_args)
             state = read_state(candidates, untracked=self.untracked)
             if state.dirty and not self.allow_dirty:
@@ -186,7 +180,15 @@ class Artifact:
             return _Plan(given, tagged, state, digest, arguments, func)
 
         def paths(*args: Any, **kwargs: Any) -> dict[str, PathArg]:
-            return prepare(binder.bind(args, kwargs, partial=True)).tagged
+            call = binder.bind(args, kwargs, partial=True)
+            # Only a partial binding can lack an argument: a real call binds them all.
+            missing = [repr(n) for n in hashed_args or () if n not in call]
+            if missing:
+                raise InvalidArgumentError(
+                    f"{name}.paths() needs {', '.join(missing)} as well: include_args "
+                    "puts it into the name, so without it no call would get this name"
+                )
+            return prepare(call).tagged
 
         def reuse(plan: _Plan) -> bool:
             """Whether every output (and, with provenance, its record) exists already."""

@@ -44,15 +44,12 @@ def keywords(keyword: str | Sequence[str], what: str = "keyword") -> tuple[str, 
     return tuple(names)
 
 
-def check_keywords(
-    func: Callable[..., Any], signature: inspect.Signature, keywords: tuple[str, ...]
-) -> None:
+def check_keywords(func: Callable[..., Any], binder: Binder, keywords: tuple[str, ...]) -> None:
     """Check that each keyword names a parameter that takes one path."""
-    params = signature.parameters
-    varkw = next((p.name for p in params.values() if p.kind is p.VAR_KEYWORD), None)
+    params = binder.signature.parameters
     for kw in keywords:
         param = params.get(kw)
-        if param is None and varkw is None:
+        if param is None and binder.varkw is None:
             raise InvalidArgumentError(
                 f"{func_name(func)} has no parameter {kw!r} to tag; "
                 f"its parameters are {list(params)}"

@@ -127,11 +127,9 @@ def read_state(candidates: tuple[str | None, ...], *, untracked: bool) -> GitSta
     None stands for the current directory, looked up only when it is reached.
     """
     pins = PINS.get()
-    looked = []
     for directory in candidates:
         if directory is None:
             directory = os.getcwd()
-        looked.append(directory)
         if pins:
             memo = pins[-1].roots
             if directory not in memo:
@@ -145,7 +143,7 @@ def read_state(candidates: tuple[str | None, ...], *, untracked: bool) -> GitSta
         if root is not None:  # a .git git cannot read raises: never a silent fallback
             state = _status(directory, untracked=untracked)
             return state if state.root else state._replace(root=root)
-    return _from_environment(tuple(looked))
+    return _from_environment(tuple(d if d is not None else os.getcwd() for d in candidates))
 
 
 def work_tree_root(directory: str) -> str | None:

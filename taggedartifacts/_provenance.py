@@ -64,6 +64,7 @@ def build_record(
     import socket
 
     hidden = frozenset(redact)
+    inner = innermost(function)  # the function behind a partial or callable object
     return {
         "format": FORMAT,
         "artifact": os.path.basename(os.fspath(artifact).rstrip("/" + os.sep)),
@@ -75,8 +76,8 @@ def build_record(
         "config": _jsonable(normal_form(config), hidden),
         "arguments": None if arguments is None else _jsonable(normal_form(arguments), hidden),
         "function": {
-            "module": getattr(innermost(function), "__module__", None),
-            "qualname": getattr(innermost(function), "__qualname__", None),
+            "module": getattr(inner, "__module__", None),
+            "qualname": getattr(inner, "__qualname__", None),
         },
         "started": started.isoformat(),
         "finished": finished.isoformat(),
