@@ -257,7 +257,13 @@ def _status(directory: str, *, untracked: bool) -> GitState:
         "--untracked-files=" + ("all" if untracked else "no"),
     )
     if proc.returncode != 0:
-        raise GitError(f"git status failed in {directory}: {git_message(proc)}")
+        message = git_message(proc)
+        if "not a git repository" in message:  # there is a .git, but git cannot use it
+            message += (
+                "; repair it (a moved linked worktree: git worktree repair) or pass repo= "
+                "with a work tree git can read"
+            )
+        raise GitError(f"git status failed in {directory}: {message}")
     commit, entries = _parse_status(proc.stdout, untracked=untracked)
     if commit is None:
         raise GitError(

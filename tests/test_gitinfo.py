@@ -270,6 +270,8 @@ def test_a_git_directory_git_cannot_read_is_an_error_not_a_fallback(
     monkeypatch.setenv("TAGGEDARTIFACTS_COMMIT", "abcdef0")  # must not be used instead
     with pytest.raises(GitError, match=r"^git status failed in .*broken: fatal: not a git repo"):
         git_state(broken)
+    with pytest.raises(GitError, match=r"; repair it \(.*git worktree repair\) or pass repo="):
+        git_state(broken)
 
 
 def test_git_messages_keep_their_advice_on_one_line() -> None:
