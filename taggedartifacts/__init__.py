@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from ._artifact import Artifact, TaggedFunction
-from ._display import VersionList
 from ._errors import (
     ArtifactConflictError,
     DirtyRepositoryError,
@@ -28,9 +27,8 @@ from ._errors import (
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
 from ._pinned import pinned
-from ._provenance import describe
 from ._tagging import Tag, parse
-from ._versions import Version, versions
+from ._versions import Version, VersionList, describe, versions
 
 __version__ = "0.1.0"
 

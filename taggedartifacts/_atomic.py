@@ -1,17 +1,17 @@
 """Atomic artifacts: build in a private directory next to the target, then rename into place.
 
-The function is handed ``<dir>/.taggedartifacts-<host>-<pid>-<random>/<name>``:
+:class:`Stage` hands the function ``<dir>/.taggedartifacts-<host>-<pid>-<random>/<name>``:
 the same directory (so the same file system, and ``os.replace`` is atomic) and
-the exact tagged file name (so format detection by extension still works). On
-success every entry it wrote there is renamed into ``<dir>``, the artifacts
-themselves last, so a complete artifact never appears before its side files.
-When the function raises, ``KeyboardInterrupt`` included, the private
-directory is removed and nothing appears. Once it has returned, nothing it
-wrote is deleted: a failure while finishing or publishing keeps the private
-directory and says where it is (a PEP 678 note on the error).
+the exact tagged file name (so format detection by extension still works).
+:meth:`Stage.publish` renames every entry the function wrote there into
+``<dir>``, the artifacts themselves last, so a complete artifact never appears
+before its side files (a provenance record is one). :meth:`Stage.discard`
+removes it all, for a function that raised. Once the function has returned,
+nothing it wrote is deleted: :meth:`Stage.keep` leaves it where it is and says
+so, for a failure while finishing or publishing.
 
 A process killed outright leaves only its private directory, which is hidden
-and never a tagged name. A later call in the same directory removes it when it
+and never a tagged name. A later stage in the same directory removes it when it
 is *stale*: made on this host by a process that no longer exists, or made on
 another host (a shared file system) more than a day ago.
 """
@@ -26,20 +26,19 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 
 from . import _remote as remote
 from ._errors import ArtifactConflictError, add_note
 from ._remote import is_url
 from ._tagging import split_name
-from ._versions import PREFIX
 
-__all__ = ["private_prefix", "remove_stale", "staged"]
+__all__ = ["PRIVATE_PREFIX", "Stage", "private_prefix", "remove_stale"]
 
 log = logging.getLogger("taggedartifacts")
 
+PRIVATE_PREFIX = ".taggedartifacts-"  # hidden, and never a tagged name
 _FOREIGN_STALE_SECONDS = 24 * 3600
 _HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
@@ -48,63 +47,75 @@ PathArg = str | Path
 
 def private_prefix() -> str:
     """Names of our temporary entries: hidden, and saying which host and process made them."""
-    return f"{PREFIX}{_HOST}-{os.getpid()}-"
+    return f"{PRIVATE_PREFIX}{_HOST}-{os.getpid()}-"
 
 
-@contextmanager
-def staged(
-    targets: Mapping[str, PathArg],
-    finish: Callable[[dict[str, PathArg]], None] | None = None,
-) -> Iterator[dict[str, PathArg]]:
-    """Yield a private path for each target; move (or upload) the results on success.
+class Stage:
+    """Private places for one call's targets: hand :attr:`paths` to the function, then
+    :meth:`publish` or :meth:`discard`.
 
     A local target's private directory sits next to it (so does a ``file://``
     URL's, which is renamed into place like a path); an object store URL's sits
     in the local temporary directory, and its contents are uploaded with fsspec.
 
-    :param finish: called with the private paths once the body has succeeded and
-        before anything is published (provenance records are written there).
+    :ivar paths: for each key of the targets, the private path to write to,
+        spelled as the target is (``str`` or :class:`~pathlib.Path`).
     """
-    private: dict[str, str] = {}  # target directory (or directory URL) -> private directory
-    handed: dict[str, PathArg] = {}
-    try:
-        for key, target in targets.items():
-            local = remote.local_path(str(target)) if is_url(target) else os.fspath(target)
-            if local is None:
-                parent, home = remote.parent(str(target)), tempfile.gettempdir()
-            else:
-                parent = home = os.path.dirname(os.path.abspath(local))
-                os.makedirs(parent, exist_ok=True)
-            if parent not in private:
-                remove_stale(home)
-                private[parent] = tempfile.mkdtemp(prefix=private_prefix(), dir=home)
-            name = os.fspath(target).rstrip("/" + os.sep).rsplit("/", 1)[-1]
-            inside = os.path.join(private[parent], os.path.basename(name))
-            handed[key] = inside if isinstance(target, str) else Path(inside)
-        yield handed
-    except BaseException:  # the function failed: nothing of it may appear
-        for directory in private.values():
-            shutil.rmtree(directory, ignore_errors=True)
-        raise
-    # The function succeeded: from here on its output is never deleted on failure.
-    names = {os.path.basename(os.fspath(t).rstrip("/" + os.sep)) for t in targets.values()}
-    stems = tuple(split_name(n)[0] for n in names)
-    try:
-        if finish is not None:
-            finish(handed)
-        for parent, directory in private.items():
+
+    def __init__(self, targets: Mapping[str, PathArg]) -> None:
+        self.targets = dict(targets)
+        self.private: dict[str, str] = {}  # target directory (or its URL) -> private directory
+        self.paths: dict[str, PathArg] = {}
+        try:
+            for key, target in self.targets.items():
+                self.paths[key] = self._place(target)
+        except BaseException:
+            self.discard()
+            raise
+
+    def _place(self, target: PathArg) -> PathArg:
+        local = remote.local_path(str(target)) if is_url(target) else os.fspath(target)
+        if local is None:
+            parent, home = remote.parent(str(target)), tempfile.gettempdir()
+        else:
+            parent = home = os.path.dirname(os.path.abspath(local))
+            os.makedirs(parent, exist_ok=True)
+        if parent not in self.private:
+            remove_stale(home)
+            self.private[parent] = tempfile.mkdtemp(prefix=private_prefix(), dir=home)
+        name = os.path.basename(_name(target))
+        inside = os.path.join(self.private[parent], name)
+        return inside if isinstance(target, str) else Path(inside)
+
+    def publish(self) -> None:
+        """Move (or upload) what the function wrote into place, artifacts last.
+
+        :raises ArtifactConflictError: when a side file would overwrite an unrelated
+            existing entry; nothing is moved then.
+        """
+        names = {_name(t) for t in self.targets.values()}
+        stems = tuple(split_name(n)[0] for n in names)
+        for parent, directory in self.private.items():
             _publish(directory, parent, names, stems)
-    except ArtifactConflictError:
-        raise  # its message says where the output is
-    except BaseException as exc:  # a full disk, a lost connection: the work is not lost
-        kept = ", ".join(d for d in private.values() if os.path.isdir(d))
-        where = ", ".join(private)
+
+    def discard(self) -> None:
+        """Remove everything the function wrote (it raised: nothing of it may appear)."""
+        for directory in self.private.values():
+            shutil.rmtree(directory, ignore_errors=True)
+
+    def keep(self, exc: BaseException) -> None:
+        """Leave what was not published where it is, and say where on ``exc`` (a note)."""
+        kept = ", ".join(d for d in self.private.values() if os.path.isdir(d))
         add_note(
             exc,
-            f"taggedartifacts: the output was not published to {where}; what was "
-            f"not is kept in {kept}",
+            f"taggedartifacts: the output was not published to {', '.join(self.private)}; "
+            f"what was not is kept in {kept}",
         )
-        raise
+
+
+def _name(target: PathArg) -> str:
+    """The last component of a target path or URL."""
+    return os.fspath(target).rstrip("/" + os.sep).rsplit("/", 1)[-1].rsplit(os.sep, 1)[-1]
 
 
 def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str, ...]) -> None:
@@ -146,7 +157,7 @@ def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str,
 def remove_stale(parent: str) -> None:
     """Remove private directories in ``parent`` left behind by dead processes."""
     try:
-        names = [n for n in os.listdir(parent) if n.startswith(PREFIX)]
+        names = [n for n in os.listdir(parent) if n.startswith(PRIVATE_PREFIX)]
     except OSError:
         return
     for name in names:
@@ -161,7 +172,7 @@ def remove_stale(parent: str) -> None:
 
 
 def _is_stale(name: str, path: str) -> bool:
-    parts = name[len(PREFIX) :].split("-")
+    parts = name[len(PRIVATE_PREFIX) :].split("-")
     if len(parts) < 3 or not parts[1].isdigit():
         return False
     host, pid = parts[0], int(parts[1])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -16,9 +15,8 @@ from typing import Any
 from ._errors import DirtyRepositoryError, TaggedArtifactsError
 from ._gitinfo import git_state
 from ._hashing import config_hash
-from ._provenance import describe
 from ._tagging import tag_path
-from ._versions import versions
+from ._versions import describe, versions
 
 __all__ = ["main"]
 
@@ -88,7 +86,8 @@ def _tag(args: argparse.Namespace) -> int:
             f"taggedartifacts: warning: naming after uncommitted changes in {state.root}",
             file=sys.stderr,
         )
-    print(tag_path(args.path, commit=state.commit, config=config_hash(config), diff=state.diff))
+    digest = config_hash(config)
+    print(tag_path(args.path, commit=state.commit, config_digest=digest, fingerprint=state.diff))
     return 0
 
 
@@ -112,9 +111,6 @@ def _ls(args: argparse.Namespace) -> int:
     if not found:
         _error(f"no tagged versions of {args.path}")
         return 1
-    # This process is ours: drop a caller's repository variables so GitPython looks here.
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE"):
-        os.environ.pop(name, None)
     rows = found.rows(repo=args.repo)
     if args.json:
         print(json.dumps(rows, indent=2))

@@ -1,15 +1,19 @@
-"""How versions and descriptions look: readable in a terminal, tables and thumbnails in Jupyter."""
+"""How versions and descriptions look in Jupyter: tables and thumbnails, as HTML.
+
+Pure rendering: it takes plain rows and paths and knows nothing of how they
+were found, so the reading side imports it and never the other way round.
+"""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-from ._versions import Version
+from ._remote import is_url, read_bytes
 
-__all__ = ["Description", "Thumbnails", "VersionList"]
+__all__ = ["COLUMNS", "Description", "Thumbnails", "image_type", "versions_table", "when"]
 
-# base64, datetime, html and json load inside the methods that use them: this module is
+# base64, datetime, html and json load inside the functions that use them: this module is
 # imported with the package, and ``import taggedartifacts`` must stay instant.
 
 _IMAGE_TYPES = {
@@ -20,7 +24,7 @@ _IMAGE_TYPES = {
     ".webp": "image/webp",
     ".svg": "image/svg+xml",
 }
-_COLUMNS = (
+COLUMNS = (
     "name",
     "commit",
     "relation",
@@ -33,102 +37,52 @@ _COLUMNS = (
 )
 
 
-class VersionList(list[Version]):
-    """What :func:`versions` returns: a plain list of :class:`Version`, newest first.
+def versions_table(query: str, rows: list[dict[str, Any]]) -> str:
+    """An HTML table of version rows (see ``VersionList.rows``), newest first."""
+    import html
 
-    In Jupyter it displays as a table (with what git knows about each commit);
-    :meth:`show` displays image versions side by side.
-    """
-
-    def __init__(self, items: list[Version], query: str) -> None:
-        super().__init__(items)
-        self.query = query
-
-    def __repr__(self) -> str:
-        if not self:
-            return f"<no tagged versions of {self.query}>"
-        lines = [
-            f"<{len(self)} tagged version{'s' * (len(self) != 1)} of {self.query}, newest first>"
-        ]
-        return "\n".join(lines + [f"  {v}" for v in self])
-
-    def rows(self, repo: str | None = None) -> list[dict[str, Any]]:
-        """One dict per version, with what git knows of its commit (as ``taggedartifacts ls``).
-
-        :param repo: a directory of the work tree that knows the commits; by default
-            the one holding the versions, else the current directory's.
-        """
-        from ._history import History
-
-        history = History(repo or _local_dir(self.query))
-        out = []
-        for v in self:
-            commit = history.lookup(v.tag.commit)
-            out.append(
-                {
-                    "name": v.name,
-                    "commit": v.tag.commit,
-                    "relation": commit["relation"],
-                    "commit_date": commit["date"],
-                    "subject": commit["subject"],
-                    "dirty": v.tag.dirty,
-                    "diff": v.tag.diff,
-                    "config": v.tag.config,
-                    "size": v.size,
-                    "modified": _when(v.mtime),
-                }
-            )
-        return out
-
-    def _repr_html_(self) -> str:
-        import html
-
-        if not self:
-            return f"<p>No tagged versions of <code>{html.escape(self.query)}</code>.</p>"
-        head = "".join(f"<th>{c.replace('_', ' ')}</th>" for c in _COLUMNS)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(_cell(row, c))}</td>" for c in _COLUMNS) + "</tr>"
-            for row in self.rows()
-        )
-        caption = (
-            f"{len(self)} tagged versions of <code>{html.escape(self.query)}</code>, newest first"
-        )
-        return (
-            f'<table class="taggedartifacts-versions" style="white-space:nowrap">'
-            f"<caption>{caption}</caption>"
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-        )
-
-    def show(self, limit: int = 8, width: int = 240) -> Thumbnails:
-        """Image versions (png, jpg, gif, webp, svg) side by side, newest first."""
-        return Thumbnails([v for v in self if _image_type(v.name)][:limit], width)
+    if not rows:
+        return f"<p>No tagged versions of <code>{html.escape(query)}</code>.</p>"
+    head = "".join(f"<th>{c.replace('_', ' ')}</th>" for c in COLUMNS)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_cell(row, c))}</td>" for c in COLUMNS) + "</tr>"
+        for row in rows
+    )
+    caption = f"{len(rows)} tagged versions of <code>{html.escape(query)}</code>, newest first"
+    return (
+        f'<table class="taggedartifacts-versions" style="white-space:nowrap">'
+        f"<caption>{caption}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 class Thumbnails:
-    """Small pictures of image versions with their commit and config, for comparing at a glance."""
+    """Small pictures of image versions with their commit and config, for comparing at a glance.
 
-    def __init__(self, versions: list[Version], width: int) -> None:
-        self.versions = versions
+    :param images: ``(path, label, modified)`` of each image, newest first.
+    """
+
+    def __init__(self, images: list[tuple[Any, str, float]], width: int) -> None:
+        self.images = images
         self.width = width
 
     def __repr__(self) -> str:
-        return f"<{len(self.versions)} image versions; display in Jupyter to see them>"
+        return f"<{len(self.images)} image versions; display in Jupyter to see them>"
 
     def _repr_html_(self) -> str:
         import base64
         import html
 
         figures = []
-        for v in self.versions:
-            data = base64.b64encode(_read_bytes(v.path)).decode("ascii")
-            state = f"dirty {v.tag.diff}" if v.tag.dirty else "clean"
-            label = f"{v.tag.commit} · {state} · {v.tag.config}"
+        for path, label, mtime in self.images:
+            name = os.fspath(path).rstrip("/").rsplit("/", 1)[-1]
+            data = base64.b64encode(_read_bytes(path)).decode("ascii")
             figures.append(
                 f'<figure style="margin:4px;text-align:center">'
-                f'<img src="data:{_image_type(v.name)};base64,{data}" width="{self.width}" '
-                f'alt="{html.escape(v.name)}"/>'
+                f'<img src="data:{image_type(name)};base64,{data}" width="{self.width}" '
+                f'alt="{html.escape(name)}"/>'
                 f'<figcaption style="font-size:smaller">{html.escape(label)}<br/>'
-                f"{html.escape(_when(v.mtime))}</figcaption></figure>"
+                f"{html.escape(when(mtime))}</figcaption></figure>"
             )
         if not figures:
             return "<p>No image versions to show.</p>"
@@ -162,26 +116,20 @@ def _cell(row: dict[str, Any], column: str) -> str:
     return "" if row[column] is None else str(row[column])
 
 
-def _image_type(name: str) -> str | None:
+def image_type(name: str) -> str | None:
+    """The MIME type of an image file name, or None for other files."""
     return _IMAGE_TYPES.get(os.path.splitext(name)[1].lower())
 
 
 def _read_bytes(path: Any) -> bytes:
-    from ._remote import is_url, read_bytes
-
     if is_url(path):
         return read_bytes(str(path))
     with open(path, "rb") as fh:
         return fh.read()
 
 
-def _local_dir(query: str) -> str:
-    from ._remote import is_url
-
-    return os.getcwd() if is_url(query) else os.path.dirname(os.path.abspath(query))
-
-
-def _when(mtime: float) -> str:
+def when(mtime: float) -> str:
+    """A modification time as ISO 8601 in UTC, to the second."""
     import datetime
 
     return datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).isoformat(

@@ -34,15 +34,17 @@ float or str
 Anything else raises :class:`UnhashableConfigError` naming where it sits.
 ``repr()``, ``hash()`` and pickle are never used, so the digest is the same in
 every process, on every machine and on every supported Python.
+
+The normal form is built by a table of encoders, one per kind of value
+(:data:`_EXACT` for exact types, :data:`_KINDS` for the rest, tried in order).
 """
 
 from __future__ import annotations
 
-import enum
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._errors import UnhashableConfigError
 
@@ -50,63 +52,57 @@ __all__ = ["canonical_json", "config_hash", "normal_form"]
 
 _PREFIX = b"taggedartifacts-config-v1\n"
 _RESERVED = "\x00"
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-_SCALARS_AND_LIST = _SCALARS | {list}
-_STR = frozenset({str})
+_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
+Encoder = Callable[[Any, set[int]], Any]  # (value, ids of the containers being entered)
 
 
-def _encode(value: Any) -> str:
-    """The canonical JSON text of an already normal value."""
-    return (_ENCODE or _make_encoder())(value)
+def config_hash(obj: Any, *, name: str = "config") -> str:
+    """Return the stable sha256 hex digest of a config value.
+
+    :param obj: the value; see the module documentation for what is supported.
+    :param name: what to call the value in error messages.
+    :raises UnhashableConfigError: for a value with no stable encoding.
+    :return: 64 lowercase hex characters.
+    """
+    import hashlib  # on first use, like json: ``import taggedartifacts`` stays instant
+
+    text = canonical_json(obj, name=name)
+    return hashlib.sha256(_PREFIX + text.encode("ascii")).hexdigest()
 
 
-def _make_encoder() -> Callable[[Any], str]:
-    # json loads on first use, so that ``import taggedartifacts`` stays instant. Where the C
-    # accelerator exists, call it directly as JSONEncoder.encode does, minus its per-call setup:
-    # same text, a third of the time for small configs.
-    global _ENCODE
-    import json
-    import json.encoder as impl
+def canonical_json(obj: Any, *, name: str = "config") -> str:
+    """Return the canonical JSON text that :func:`config_hash` digests."""
+    try:
+        return _dumps(normal_form(obj, name=name))
+    except ValueError as exc:  # ints past sys.get_int_max_str_digits()
+        raise UnhashableConfigError(f"{name}: {exc}", name) from None
 
-    plain = json.JSONEncoder(
+
+def _dumps(value: Any) -> str:
+    import json  # on first use: ``import taggedartifacts`` stays instant
+
+    return json.dumps(
+        value,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=True,
         allow_nan=True,
-        check_circular=False,  # _normalize has already refused cycles
+        check_circular=False,  # the normal form has refused cycles already
     )
-    fallback = _ENCODE = plain.encode
-    c_make_encoder = getattr(impl, "c_make_encoder", None)
-    if c_make_encoder is not None:
-        try:
-            fast = c_make_encoder(
-                None, plain.default, impl.encode_basestring_ascii, None, ":", ",", True, False, True
-            )
-            if "".join(fast({"b": [1.5, None, True], "a": "\u00e9"}, 0)) == fallback(
-                {"b": [1.5, None, True], "a": "\u00e9"}
-            ):
-                _ENCODE = lambda value: "".join(fast(value, 0))  # noqa: E731
-        except TypeError:  # another signature in some Python version: keep the fallback
-            pass
-    return _ENCODE
 
 
-_ENCODE: Callable[[Any], str] | None = None
-_SHA256: Callable[[bytes], Any] | None = None
-# The last small text hashed and its digest: the same text always has the same digest.
-_LAST: tuple[str, str] = ("\x00", "")  # no canonical text starts with NUL
-_LAST_MAX = 1 << 16
-
-
-def _load_sha256() -> Callable[[bytes], Any]:
-    global _SHA256
-    import hashlib  # on first use, like json: ``import taggedartifacts`` stays instant
-
-    _SHA256 = hashlib.sha256
-    return _SHA256
+def normal_form(obj: Any, *, name: str = "config") -> Any:
+    """Return the JSON-ready normal form of a value (see the module documentation)."""
+    try:
+        return _normal(obj, set())
+    except _Unsupported as exc:
+        where = name + "".join(reversed(exc.steps))
+        raise UnhashableConfigError(f"{where}: {exc.reason}", where) from None
+    except RecursionError:
+        raise UnhashableConfigError(
+            f"{name}: nested too deeply to hash; flatten the config", name
+        ) from None
 
 
 class _Unsupported(Exception):
@@ -118,81 +114,34 @@ class _Unsupported(Exception):
         self.steps: list[str] = []
 
 
-def config_hash(obj: Any, *, name: str = "config") -> str:
-    """Return the stable sha256 hex digest of a config value.
-
-    :param obj: the value; see the module documentation for what is supported.
-    :param name: what to call the value in error messages.
-    :raises UnhashableConfigError: for a value with no stable encoding.
-    :return: 64 lowercase hex characters.
-    """
-    global _LAST
-    try:  # canonical_json(), inlined: this runs at every decorated call
-        text = _encode(_normalize(obj, set()))
-    except (_Unsupported, RecursionError, ValueError):
-        text = canonical_json(obj, name=name)  # raises the error that names the culprit
-    last = _LAST  # one read: another thread may replace it meanwhile
-    if text == last[0]:  # a loop hashes the same config at every call
-        return last[1]
-    digest: str = (_SHA256 or _load_sha256())(_PREFIX + text.encode("ascii")).hexdigest()
-    if len(text) <= _LAST_MAX:
-        _LAST = (text, digest)
-    return digest
-
-
-def canonical_json(obj: Any, *, name: str = "config") -> str:
-    """Return the canonical JSON text that :func:`config_hash` digests."""
-    try:
-        return _encode(normal_form(obj, name=name))
-    except ValueError as exc:  # ints past sys.get_int_max_str_digits()
-        raise UnhashableConfigError(f"{name}: {exc}", name) from None
-
-
-def normal_form(obj: Any, *, name: str = "config") -> Any:
-    """Return the JSON-ready normal form of a value (see the module documentation)."""
-    try:
-        return _normalize(obj, set())
-    except _Unsupported as exc:
-        where = name + "".join(reversed(exc.steps))
-        raise UnhashableConfigError(f"{where}: {exc.reason}", where) from None
-    except RecursionError:
-        raise UnhashableConfigError(
-            f"{name}: nested too deeply to hash; flatten the config", name
-        ) from None
-
-
-def _normalize(obj: Any, active: set[int]) -> Any:
-    """Return the normal form of ``obj``; ``obj`` itself when it is already plain JSON.
-
-    ``active`` holds the ids of the containers being descended into, to refuse cycles.
-    """
+def _normal(obj: Any, active: set[int]) -> Any:
     kind = type(obj)
-    if kind in _SCALARS:
-        return obj
-    if kind is dict:
-        return _normalize_mapping(obj, active)
-    if kind is list or kind is tuple:
-        return _normalize_sequence(obj, active)
-    if isinstance(obj, Mapping):
-        return _normalize_mapping(obj, active)
-    if isinstance(obj, (list, tuple)):
-        return _normalize_sequence(obj, active)
-    return _normalize_other(obj, active)
+    encode = _EXACT.get(kind) or _encoder_for(kind)
+    return encode(obj, active)
 
 
-def _enter(obj: Any, active: set[int]) -> int:
-    # Only containers with containers inside get here: a flat one cannot hold itself.
-    key = id(obj)
-    if key in active:
-        raise _Unsupported("the value contains itself")
-    active.add(key)
-    return key
+def _child(value: Any, active: set[int], step: str) -> Any:
+    """The normal form of a value inside a container; ``step`` says where, for errors."""
+    try:
+        return _normal(value, active)
+    except _Unsupported as exc:
+        exc.steps.append(step)
+        raise
 
 
-def _normalize_mapping(obj: Mapping[Any, Any], active: set[int]) -> dict[str, Any]:
+def _plain(obj: Any, active: set[int]) -> Any:
+    return obj
+
+
+def _is_leaf(value: Any) -> bool:
+    """A scalar, or a list of scalars: nothing in it can be unsupported or circular."""
+    kind = type(value)
+    return kind in _SCALARS or (kind is list and set(map(type, value)) <= _SCALARS)
+
+
+def _mapping(obj: Mapping[Any, Any], active: set[int]) -> dict[str, Any]:
     plain = obj if type(obj) is dict else dict(obj.items())
-    # set(map(type, ...)) and min() run in C: the common all-plain case never loops in Python.
-    if plain and set(map(type, plain)) != _STR:
+    if plain and set(map(type, plain)) != {str}:  # set() and map() run in C
         bad = next(k for k in plain if type(k) is not str)
         raise _Unsupported(
             f"keys must be str, found a key of type {type(bad).__name__} ({bad!s:.40}); "
@@ -203,106 +152,66 @@ def _normalize_mapping(obj: Mapping[Any, Any], active: set[int]) -> dict[str, An
     kinds = set(map(type, plain.values()))
     if kinds <= _SCALARS:
         return plain
-    if kinds <= _SCALARS_AND_LIST:
-        # Dicts of numbers and lists of numbers are the bulk of big configs: check all the
-        # lists' items in one pass in C instead of one Python call per list.
-        lists = [v for v in plain.values() if type(v) is list]
-        if set(map(type, chain.from_iterable(lists))) <= _SCALARS:
-            return plain
-    key = _enter(obj, active)
-    out = {}
-    try:
-        for k, v in plain.items():
-            kind = type(v)
-            if kind in _SCALARS or (kind is list and set(map(type, v)) <= _SCALARS):
-                out[k] = v  # a leaf: nothing in it can be unsupported or circular
-                continue
-            try:
-                out[k] = _normalize(v, active)
-            except _Unsupported as exc:
-                exc.steps.append(f"[{k!r}]")
-                raise
-    finally:
-        active.discard(key)
-    return out
+    # The bulk of big configs: dicts of numbers and lists of numbers, checked in C.
+    lists = (v for v in plain.values() if type(v) is list)
+    if kinds <= _SCALARS | {list} and set(map(type, chain.from_iterable(lists))) <= _SCALARS:
+        return plain
+    with _Entered(obj, active):
+        return {k: v if _is_leaf(v) else _child(v, active, f"[{k!r}]") for k, v in plain.items()}
 
 
-def _normalize_sequence(obj: list[Any] | tuple[Any, ...], active: set[int]) -> list[Any]:
+def _sequence(obj: list[Any] | tuple[Any, ...], active: set[int]) -> list[Any]:
     if set(map(type, obj)) <= _SCALARS:
         return obj if type(obj) is list else list(obj)
-    key = _enter(obj, active)
-    out = []
-    try:
-        for i, v in enumerate(obj):
-            kind = type(v)
-            if kind in _SCALARS or (kind is list and set(map(type, v)) <= _SCALARS):
-                out.append(v)  # a leaf, as above
-                continue
-            try:
-                out.append(_normalize(v, active))
-            except _Unsupported as exc:
-                exc.steps.append(f"[{i}]")
-                raise
-    finally:
-        active.discard(key)
-    return out
+    with _Entered(obj, active):
+        return [v if _is_leaf(v) else _child(v, active, f"[{i}]") for i, v in enumerate(obj)]
 
 
-def _normalize_other(obj: Any, active: set[int]) -> Any:
-    # Order matters: numpy floats subclass float, datetimes subclass date, IntEnum subclasses int.
-    # A module that was never imported cannot have made ``obj``: look in sys.modules instead of
-    # importing numpy, pathlib, datetime, decimal or dataclasses ourselves.
-    modules = sys.modules
-    np = modules.get("numpy")
-    if np is not None and isinstance(obj, (np.ndarray, np.generic)):
-        return _normalize_numpy(obj, np)
-    if isinstance(obj, enum.Enum):
-        return _normalize(obj.value, active)
-    if isinstance(obj, bool):
-        return bool(obj)
-    if isinstance(obj, int):
-        return int(obj)
-    if isinstance(obj, float):
-        return float(obj)
-    if isinstance(obj, str):
-        return str(obj)
-    if isinstance(obj, (bytes, bytearray)):
-        return {"\x00bytes": bytes(obj).hex()}
-    if isinstance(obj, (set, frozenset)):
-        items = []
-        for v in obj:
-            try:
-                items.append(_normalize(v, active))
-            except _Unsupported as exc:
-                exc.steps.append(" (a set element)")
-                raise
-        return {"\x00set": sorted(items, key=_encode)}
-    pathlib, datetime, decimal = (modules.get(m) for m in ("pathlib", "datetime", "decimal"))
-    if pathlib is not None and isinstance(obj, pathlib.PurePath):
-        return {"\x00path": obj.as_posix()}
-    if datetime is not None and isinstance(obj, datetime.datetime):
-        return {"\x00datetime": obj.isoformat()}
-    if datetime is not None and isinstance(obj, datetime.date):
-        return {"\x00date": obj.isoformat()}
-    if decimal is not None and isinstance(obj, decimal.Decimal):
-        return {"\x00decimal": str(obj)}
-    dataclasses = modules.get("dataclasses")
-    if dataclasses is not None and dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        fields = {}
-        for field in dataclasses.fields(obj):
-            try:
-                fields[field.name] = _normalize(getattr(obj, field.name), active)
-            except _Unsupported as exc:
-                exc.steps.append(f".{field.name}")
-                raise
-        return {"\x00dataclass": [type(obj).__qualname__, fields]}
-    raise _Unsupported(
-        f"objects of type {type(obj).__qualname__} are not supported; "
-        "use plain data (str, numbers, lists, dicts, ...) that describes it"
-    )
+class _Entered:
+    """Mark a container as being descended into, to refuse one that contains itself."""
+
+    def __init__(self, obj: Any, active: set[int]) -> None:
+        self.key, self.active = id(obj), active
+
+    def __enter__(self) -> None:
+        if self.key in self.active:
+            raise _Unsupported("the value contains itself")
+        self.active.add(self.key)
+
+    def __exit__(self, *exc: object) -> None:
+        self.active.discard(self.key)
 
 
-def _normalize_numpy(obj: Any, np: Any) -> dict[str, Any]:
+def _bytes(obj: bytes | bytearray, active: set[int]) -> dict[str, str]:
+    return {"\x00bytes": bytes(obj).hex()}
+
+
+def _set(obj: set[Any] | frozenset[Any], active: set[int]) -> dict[str, list[Any]]:
+    items = [_child(v, active, " (a set element)") for v in obj]
+    return {"\x00set": sorted(items, key=_dumps)}
+
+
+def _enum(obj: Any, active: set[int]) -> Any:
+    return _normal(obj.value, active)
+
+
+def _dataclass(obj: Any, active: set[int]) -> dict[str, Any]:
+    import dataclasses
+
+    fields = {
+        f.name: _child(getattr(obj, f.name), active, f".{f.name}") for f in dataclasses.fields(obj)
+    }
+    return {"\x00dataclass": [type(obj).__qualname__, fields]}
+
+
+def _tagged(key: str, text: Callable[[Any], str]) -> Encoder:
+    return lambda obj, active: {key: text(obj)}
+
+
+def _numpy(obj: Any, active: set[int]) -> dict[str, Any]:
+    import hashlib
+
+    np = sys.modules["numpy"]
     arr = np.asarray(obj)
     if arr.dtype.hasobject or arr.dtype.fields is not None:
         raise _Unsupported(
@@ -311,8 +220,78 @@ def _normalize_numpy(obj: Any, np: Any) -> dict[str, Any]:
     # One byte order everywhere, so a big-endian machine gets the same digest.
     if arr.dtype.byteorder == ">" or (arr.dtype.byteorder == "=" and sys.byteorder == "big"):
         arr = arr.astype(arr.dtype.newbyteorder("<"))
-    import hashlib
-
     flat = np.ascontiguousarray(arr).reshape(-1)
     digest = hashlib.sha256(flat.view(np.uint8).data if flat.size else b"").hexdigest()
     return {"\x00ndarray": [arr.dtype.str, list(arr.shape), digest]}
+
+
+def _unsupported(obj: Any, active: set[int]) -> Any:
+    raise _Unsupported(
+        f"objects of type {type(obj).__qualname__} are not supported; "
+        "use plain data (str, numbers, lists, dicts, ...) that describes it"
+    )
+
+
+_EXACT: dict[type, Encoder] = {
+    **dict.fromkeys(_SCALARS, _plain),
+    dict: _mapping,
+    list: _sequence,
+    tuple: _sequence,
+    bytes: _bytes,
+    bytearray: _bytes,
+    set: _set,
+    frozenset: _set,
+}
+
+
+def _classes(module: str, *names: str) -> tuple[type, ...]:
+    """Classes of a module that is loaded; none otherwise (a module that was never
+    imported cannot have made the value, so we never import it ourselves)."""
+    loaded = sys.modules.get(module)
+    return tuple(getattr(loaded, n) for n in names) if loaded is not None else ()
+
+
+def _is_dataclass(kind: type) -> bool:
+    dataclasses = sys.modules.get("dataclasses")
+    return dataclasses is not None and dataclasses.is_dataclass(kind)
+
+
+# Every other kind, tried in order: numpy floats subclass float, datetimes subclass date,
+# IntEnum subclasses int, so the more specific kind comes first.
+_KINDS: list[tuple[Callable[[type], bool], Encoder]] = [
+    (lambda k: issubclass(k, _classes("numpy", "ndarray", "generic")), _numpy),
+    (lambda k: issubclass(k, _classes("enum", "Enum")), _enum),
+    (lambda k: issubclass(k, bool), lambda obj, active: bool(obj)),
+    (lambda k: issubclass(k, int), lambda obj, active: int(obj)),
+    (lambda k: issubclass(k, float), lambda obj, active: float(obj)),
+    (lambda k: issubclass(k, str), lambda obj, active: str(obj)),
+    (lambda k: issubclass(k, (bytes, bytearray)), _bytes),
+    (lambda k: issubclass(k, (set, frozenset)), _set),
+    (lambda k: issubclass(k, Mapping), _mapping),
+    (lambda k: issubclass(k, (list, tuple)), _sequence),
+    (
+        lambda k: issubclass(k, _classes("pathlib", "PurePath")),
+        _tagged("\x00path", lambda p: p.as_posix()),
+    ),
+    (
+        lambda k: issubclass(k, _classes("datetime", "datetime")),
+        _tagged("\x00datetime", lambda d: d.isoformat()),
+    ),
+    (
+        lambda k: issubclass(k, _classes("datetime", "date")),
+        _tagged("\x00date", lambda d: d.isoformat()),
+    ),
+    (lambda k: issubclass(k, _classes("decimal", "Decimal")), _tagged("\x00decimal", str)),
+    (_is_dataclass, _dataclass),
+]
+_FOUND: dict[type, Encoder] = {}  # kind -> its encoder, found once per kind
+
+
+def _encoder_for(kind: type) -> Encoder:
+    encode = _FOUND.get(kind)
+    if encode is None:
+        encode = next((e for test, e in _KINDS if test(kind)), _unsupported)
+        if len(_FOUND) > 1024:  # bounded: classes made at run time come and go
+            _FOUND.clear()
+        _FOUND[kind] = encode
+    return encode

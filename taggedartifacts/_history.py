@@ -1,54 +1,70 @@
-"""What git knows about the commits named in artifacts (through GitPython)."""
+"""What git knows about the commits that names carry: date, subject, relation to HEAD.
+
+GitPython reads the commit objects, in Python, from the object database that
+our own git runner located (so neither depends on the caller's ``GIT_*``
+variables); git itself answers the graph question (is it an ancestor of HEAD).
+"""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-from ._gitinfo import work_tree_root
+from . import _git as git
+from ._errors import GitError
+from ._gitinfo import find_work_tree
 
 __all__ = ["History"]
 
+_UNKNOWN = {"relation": "unknown", "date": None, "subject": None, "sha": None}
+
 
 class History:
-    """What git knows about short commits: full date, subject, relation to HEAD (GitPython)."""
+    """Commit lookups by short sha in the work tree holding ``directory`` (else the
+    current directory's); every commit is looked up once."""
 
     def __init__(self, directory: str) -> None:
-        self.repo: Any = None
         self.known: dict[str, dict[str, Any]] = {}  # many versions share a commit
-        root = work_tree_root(directory) or work_tree_root(os.getcwd())
-        if root is not None:
-            import git
+        self.repo: Any = None
+        try:
+            root = find_work_tree((directory, None))
+            if root is None:
+                return
+            common, head = git.check(root, "rev-parse", "--git-common-dir", "HEAD").split(b"\n")[:2]
+        except GitError:  # no commit yet, or a .git that git cannot read: nothing is known
+            return
+        import git as gitpython
+        from git.db import GitDB
 
-            try:
-                self.repo = git.Repo(root)
-                self.head = self.repo.head.commit.hexsha
-            except (git.GitError, ValueError):
-                self.repo = None
+        self.root, self.head = root, head.decode()
+        self.repo = gitpython.Repo(root)
+        # Read objects in Python from the directory git named, whatever GIT_* variables say.
+        objects = os.path.join(root, os.fsdecode(common), "objects")
+        self.repo.odb = GitDB(objects)
 
     def lookup(self, short: str) -> dict[str, Any]:
+        """``relation`` (HEAD, ancestor, other or unknown), ``date``, ``subject`` and ``sha``."""
         if short not in self.known:
             self.known[short] = self._lookup(short)
         return self.known[short]
 
     def _lookup(self, short: str) -> dict[str, Any]:
-        unknown = {"relation": "unknown", "date": None, "subject": None}
         if self.repo is None:
-            return unknown
-        import git
+            return _UNKNOWN
+        import git as gitpython
+        import gitdb.exc  # type: ignore[import-untyped]
 
         try:
-            commit = self.repo.commit(short)
-        except (git.BadName, git.BadObject, git.GitError, ValueError):  # unknown or ambiguous
-            return unknown
-        if commit.hexsha == self.head:
+            binsha = self.repo.odb.partial_to_complete_sha_hex(short)
+            commit = gitpython.Commit(self.repo, binsha)
+            date, subject = commit.committed_datetime.isoformat(), commit.summary
+        except (gitdb.exc.BadObject, gitdb.exc.AmbiguousObjectName, ValueError, TypeError):
+            return _UNKNOWN  # unknown here, ambiguous, or not a commit
+        sha = commit.hexsha
+        if sha == self.head:
             relation = "HEAD"
-        elif self.repo.is_ancestor(commit.hexsha, self.head):
+        elif git.run(self.root, "merge-base", "--is-ancestor", sha, self.head).returncode == 0:
             relation = "ancestor"
         else:
             relation = "other"
-        return {
-            "relation": relation,
-            "date": commit.committed_datetime.isoformat(),
-            "subject": commit.summary,
-        }
+        return {"relation": relation, "date": date, "subject": str(subject), "sha": sha}

@@ -5,10 +5,30 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
-from ._gitinfo import PINS, GitState, Pin, git_state, work_tree_root
+from ._gitinfo import GitState, find_work_tree, from_environment, read_state, status
 
-__all__ = ["pinned"]
+__all__ = ["current_state", "pinned"]
+
+
+class _Pin:
+    """The state of one work tree, read once for a ``pinned()`` block."""
+
+    def __init__(self, root: str, state: GitState) -> None:
+        self.root = root
+        self.states = {False: state}
+        self.roots: dict[tuple[str, ...], str | None] = {}  # where to look -> its work tree
+
+    def state(self, untracked: bool) -> GitState:
+        if untracked not in self.states:
+            self.states[untracked] = status(self.root, untracked=untracked)
+        return self.states[untracked]
+
+
+# The pins of the enclosing pinned() blocks, innermost last. A ContextVar, so threads
+# and asyncio tasks each see their own blocks.
+_PINS: ContextVar[tuple[_Pin, ...]] = ContextVar("taggedartifacts_pins", default=())
 
 
 @contextmanager
@@ -26,13 +46,34 @@ def pinned(repo: str | os.PathLike[str] | None = None) -> Iterator[GitState]:
     :return: the pinned state, as the ``with`` target.
     """
     where = os.path.abspath(os.fspath(repo)) if repo is not None else os.getcwd()
-    state = git_state(where)
-    root = work_tree_root(where)
-    if root is None:  # the state came from TAGGEDARTIFACTS_COMMIT; nothing to pin
-        yield state
+    root = find_work_tree((where,))
+    if root is None:  # the state comes from TAGGEDARTIFACTS_COMMIT; nothing to pin
+        yield from_environment((where,))
         return
-    token = PINS.set((*PINS.get(), Pin(root, state)))
+    state = status(root, untracked=False)
+    token = _PINS.set((*_PINS.get(), _Pin(root, state)))
     try:
         yield state
     finally:
-        PINS.reset(token)
+        _PINS.reset(token)
+
+
+def current_state(candidates: tuple[str | None, ...], *, untracked: bool) -> GitState:
+    """The state for a call: a pinned block's when one covers its work tree, else read now.
+
+    None among ``candidates`` stands for the current directory.
+    """
+    pins = _PINS.get()
+    if not pins:
+        return read_state(candidates, untracked=untracked)
+    where = tuple(os.getcwd() if d is None else d for d in candidates)
+    roots = pins[-1].roots
+    if where not in roots:
+        roots[where] = find_work_tree(where)
+    root = roots[where]
+    if root is None:
+        return from_environment(where)
+    for pin in reversed(pins):
+        if pin.root == root:
+            return pin.state(untracked)
+    return status(root, untracked=untracked)

@@ -90,23 +90,24 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 @functools.lru_cache(maxsize=4096)  # pure; a loop writing many artifacts repeats its names
-def tag_name(name: str, *, commit: str, config: str, diff: str | None = None) -> str:
+def tag_name(name: str, *, commit: str, config_digest: str, fingerprint: str | None = None) -> str:
     """Put a tag into one file name.
 
     :param commit: the commit sha (at least 7 hex characters).
-    :param config: the config hash (at least 10 hex characters).
-    :param diff: the dirty-state fingerprint (at least 6 hex characters), or None when clean.
+    :param config_digest: the config hash (at least 10 hex characters).
+    :param fingerprint: the dirty-state fingerprint (at least 6 hex characters), or None
+        when clean.
     :raises InvalidPathError: for an empty name, ``.`` or ``..``.
     """
     if name in ("", ".", ".."):
         raise InvalidPathError(f"{name!r} names no file to tag; give a file or directory name")
     _check_hex("commit", commit, 7)
-    _check_hex("config", config, 10)
+    _check_hex("config_digest", config_digest, 10)
     stem, suffix = split_name(name)
-    if diff is None:
-        return f"{stem}-{commit[:7]}-{config[:10]}{suffix}"
-    _check_hex("diff", diff, 6)
-    return f"{stem}-{commit[:7]}-dirty{diff[:6]}-{config[:10]}{suffix}"
+    if fingerprint is None:
+        return f"{stem}-{commit[:7]}-{config_digest[:10]}{suffix}"
+    _check_hex("fingerprint", fingerprint, 6)
+    return f"{stem}-{commit[:7]}-dirty{fingerprint[:6]}-{config_digest[:10]}{suffix}"
 
 
 def _check_hex(what: str, value: str, length: int) -> None:
@@ -117,11 +118,15 @@ def _check_hex(what: str, value: str, length: int) -> None:
 
 
 @overload
-def tag_path(path: str, *, commit: str, config: str, diff: str | None = None) -> str: ...
-@overload
-def tag_path(path: PureT, *, commit: str, config: str, diff: str | None = None) -> PureT: ...
 def tag_path(
-    path: str | PurePath, *, commit: str, config: str, diff: str | None = None
+    path: str, *, commit: str, config_digest: str, fingerprint: str | None = None
+) -> str: ...
+@overload
+def tag_path(
+    path: PureT, *, commit: str, config_digest: str, fingerprint: str | None = None
+) -> PureT: ...
+def tag_path(
+    path: str | PurePath, *, commit: str, config_digest: str, fingerprint: str | None = None
 ) -> str | PurePath:
     """Tag the last component of a path, keeping every other part as it is.
 
@@ -134,14 +139,18 @@ def tag_path(
             raise InvalidPathError(
                 f"{str(path)!r} names no file to tag; give a file or directory name"
             )
-        return path.with_name(tag_name(path.name, commit=commit, config=config, diff=diff))
-    return _tag_str(path, commit, config, diff)
+        tagged = tag_name(
+            path.name, commit=commit, config_digest=config_digest, fingerprint=fingerprint
+        )
+        return path.with_name(tagged)
+    return _tag_str(path, commit, config_digest, fingerprint)
 
 
 @functools.lru_cache(maxsize=4096)  # pure; a loop writing many artifacts repeats its paths
-def _tag_str(path: str, commit: str, config: str, diff: str | None) -> str:
+def _tag_str(path: str, commit: str, config_digest: str, fingerprint: str | None) -> str:
     head, name, trail = _split_str(path)
-    return head + tag_name(name, commit=commit, config=config, diff=diff) + trail
+    tagged = tag_name(name, commit=commit, config_digest=config_digest, fingerprint=fingerprint)
+    return head + tagged + trail
 
 
 def _split_str(path: str) -> tuple[str, str, str]:

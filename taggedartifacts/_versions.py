@@ -1,23 +1,20 @@
-"""Finding the tagged versions of a path that exist on disk."""
+"""The reading side: which tagged versions of a path exist, and what one of them is."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Any, NamedTuple
 
 from . import _remote as remote
+from ._display import Description, Thumbnails, image_type, versions_table, when
 from ._errors import NotTaggedError
+from ._records import read_json, record_path
 from ._remote import is_url
-
-if TYPE_CHECKING:
-    from ._display import VersionList
 from ._tagging import Tag, parse, split_name, split_query
 
-__all__ = ["PREFIX", "Version", "versions", "versions_note"]
-
-PREFIX = ".taggedartifacts-"  # private build directories of atomic calls; never versions
+__all__ = ["Version", "VersionList", "describe", "versions", "versions_note"]
 
 
 class Version(NamedTuple):
@@ -39,12 +36,75 @@ class Version(NamedTuple):
     def __str__(self) -> str:
         import datetime
 
-        when = datetime.datetime.fromtimestamp(self.mtime).isoformat(sep=" ", timespec="seconds")
+        modified = datetime.datetime.fromtimestamp(self.mtime).isoformat(
+            sep=" ", timespec="seconds"
+        )
         dirty = f" dirty {self.tag.diff}" if self.tag.dirty else ""
         return (
             f"{self.name} (commit {self.tag.commit}{dirty}, config {self.tag.config}, "
-            f"modified {when})"
+            f"modified {modified})"
         )
+
+
+class VersionList(list[Version]):
+    """What :func:`versions` returns: a plain list of :class:`Version`, newest first.
+
+    In Jupyter it displays as a table (with what git knows about each commit);
+    :meth:`show` displays image versions side by side.
+    """
+
+    def __init__(self, items: list[Version], query: str) -> None:
+        super().__init__(items)
+        self.query = query
+
+    def __repr__(self) -> str:
+        if not self:
+            return f"<no tagged versions of {self.query}>"
+        lines = [
+            f"<{len(self)} tagged version{'s' * (len(self) != 1)} of {self.query}, newest first>"
+        ]
+        return "\n".join(lines + [f"  {v}" for v in self])
+
+    def rows(self, repo: str | None = None) -> list[dict[str, Any]]:
+        """One dict per version, with what git knows of its commit (as ``taggedartifacts ls``).
+
+        :param repo: a directory of the work tree that knows the commits; by default
+            the one holding the versions, else the current directory's.
+        """
+        from ._history import History
+
+        where = os.getcwd() if is_url(self.query) else os.path.dirname(os.path.abspath(self.query))
+        history = History(repo or where)
+        out = []
+        for v in self:
+            commit = history.lookup(v.tag.commit)
+            out.append(
+                {
+                    "name": v.name,
+                    "commit": v.tag.commit,
+                    "relation": commit["relation"],
+                    "commit_date": commit["date"],
+                    "subject": commit["subject"],
+                    "dirty": v.tag.dirty,
+                    "diff": v.tag.diff,
+                    "config": v.tag.config,
+                    "size": v.size,
+                    "modified": when(v.mtime),
+                }
+            )
+        return out
+
+    def _repr_html_(self) -> str:
+        return versions_table(self.query, self.rows())
+
+    def show(self, limit: int = 8, width: int = 240) -> Thumbnails:
+        """Image versions (png, jpg, gif, webp, svg) side by side, newest first."""
+        images: list[tuple[Path | str, str, float]] = []
+        for v in self:
+            if image_type(v.name) and len(images) < limit:
+                state = f"dirty {v.tag.diff}" if v.tag.dirty else "clean"
+                images.append((v.path, f"{v.tag.commit} · {state} · {v.tag.config}", v.mtime))
+        return Thumbnails(images, width)
 
 
 def versions(path: str | os.PathLike[str]) -> VersionList:
@@ -54,46 +114,49 @@ def versions(path: str | os.PathLike[str]) -> VersionList:
     any commit, dirty state or config. ``versions("plots/loss.png")`` finds
     ``plots/loss-abc1234-0123456789.png`` but not ``plots/loss-curve-...png``.
     """
-    entries: Sequence[tuple[Path | str, float, int]]
     if is_url(path):
         url = split_query(str(path))[0].rstrip("/")
-        entries = remote.listing(remote.parent(url))
-        name = url.rsplit("/", 1)[-1]
+        directory, name = remote.parent(url), url.rsplit("/", 1)[-1]
     else:
         target = Path(os.fspath(path))
-        name = target.name
-        entries = _local_listing(target.parent)
+        directory, name = str(target.parent), target.name
     stem, suffix = split_name(name)
-    found = []
-    for location, mtime, size in entries:
-        entry_name = os.fspath(location).rstrip("/").rsplit("/", 1)[-1]
-        if entry_name.startswith(PREFIX):
-            continue
-        try:
-            tag = parse(entry_name)
-        except NotTaggedError:
-            continue
-        if tag.stem == stem and tag.suffix == suffix:
-            found.append(Version(location, tag, mtime, size))
-    found.sort(key=lambda v: (v.mtime, v.name), reverse=True)
-    from ._display import VersionList  # imported here: it imports this module
-
+    found = sorted(_found(directory, stem, suffix), key=lambda v: (v.mtime, v.name), reverse=True)
     return VersionList(found, os.fspath(path))
 
 
-def _local_listing(directory: Path) -> list[tuple[Path, float, int]]:
-    out = []
+def _found(directory: str, stem: str, suffix: str) -> Iterator[Version]:
+    """The versions of ``stem`` + ``suffix`` in a directory (or a directory URL)."""
+    if is_url(directory):
+        for url, mtime, size in remote.listing(directory):
+            tag = _matching(url.rstrip("/").rsplit("/", 1)[-1], stem, suffix)
+            if tag is not None:
+                yield Version(url, tag, mtime, size)
+        return
     try:
         entries = list(os.scandir(directory))
     except FileNotFoundError:
-        return []
+        return
     for entry in entries:
-        try:
+        tag = _matching(entry.name, stem, suffix)
+        if tag is None:
+            continue
+        try:  # only matching names are looked at: a directory may hold 100k other files
             stat = entry.stat()
         except FileNotFoundError:  # removed while we looked
             continue
-        out.append((Path(entry.path), stat.st_mtime, stat.st_size))
-    return out
+        yield Version(Path(entry.path), tag, stat.st_mtime, stat.st_size)
+
+
+def _matching(name: str, stem: str, suffix: str) -> Tag | None:
+    """The tag of ``name`` when it is a version of ``stem`` + ``suffix``."""
+    if not name.startswith(stem):  # most entries of a directory: no parse at all
+        return None
+    try:
+        tag = parse(name)
+    except NotTaggedError:
+        return None
+    return tag if tag.stem == stem and tag.suffix == suffix else None
 
 
 def versions_note(
@@ -109,3 +172,27 @@ def versions_note(
     if len(existing) > limit:
         lines.append(f"  ... and {len(existing) - limit} more")
     return "\n".join(lines)
+
+
+def describe(path: str | os.PathLike[str]) -> Description:
+    """What the name of an artifact says, plus its provenance record when there is one.
+
+    :raises NotTaggedError: when the name carries no tag.
+    :raises FileNotFoundError: when the artifact does not exist.
+    """
+    import datetime
+
+    tag = parse(path)
+    target = os.fspath(path)
+    info = Description(path=target, **tag._asdict(), untagged=tag.untagged)
+    if is_url(target):
+        mtime, size = remote.stat(target)  # FileNotFoundError when missing
+    else:
+        if not os.path.lexists(target):
+            raise FileNotFoundError(2, "no such artifact", target)
+        stat = os.stat(target)
+        mtime, size = stat.st_mtime, stat.st_size
+    info["size"] = size
+    info["modified"] = datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).isoformat()
+    info["provenance"] = read_json(record_path(target))
+    return info

@@ -14,8 +14,8 @@ import pytest
 from conftest import Repo
 
 from taggedartifacts import Artifact, ArtifactConflictError, parse, versions
+from taggedartifacts._atomic import PRIVATE_PREFIX as PREFIX
 from taggedartifacts._atomic import remove_stale
-from taggedartifacts._versions import PREFIX
 
 
 def hidden(directory: Path) -> list[str]:
@@ -212,12 +212,12 @@ def test_private_directories_of_live_processes_are_kept(tmp_path: Path) -> None:
 def test_a_record_that_cannot_be_written_keeps_the_functions_output(
     repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from taggedartifacts import _provenance
+    from taggedartifacts import _function
 
     def disk_full(path: str, data: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", path)
 
-    monkeypatch.setattr(_provenance, "write_json", disk_full)
+    monkeypatch.setattr(_function, "write_json", disk_full)
     handed = []
 
     @Artifact("outpath", atomic=True, provenance=True, repo=repo.path)

@@ -1,4 +1,4 @@
-"""The cached binder gives exactly what inspect.Signature.bind gives, for every call shape."""
+"""Binding: the function receives exactly the call's arguments, with its path tagged."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from conftest import Repo
 
 from taggedartifacts import Artifact, InvalidArgumentError, parse
-from taggedartifacts._binding import Binder, func_name, source_dir
+from taggedartifacts._binding import func_name, source_file
 
 
 def f_plain(a: Any, outpath: Any = "d.txt", *, flag: Any = False) -> Any: ...
@@ -33,40 +33,39 @@ CASES: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = [
 ]
 
 
-def expected(func: Callable[..., Any], args: Any, kwargs: Any, path: str) -> tuple[Any, Any]:
-    bound = inspect.signature(func).bind(*args, **kwargs)
-    bound.apply_defaults()
-    if "outpath" in bound.arguments:
-        bound.arguments["outpath"] = path
-    else:
-        bound.arguments["kwargs"] = {**bound.arguments["kwargs"], "outpath": path}
-    return bound.args, bound.kwargs
+def bound(func: Callable[..., Any], args: Any, kwargs: Any) -> dict[str, Any]:
+    arguments = inspect.signature(func).bind(*args, **kwargs)
+    arguments.apply_defaults()
+    return dict(arguments.arguments)
 
 
 @pytest.mark.parametrize(("func", "args", "kwargs"), CASES)
-def test_binder_matches_inspect(func: Callable[..., Any], args: Any, kwargs: Any) -> None:
-    binder = Binder(inspect.signature(func))
-    for _ in range(2):  # the second call reuses the cached layout
-        call = binder.bind(args, kwargs)
-        new_args, new_kwargs = call.replaced({"outpath": "NEW"})
-        want_args, want_kwargs = expected(func, args, kwargs, "NEW")
-        bound_ours = inspect.signature(func).bind(*new_args, **new_kwargs)
-        bound_ours.apply_defaults()
-        bound_want = inspect.signature(func).bind(*want_args, **want_kwargs)
-        bound_want.apply_defaults()
-        assert bound_ours.arguments == bound_want.arguments
-    reference = inspect.signature(func).bind(*args, **kwargs)
-    reference.apply_defaults()
-    for name, value in reference.arguments.items():
-        assert call[name] == value
+def test_the_function_gets_the_calls_arguments_with_the_path_tagged(
+    repo: Repo, func: Callable[..., Any], args: Any, kwargs: Any
+) -> None:
+    received: list[dict[str, Any]] = []
+
+    @functools.wraps(func)
+    def spy(*a: Any, **k: Any) -> None:
+        received.append(bound(func, a, k))
+
+    Artifact("outpath", repo=repo.path)(spy)(*args, **kwargs)
+    want = bound(func, args, kwargs)
+    [got] = received
+    if "outpath" in want:
+        path, rest = got.pop("outpath"), want.pop("outpath")
+    else:  # it travels in **kwargs
+        path, rest = got["kwargs"].pop("outpath"), want["kwargs"].pop("outpath")
+    assert parse(path).untagged == rest
+    assert got == want
 
 
-def test_binding_errors_are_the_functions_own() -> None:
-    binder = Binder(inspect.signature(f_plain))
+def test_binding_errors_are_the_functions_own(repo: Repo) -> None:
+    plain = Artifact("outpath", repo=repo.path)(f_plain)
     with pytest.raises(TypeError, match="missing a required argument: 'a'"):
-        binder.bind((), {})
+        plain()  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="unexpected keyword argument 'nope'"):
-        binder.bind((1,), {"nope": 2})
+        plain(1, nope=2)  # type: ignore[call-arg]
 
 
 class Saver:
@@ -85,9 +84,9 @@ def test_partials_and_callable_objects_are_named_and_located() -> None:
     partial = functools.partial(save_with, "x")
     assert func_name(partial) == "save_with()"
     assert func_name(Saver()) == "Saver.__call__()"
-    assert source_dir(partial) == here
-    assert source_dir(Saver()) == here
-    assert source_dir(len) is None  # a builtin has no source file
+    assert source_file(partial) == os.path.join(here, "test_binding.py")
+    assert source_file(Saver()) == os.path.join(here, "test_binding.py")
+    assert source_file(len) is None  # a builtin has no source file
     assert func_name(len) == "len()"
 
 

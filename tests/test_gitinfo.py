@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import Repo, make_repo
 
-from taggedartifacts import GitError, NotAGitRepositoryError, _gitinfo, git_state
+from taggedartifacts import GitError, NotAGitRepositoryError, _git, git_state
 
 
 def test_clean_tree(repo: Repo) -> None:
@@ -221,34 +222,49 @@ def test_one_git_call_when_clean_and_no_diff_work_until_status_says_dirty(
         calls.append(command)
         return real_run(command, **kwargs)  # type: ignore[call-overload]
 
-    git_state(repo.path)  # warm up: the first call also locates git
     monkeypatch.setattr(subprocess, "run", counting_run)
+    git_state(repo.path)  # the first call for a directory also asks where its work tree is
+    assert [c for c in calls if "rev-parse" in c] == calls[:1]
+    assert ["status" in c for c in calls] == [False, True]
+    calls.clear()
     git_state(repo.path)
     assert len(calls) == 1
     assert "status" in calls[0]
     repo.write("code.py", "print('edited')\n")
     calls.clear()
-    git_state(repo.path)
-    assert len(calls) == 2
+    assert git_state(repo.path).dirty
+    assert len(calls) == 1
     assert "status" in calls[0]
-    assert "rev-parse" in calls[1]
 
 
-def test_missing_gitpython_is_named_once(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_gitinfo, "_GIT", [])
+def test_the_git_state_needs_no_gitpython(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "git", None)  # what `import git` sees without GitPython
-    with pytest.raises(GitError) as info:
-        git_state(repo.path)
-    assert str(info.value) == (
-        "GitPython is not installed in this environment; pip install GitPython"
-    )
+    assert git_state(repo.path).commit == repo.head()
+
+
+def test_git_is_found_through_gitpythons_variable(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    real = shutil.which("git")
+    assert real is not None
+    (tmp_path / "bin").mkdir()
+    wrapper = tmp_path / "bin" / "my-git"
+    wrapper.write_text(f'#!/bin/sh\necho called >> "{tmp_path}/log"\nexec {real} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("GIT_PYTHON_GIT_EXECUTABLE", str(wrapper))
+    assert git_state(repo.path).commit == repo.head()
+    assert (tmp_path / "log").read_text().startswith("called")
 
 
 def test_missing_git_executable_is_a_clear_error(
     repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(_gitinfo, "_GIT", [str(tmp_path / "no-such-git")])
-    with pytest.raises(GitError, match=r"^could not run git \(.*no-such-git.*\); install git"):
+    monkeypatch.setenv("GIT_PYTHON_GIT_EXECUTABLE", str(tmp_path / "no-such-git"))
+    with pytest.raises(GitError, match=r"^git was not found \('.*no-such-git' is not an execu"):
+        git_state(repo.path)
+    monkeypatch.delenv("GIT_PYTHON_GIT_EXECUTABLE")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(GitError, match=r"install git, or set GIT_PYTHON_GIT_EXECUTABLE to the"):
         git_state(repo.path)
 
 
@@ -268,7 +284,7 @@ def test_a_git_directory_git_cannot_read_is_an_error_not_a_fallback(
     broken.mkdir()
     (broken / ".git").write_text(f"gitdir: {tmp_path / 'gone' / '.git' / 'worktrees' / 'x'}\n")
     monkeypatch.setenv("TAGGEDARTIFACTS_COMMIT", "abcdef0")  # must not be used instead
-    with pytest.raises(GitError, match=r"^git status failed in .*broken: fatal: not a git repo"):
+    with pytest.raises(GitError, match=r"^git cannot read the repository at .*broken: fatal: not"):
         git_state(broken)
     with pytest.raises(GitError, match=r"; repair it \(.*git worktree repair\) or pass repo="):
         git_state(broken)
@@ -282,13 +298,11 @@ def test_git_messages_keep_their_advice_on_one_line() -> None:
         b"\tgit config --global --add safe.directory /srv/repo\n"
     )
     proc = subprocess.CompletedProcess(["git"], 128, b"", stderr)
-    assert _gitinfo.git_message(proc) == (
+    assert _git.message(proc) == (
         "fatal: detected dubious ownership in repository at '/srv/repo' "
         "To add an exception for this directory, call: "
         "git config --global --add safe.directory /srv/repo"
     )
     hinted = subprocess.CompletedProcess(["git"], 1, b"", b"hint: try this\nerror: it failed\n")
-    assert _gitinfo.git_message(hinted) == "error: it failed"
-    assert _gitinfo.git_message(subprocess.CompletedProcess(["git"], 3, b"", b"")) == (
-        "exit status 3"
-    )
+    assert _git.message(hinted) == "error: it failed"
+    assert _git.message(subprocess.CompletedProcess(["git"], 3, b"", b"")) == ("exit status 3")

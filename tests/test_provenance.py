@@ -13,8 +13,8 @@ import pytest
 from conftest import Repo
 
 from taggedartifacts import Artifact, config_hash, describe, parse, versions
-from taggedartifacts._provenance import record_path, strip_credentials
-from taggedartifacts._versions import PREFIX
+from taggedartifacts._atomic import PRIVATE_PREFIX as PREFIX
+from taggedartifacts._records import record_path, strip_credentials
 
 SECRET = {"lr": 0.1, "api_key": "s3cret", "db": {"password": "hunter2", "host": "db.local"}}
 

@@ -36,9 +36,9 @@ D = "fedcba" + "9" * 58
     ],
 )
 def test_names(name: str, clean: str, dirty: str | None) -> None:
-    assert tag_name(name, commit=C, config=H) == clean
+    assert tag_name(name, commit=C, config_digest=H) == clean
     if dirty is not None:
-        assert tag_name(name, commit=C, config=H, diff=D) == dirty
+        assert tag_name(name, commit=C, config_digest=H, fingerprint=D) == dirty
     tag = parse(clean)
     assert (tag.untagged, tag.commit, tag.config, tag.dirty, tag.diff) == (
         name,
@@ -61,7 +61,7 @@ def test_names(name: str, clean: str, dirty: str | None) -> None:
     ],
 )
 def test_only_the_last_component_changes(path: str, expected: str) -> None:
-    assert tag_path(path, commit=C, config=H) == expected
+    assert tag_path(path, commit=C, config_digest=H) == expected
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_only_the_last_component_changes(path: str, expected: str) -> None:
 def test_pure_paths_keep_drive_share_and_type(
     path: PureWindowsPath, expected: PureWindowsPath
 ) -> None:
-    result = tag_path(path, commit=C, config=H)
+    result = tag_path(path, commit=C, config_digest=H)
     assert result == expected
     assert type(result) is type(path)
     assert parse(result).untagged == path.name
@@ -105,14 +105,14 @@ def test_pure_paths_keep_drive_share_and_type(
     ],
 )
 def test_urls_tag_the_last_key_component(url: str, expected: str) -> None:
-    assert tag_path(url, commit=C, config=H) == expected
+    assert tag_path(url, commit=C, config_digest=H) == expected
     assert parse(expected).untagged == split_query(url)[0].rstrip("/").rsplit("/", 1)[-1]
 
 
 @pytest.mark.parametrize("bad", ["s3://bucket", "s3://bucket/", "s3://bucket?x=1/y.png"])
 def test_urls_without_a_key_are_refused(bad: str) -> None:
     with pytest.raises(InvalidPathError, match="give a file under the bucket"):
-        tag_path(bad, commit=C, config=H)
+        tag_path(bad, commit=C, config_digest=H)
 
 
 def test_split_query() -> None:
@@ -124,7 +124,7 @@ def test_split_query() -> None:
 @pytest.mark.parametrize("bad", ["", ".", "..", "/", "dir/..", PureWindowsPath("C:\\")])
 def test_paths_without_a_name_are_refused(bad: str) -> None:
     with pytest.raises(InvalidPathError, match="names no file"):
-        tag_path(bad, commit=C, config=H)
+        tag_path(bad, commit=C, config_digest=H)
 
 
 @pytest.mark.parametrize(
@@ -145,7 +145,9 @@ def test_parse_takes_full_paths_and_directories() -> None:
 
 
 def test_parse_finds_the_last_tag_when_the_stem_looks_tagged() -> None:
-    twice = tag_name(tag_name("x.png", commit=C, config=H), commit="1" * 40, config="2" * 64)
+    twice = tag_name(
+        tag_name("x.png", commit=C, config_digest=H), commit="1" * 40, config_digest="2" * 64
+    )
     tag = parse(twice)
     assert tag.commit == "1111111"
     assert tag.stem == "x-abc1234-0123456789"
@@ -174,7 +176,7 @@ def test_parse_inverts_tagging(
     stem: str, suffix: str, commit: str, config: str, diff: str | None
 ) -> None:
     name = stem + suffix
-    tagged = tag_name(name, commit=commit, config=config, diff=diff)
+    tagged = tag_name(name, commit=commit, config_digest=config, fingerprint=diff)
     tag = parse(tagged)
     assert tag.untagged == name
     assert (tag.commit, tag.config) == (commit[:7], config[:10])

@@ -1,4 +1,4 @@
-"""Provenance records: how an artifact was made, written next to it as JSON.
+"""Records: how an artifact was made, written next to it as JSON.
 
 ``<tagged name>.provenance.json`` holds (format ``taggedartifacts.provenance/1``):
 the full commit, dirty flag and fingerprint, the full config hash, the config
@@ -18,22 +18,22 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from . import _git as git
 from . import _remote as remote
+from ._atomic import private_prefix
 from ._binding import innermost
-from ._gitinfo import GitState, run_git
+from ._gitinfo import GitState
 from ._hashing import normal_form
 from ._remote import is_url
-from ._tagging import parse, split_query
+from ._tagging import split_query
 
 if TYPE_CHECKING:
     import datetime
 
-    from ._display import Description
-
 # json, platform, socket, tempfile and urllib load inside the functions that need them,
 # since ``import taggedartifacts`` imports this module and must stay instant.
 
-__all__ = ["FORMAT", "RECORD_SUFFIX", "build_record", "describe", "record_path", "write_json"]
+__all__ = ["FORMAT", "RECORD_SUFFIX", "build_record", "read_json", "record_path", "write_json"]
 
 FORMAT = "taggedartifacts.provenance/1"
 RECORD_SUFFIX = ".provenance.json"
@@ -127,7 +127,7 @@ def origin_url(root: str | None) -> str | None:
     """The ``origin`` remote of the work tree at ``root``, credentials stripped."""
     if root is None:
         return None
-    proc = run_git(root, "config", "--get", "remote.origin.url")
+    proc = git.run(root, "config", "--get", "remote.origin.url")
     url = proc.stdout.decode(errors="replace").strip()
     return strip_credentials(url) if proc.returncode == 0 and url else None
 
@@ -158,8 +158,6 @@ def write_json(path: str, data: Mapping[str, Any]) -> None:
             return
         path = local  # file://: written and renamed like a path
 
-    from ._atomic import private_prefix
-
     directory = os.path.dirname(os.path.abspath(path))
     # A hidden temporary name that versions() skips and stale clean-up recognises; created
     # with mode 0o666 so the umask applies, as it would to any file the user writes.
@@ -174,37 +172,14 @@ def write_json(path: str, data: Mapping[str, Any]) -> None:
         raise
 
 
-def describe(path: str | os.PathLike[str]) -> Description:
-    """What the name of an artifact says, plus its provenance record when there is one.
-
-    :raises NotTaggedError: when the name carries no tag.
-    :raises FileNotFoundError: when the artifact does not exist.
-    """
-    import datetime
+def read_json(path: str) -> dict[str, Any] | None:
+    """The record at ``path`` (a local path or URL), or None when there is none."""
     import json
 
-    tag = parse(path)
-    target = os.fspath(path)
-    from ._display import Description
-
-    info = Description(path=target, **tag._asdict(), untagged=tag.untagged)
-    if is_url(target):
-        mtime, size = remote.stat(target)  # FileNotFoundError when missing
-        try:
-            record = json.loads(remote.read_bytes(record_path(target)))
-        except FileNotFoundError:
-            record = None
-    else:
-        if not os.path.lexists(target):
-            raise FileNotFoundError(2, "no such artifact", target)
-        stat = os.stat(target)
-        mtime, size = stat.st_mtime, stat.st_size
-        try:
-            with open(record_path(target), encoding="utf-8") as fh:
-                record = json.load(fh)
-        except FileNotFoundError:
-            record = None
-    info["size"] = size
-    info["modified"] = datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).isoformat()
-    info["provenance"] = record
-    return info
+    try:
+        if is_url(path):
+            return dict(json.loads(remote.read_bytes(path)))
+        with open(path, encoding="utf-8") as fh:
+            return dict(json.load(fh))
+    except FileNotFoundError:
+        return None
