@@ -42,7 +42,7 @@ The normal form is built by a table of encoders, one per kind of value
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from itertools import chain
 from typing import Any
 
@@ -156,15 +156,30 @@ def _mapping(obj: Mapping[Any, Any], active: set[int]) -> dict[str, Any]:
     lists = (v for v in plain.values() if type(v) is list)
     if kinds <= _SCALARS | {list} and set(map(type, chain.from_iterable(lists))) <= _SCALARS:
         return plain
+    if kinds == {dict} and _flat_records(plain.values()):
+        return plain
     with _Entered(obj, active):
         return {k: v if _is_leaf(v) else _child(v, active, f"[{k!r}]") for k, v in plain.items()}
 
 
 def _sequence(obj: list[Any] | tuple[Any, ...], active: set[int]) -> list[Any]:
-    if set(map(type, obj)) <= _SCALARS:
+    kinds = set(map(type, obj))
+    if kinds <= _SCALARS or (kinds == {dict} and _flat_records(obj)):
         return obj if type(obj) is list else list(obj)
     with _Entered(obj, active):
         return [v if _is_leaf(v) else _child(v, active, f"[{i}]") for i, v in enumerate(obj)]
+
+
+def _flat_records(records: Iterable[dict[Any, Any]]) -> bool:
+    """Whether every dict has plain keys and scalar values (a table's rows, a dict of
+    settings per name): then it is its own normal form, checked in C, with no recursion."""
+    records = list(records)
+    keys = list(chain.from_iterable(records))
+    return (
+        set(map(type, keys)) <= {str}
+        and not (keys and min(keys).startswith(_RESERVED))
+        and set(map(type, chain.from_iterable(map(dict.values, records)))) <= _SCALARS
+    )
 
 
 class _Entered:

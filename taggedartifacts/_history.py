@@ -52,7 +52,7 @@ class History:
         if self.repo is None:
             return _UNKNOWN
         import git as gitpython
-        import gitdb.exc  # type: ignore[import-untyped]
+        import gitdb.exc
 
         try:
             binsha = self.repo.odb.partial_to_complete_sha_hex(short)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import importlib.util
 import inspect
 import subprocess
@@ -19,6 +18,7 @@ from taggedartifacts import (
     Artifact,
     DirtyRepositoryError,
     DirtyRepositoryWarning,
+    GitError,
     InvalidArgumentError,
     NotAGitRepositoryError,
     UnhashableConfigError,
@@ -135,12 +135,15 @@ def test_wrapper_keeps_metadata_and_signature(repo: Repo) -> None:
         """Save it."""
         return data
 
+    save.registered = True  # type: ignore[attr-defined]  # as plugin registries do
     wrapped = Artifact("outpath", repo=repo.path)(save)
     assert wrapped.__name__ == "save"
+    assert wrapped.__qualname__.endswith("<locals>.save")
+    assert wrapped.__module__ == __name__
     assert wrapped.__doc__ == "Save it."
     assert wrapped.__wrapped__ is save
+    assert wrapped.registered  # type: ignore[attr-defined]
     assert inspect.signature(wrapped) == inspect.signature(save)
-    assert functools.WRAPPER_ASSIGNMENTS
 
 
 def test_a_commit_between_calls_changes_the_name(repo: Repo) -> None:
@@ -344,16 +347,29 @@ def test_no_repository_anywhere(outside: Path, monkeypatch: pytest.MonkeyPatch) 
     assert module.f("x.txt") == f"x-0123456-{config_hash({})[:10]}.txt"
 
 
-def test_decoration_does_no_git_work_outside_a_repository(
-    outside: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_decoration_does_no_git_work(outside: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No git on PATH and no repository around: decorating must still work, since it
+    # runs at import time of the user's module; only the call needs git.
     monkeypatch.chdir(outside)
-
-    @Artifact("p", {"a": 1})
-    def f(p: str) -> str:
-        return p
-
-    assert f.__name__ == "f"
+    monkeypatch.setenv("PATH", str(outside))
+    monkeypatch.delenv("GIT_PYTHON_GIT_EXECUTABLE", raising=False)
+    source = outside / "step.py"
+    source.write_text(
+        "from taggedartifacts import Artifact\n"
+        "@Artifact('p', {'a': 1}, cache=True, provenance=True)\n"
+        "def f(p):\n"
+        "    return p\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(source.read_text(), str(source), "exec"), namespace)
+    assert namespace["f"].__name__ == "f"
+    with pytest.raises(NotAGitRepositoryError, match="no git work tree found"):
+        namespace["f"]("a.txt")
+    monkeypatch.setenv("TAGGEDARTIFACTS_COMMIT", "abcdef0")  # no work tree: git is not needed
+    assert parse(namespace["f"]("a.txt")).commit == "abcdef0"
+    (outside / ".git").mkdir()  # now there is one, and git is missing: the call says so
+    with pytest.raises(GitError, match="git was not found"):
+        namespace["f"]("b.txt")
 
 
 @pytest.mark.parametrize(

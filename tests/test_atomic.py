@@ -72,6 +72,29 @@ def test_side_files_come_along_and_directories_are_renamed_whole(
     assert hidden(tmp_path) == []
 
 
+def test_the_artifact_is_moved_into_place_last(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moved: list[str] = []
+    real_replace = os.replace
+
+    def spy(source: str, target: str) -> None:
+        if os.path.dirname(target) == str(tmp_path):  # into place, not within the private dir
+            moved.append(os.path.basename(target))
+        real_replace(source, target)
+
+    @Artifact("outpath", atomic=True, provenance=True, repo=repo.path)
+    def shapefile(outpath: str) -> None:
+        base = outpath[: -len(".shp")]
+        for ext in (".shp", ".shx", ".dbf"):  # the artifact first, as a user may well write
+            Path(base + ext).write_text(ext)
+
+    monkeypatch.setattr(os, "replace", spy)
+    shapefile(str(tmp_path / "map.shp"))
+    assert moved[-1].endswith(".shp")  # a reader that sees the .shp sees all of it
+    assert sorted(n.rsplit(".", 1)[-1] for n in moved[:-1]) == ["dbf", "json", "shx"]
+
+
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
 def test_a_failing_function_leaves_nothing_and_touches_nothing(
     repo: Repo, tmp_path: Path, error: type[BaseException]

@@ -1,4 +1,4 @@
-"""The command line, driven as a subprocess in throwaway repositories."""
+"""The command line, driven in-process through main(argv) in throwaway repositories."""
 
 from __future__ import annotations
 
@@ -7,24 +7,52 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from conftest import Repo
 
 from taggedartifacts import Artifact
+from taggedartifacts._cli import main
 
 
-def cli(repo: Repo, *args: str, module: bool = True) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "taggedartifacts"] if module else [_script()]
-    return subprocess.run([*command, *args], cwd=repo.path, capture_output=True, text=True)
+class Result(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def _script() -> str:
-    found = shutil.which("taggedartifacts", path=os.path.dirname(sys.executable))
-    assert found is not None, "the console script is not installed"
-    return found
+Cli = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """Run ``taggedartifacts ARGS`` in the repository's directory, as a user's shell would."""
+
+    def run(repo: Repo, *args: str) -> Result:
+        monkeypatch.chdir(repo.path)
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's own usage errors
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return run
+
+
+def test_the_installed_command_and_the_module_both_run(repo: Repo) -> None:
+    script = shutil.which("taggedartifacts", path=os.path.dirname(sys.executable))
+    assert script is not None, "the console script is not installed"
+    for command in ([script], [sys.executable, "-m", "taggedartifacts"]):
+        result = subprocess.run(
+            [*command, "tag", "a.png"], cwd=repo.path, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == decorator_name(repo, "a.png", {}) + "\n"
 
 
 def decorator_name(repo: Repo, path: str, config: dict[str, object], **options: Any) -> str:
@@ -35,7 +63,7 @@ def decorator_name(repo: Repo, path: str, config: dict[str, object], **options: 
     return name(path)
 
 
-def test_tag_prints_what_the_decorator_uses(repo: Repo) -> None:
+def test_tag_prints_what_the_decorator_uses(repo: Repo, cli: Cli) -> None:
     result = cli(repo, "tag", "plots/loss.png", "--config", '{"lr": 0.1, "layers": [64, 64]}')
     assert result.returncode == 0, result.stderr
     assert (
@@ -44,13 +72,9 @@ def test_tag_prints_what_the_decorator_uses(repo: Repo) -> None:
     )
     (repo.path / "cfg.json").write_text('{"lr": 0.1, "layers": [64, 64]}')
     assert cli(repo, "tag", "plots/loss.png", "--config", "@cfg.json").stdout == result.stdout
-    assert (
-        cli(repo, "tag", "plots/loss.png", module=False).stdout
-        == decorator_name(repo, "plots/loss.png", {}) + "\n"
-    )
 
 
-def test_tag_on_a_dirty_tree(repo: Repo) -> None:
+def test_tag_on_a_dirty_tree(repo: Repo, cli: Cli) -> None:
     repo.write("code.py", "print('edited')\n")
     refused = cli(repo, "tag", "a.csv")
     assert refused.returncode == 1
@@ -74,7 +98,7 @@ def test_tag_on_a_dirty_tree(repo: Repo) -> None:
     ],
 )
 def test_usage_errors_exit_2_without_a_traceback(
-    repo: Repo, args: tuple[str, ...], message: str
+    repo: Repo, cli: Cli, args: tuple[str, ...], message: str
 ) -> None:
     result = cli(repo, *args)
     assert result.returncode == 2
@@ -83,7 +107,7 @@ def test_usage_errors_exit_2_without_a_traceback(
 
 
 @pytest.fixture
-def history(repo: Repo) -> Repo:
+def history(repo: Repo, cli: Cli) -> Repo:
     """Versions of out/loss.png at an older commit, at HEAD, and at a commit git does not know."""
     first = cli(repo, "tag", "out/loss.png", "--config", '{"lr": 0.1}').stdout.strip()
     repo.write("code.py", "print('second')\n")
@@ -110,13 +134,13 @@ loss-0000000-0123456789.png  0000000  unknown                              False
 """  # noqa: E501 (a table is as wide as it is)
 
 
-def test_ls_golden_output(history: Repo) -> None:
+def test_ls_golden_output(history: Repo, cli: Cli) -> None:
     result = cli(history, "ls", "out/loss.png")
     assert result.returncode == 0, result.stderr
     assert result.stdout == GOLDEN_LS
 
 
-def test_ls_json(history: Repo) -> None:
+def test_ls_json(history: Repo, cli: Cli) -> None:
     rows = json.loads(cli(history, "ls", "out/loss.png", "--json").stdout)
     assert [r["relation"] for r in rows] == ["HEAD", "ancestor", "unknown"]
     assert rows[0]["subject"] == "Tune the learning rate"
@@ -124,7 +148,7 @@ def test_ls_json(history: Repo) -> None:
     assert rows[2]["commit_date"] is None
 
 
-def test_ls_and_show_of_missing_files_exit_1(repo: Repo) -> None:
+def test_ls_and_show_of_missing_files_exit_1(repo: Repo, cli: Cli) -> None:
     for args in (
         ("ls", "nothing.png"),
         ("show", "x-abc1234-0123456789.png"),
@@ -137,7 +161,7 @@ def test_ls_and_show_of_missing_files_exit_1(repo: Repo) -> None:
         assert "Traceback" not in result.stderr
 
 
-def test_show(repo: Repo) -> None:
+def test_show(repo: Repo, cli: Cli) -> None:
     @Artifact("out", {"lr": 0.1}, provenance=True, repo=repo.path)
     def save(out: Path) -> Path:
         out.write_text("data")

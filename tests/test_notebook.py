@@ -6,12 +6,15 @@ import base64
 from pathlib import Path
 from typing import Any
 
-import nbclient
-import nbformat
 import pytest
 from conftest import Repo
 
 from taggedartifacts import parse
+
+REASON = "Jupyter (nbclient, nbformat, ipykernel) is not installed: notebook tests are skipped"
+nbclient = pytest.importorskip("nbclient", reason=REASON)
+nbformat = pytest.importorskip("nbformat", reason=REASON)
+pytest.importorskip("ipykernel", reason=REASON)
 
 # A 1x1 PNG, so that thumbnails have a real picture to show.
 PNG = base64.b64decode(
@@ -35,8 +38,8 @@ LOOP = "for i in range(3):\n    plot(f'out/frame{i}.png')"
 
 def run(repo: Repo, cells: list[str]) -> list[dict[str, Any]]:
     """Execute cells in a fresh kernel started in the repository; return each cell's outputs."""
-    nb = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]  # type: ignore[no-untyped-call]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
     client = nbclient.NotebookClient(
         nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(repo.path)}}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import re
 from pathlib import Path
@@ -31,6 +32,8 @@ def test_every_python_example_runs_and_prints_what_it_says(
     blocks = python_blocks()
     assert len(blocks) >= 4
     for block in blocks:
+        if "import fsspec" in block and importlib.util.find_spec("fsspec") is None:
+            continue  # the remote extra is not installed here (CI installs it)
         expected = [
             line.split("# -> ", 1)[1].replace(PLACEHOLDER_COMMIT, repo.head()[:7])
             for line in block.splitlines()

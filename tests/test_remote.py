@@ -8,11 +8,12 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import fsspec
 import pytest
 from conftest import Repo
 
 from taggedartifacts import Artifact, MissingExtraError, describe, parse, versions
+
+fsspec = pytest.importorskip("fsspec", reason="the remote extra (fsspec) is not installed")
 
 
 def free_port() -> int:
@@ -23,10 +24,14 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
+    pytest.importorskip("s3fs", reason="s3fs is not installed: S3 cases are skipped")
+    server_module = pytest.importorskip(
+        "moto.server", reason="moto[server] is not installed: S3 cases are skipped"
+    )
+    server_class = server_module.ThreadedMotoServer
 
     port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = server_class(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"
     server.stop()

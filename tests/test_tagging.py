@@ -49,6 +49,16 @@ def test_names(name: str, clean: str, dirty: str | None) -> None:
     )
 
 
+@pytest.mark.parametrize("compression", [".gz", ".bz2", ".xz", ".zst", ".lz4", ".br", ".GZ"])
+def test_every_documented_compression_suffix_keeps_the_one_before_it(compression: str) -> None:
+    assert tag_name(f"table.csv{compression}", commit=C, config_digest=H) == (
+        f"table-abc1234-0123456789.csv{compression}"
+    )
+    assert tag_name("table.csv.bak", commit=C, config_digest=H) == (
+        "table.csv-abc1234-0123456789.bak"  # not a compression suffix: the tag goes before it
+    )
+
+
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
