@@ -18,36 +18,38 @@ another host (a shared file system) more than a day ago.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import logging
+import functools
 import os
-import shutil
-import socket
-import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from . import _remote as remote
 from ._errors import ArtifactConflictError, add_note
+from ._log import logger
 from ._remote import is_url
 from ._tagging import split_name
 
-__all__ = ["PRIVATE_PREFIX", "Stage", "private_prefix", "remove_stale"]
+# shutil, socket and tempfile load on first use: ``import taggedartifacts`` stays instant.
 
-log = logging.getLogger("taggedartifacts")
+__all__ = ["PRIVATE_PREFIX", "Stage", "private_prefix", "remove_stale"]
 
 PRIVATE_PREFIX = ".taggedartifacts-"  # hidden, and never a tagged name
 _FOREIGN_STALE_SECONDS = 24 * 3600
-_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
 PathArg = str | Path
 
 
 def private_prefix() -> str:
     """Names of our temporary entries: hidden, and saying which host and process made them."""
-    return f"{PRIVATE_PREFIX}{_HOST}-{os.getpid()}-"
+    return f"{PRIVATE_PREFIX}{_host()}-{os.getpid()}-"
+
+
+@functools.cache
+def _host() -> str:
+    import hashlib
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
 
 
 class Stage:
@@ -74,6 +76,8 @@ class Stage:
             raise
 
     def _place(self, target: PathArg) -> PathArg:
+        import tempfile
+
         local = remote.local_path(str(target)) if is_url(target) else os.fspath(target)
         if local is None:
             parent, home = remote.parent(str(target)), tempfile.gettempdir()
@@ -100,6 +104,8 @@ class Stage:
 
     def discard(self) -> None:
         """Remove everything the function wrote (it raised: nothing of it may appear)."""
+        import shutil
+
         for directory in self.private.values():
             shutil.rmtree(directory, ignore_errors=True)
 
@@ -120,6 +126,8 @@ def _name(target: PathArg) -> str:
 
 def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str, ...]) -> None:
     """Move (or, for a URL, upload) what the function wrote into ``parent``, artifacts last."""
+    import shutil
+
     url = is_url(parent)
 
     def exists(name: str) -> bool:
@@ -146,7 +154,7 @@ def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str,
             # A directory cannot replace another atomically; the existing one has the same
             # name, so the same code and config made it: keep it and drop ours. (An upload
             # that did not finish is not complete: ours is uploaded over it.)
-            log.info("kept existing %s; dropped the copy just built", name)
+            logger().info("kept existing %s; dropped the copy just built", name)
         elif url:
             remote.put(source, remote.join(parent, name))
         else:
@@ -156,6 +164,9 @@ def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str,
 
 def remove_stale(parent: str) -> None:
     """Remove private directories in ``parent`` left behind by dead processes."""
+    import contextlib
+    import shutil
+
     try:
         names = [n for n in os.listdir(parent) if n.startswith(PRIVATE_PREFIX)]
     except OSError:
@@ -163,7 +174,7 @@ def remove_stale(parent: str) -> None:
     for name in names:
         path = os.path.join(parent, name)
         if _is_stale(name, path):
-            log.info("removing %s, left behind by a process that is gone", path)
+            logger().info("removing %s, left behind by a process that is gone", path)
             if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path, ignore_errors=True)
             else:  # a provenance record's temporary file
@@ -172,11 +183,13 @@ def remove_stale(parent: str) -> None:
 
 
 def _is_stale(name: str, path: str) -> bool:
+    import time
+
     parts = name[len(PRIVATE_PREFIX) :].split("-")
     if len(parts) < 3 or not parts[1].isdigit():
         return False
     host, pid = parts[0], int(parts[1])
-    if host == _HOST and os.name == "posix":
+    if host == _host() and os.name == "posix":
         return not _alive(pid)
     try:
         return time.time() - os.stat(path).st_mtime > _FOREIGN_STALE_SECONDS

@@ -10,7 +10,6 @@ call these steps, so a sync and an async call take the same ones.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -30,6 +29,7 @@ from ._dirty import dirty_error
 from ._errors import ArtifactConflictError, InvalidArgumentError, UnhashableConfigError, add_note
 from ._gitinfo import GitState
 from ._hashing import config_hash
+from ._log import logger
 from ._pinned import current_state
 from ._records import build_record, record_path, write_json
 from ._remote import is_url
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
     import inspect
 
 __all__ = ["Function", "Options", "Plan", "Run"]
-
-log = logging.getLogger("taggedartifacts")
 
 
 class Options(NamedTuple):
@@ -148,7 +146,7 @@ class Function:
         for path in tagged.values():
             if is_url(path):
                 remote.filesystem(str(path))  # fsspec present? say which extra, before any work
-        log.debug("%s tagged %s", self.name, tagged)
+        logger().debug("%s tagged %s", self.name, tagged)
         return Plan(bound, given, tagged, state, digest, arguments)
 
     def _digest(self, bound: inspect.BoundArguments) -> tuple[str, dict[str, Any] | None]:
@@ -184,7 +182,7 @@ class Function:
         if self.options.provenance:  # a hit must come with its record
             outputs += [record_path(p) for p in plan.tagged.values()]
         if all(remote.complete(str(p)) if is_url(p) else os.path.exists(p) for p in outputs):
-            log.info("%s: reusing %s", self.name, ", ".join(map(str, plan.tagged.values())))
+            logger().info("%s: reusing %s", self.name, ", ".join(map(str, plan.tagged.values())))
             return True
         return False
 

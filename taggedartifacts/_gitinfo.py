@@ -19,6 +19,7 @@ from typing import NamedTuple
 from . import _git as git
 from ._errors import GitError, NotAGitRepositoryError
 from ._fingerprint import Change, fingerprint
+from ._log import logger
 
 __all__ = ["ENV_COMMIT", "GitState", "find_work_tree", "git_state", "read_state", "status"]
 
@@ -138,11 +139,7 @@ def from_environment(candidates: tuple[str | None, ...]) -> GitState:
             f"{ENV_COMMIT}={value!r} is not a commit sha; set it to 7 to 40 hex characters",
             searched,
         )
-    import logging  # imported on use: keeps ``import taggedartifacts`` instant
-
-    logging.getLogger("taggedartifacts").debug(
-        "no work tree at %s; using %s=%s", looked, ENV_COMMIT, value
-    )
+    logger().debug("no work tree at %s; using %s=%s", looked, ENV_COMMIT, value)
     return GitState(commit=value.lower(), dirty=False, diff=None)
 
 

@@ -219,9 +219,9 @@ def test_eight_concurrent_writers_leave_one_complete_file(repo: Repo, tmp_path: 
 
 
 def test_private_directories_of_live_processes_are_kept(tmp_path: Path) -> None:
-    from taggedartifacts._atomic import _HOST
+    from taggedartifacts._atomic import _host
 
-    mine = tmp_path / f"{PREFIX}{_HOST}-{os.getpid()}-abc"
+    mine = tmp_path / f"{PREFIX}{_host()}-{os.getpid()}-abc"
     mine.mkdir()
     foreign_recent = tmp_path / f"{PREFIX}0000ffff-1-abc"
     foreign_recent.mkdir()
