@@ -22,6 +22,7 @@ from ._errors import (
     NotAGitRepositoryError,
     NotTaggedError,
     TaggedArtifactsError,
+    TaggedArtifactsWarning,
     UnhashableConfigError,
 )
 from ._gitinfo import GitState, git_state
@@ -46,6 +47,7 @@ __all__ = [
     "NotTaggedError",
     "Tag",
     "TaggedArtifactsError",
+    "TaggedArtifactsWarning",
     "TaggedFunction",
     "UnhashableConfigError",
     "Version",

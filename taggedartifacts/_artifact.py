@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ParamSpec, Protocol, TypeVar, cast, overload
 
 from ._binding import PathArg, keywords
 from ._dirty import warn_dirty
 from ._errors import InvalidArgumentError
-from ._function import Function, Options
+from ._function import Function
 from ._hashing import config_hash
+from ._plan import Options
 
 __all__ = ["Artifact", "TaggedFunction"]
 
@@ -63,8 +65,9 @@ class Artifact:
         holding the function's source file, else the current directory's.
     :param include_args: hash the call's other arguments into the name too:
         True for all of them, or a list of parameter names.
-    :param cache: skip the call (and return None) when every tagged output
-        already exists; implies ``atomic``.
+    :param cache: skip the call when every tagged output already exists with a
+        record of the same full config hash, fingerprint and commit, and return
+        what the function returned when it made them; implies ``atomic``.
     :param atomic: build outputs in a private directory next to the target and
         rename them into place only when the function returns.
     :param provenance: write ``<tagged name>.provenance.json`` next to each
@@ -130,13 +133,16 @@ def _sync_wrapper(function: Function) -> Callable[..., Any]:
         if run.plan.state.dirty:
             warn_dirty(function.func, run.plan.state)
         if run.hit:
-            return None  # documented: a cache hit returns None
+            return run.value
         try:
             result = function.func(*run.args, **run.kwargs)
         except BaseException as exc:
             run.fail(exc)
             raise
-        return run.finish(result)
+        result = run.finish(result)
+        for warning in run.warnings:
+            warnings.warn(warning, stacklevel=2)
+        return result
 
     return wrapper
 
@@ -148,12 +154,15 @@ def _async_wrapper(function: Function) -> Callable[..., Any]:
         if run.plan.state.dirty:
             warn_dirty(function.func, run.plan.state)
         if run.hit:
-            return None
+            return run.value
         try:
             result = await function.func(*run.args, **run.kwargs)
         except BaseException as exc:
             run.fail(exc)
             raise
-        return run.finish(result)
+        result = run.finish(result)
+        for warning in run.warnings:
+            warnings.warn(warning, stacklevel=2)
+        return result
 
     return wrapper

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from collections.abc import Callable
 from typing import Any
 
-from ._binding import func_name
+from ._binding import func_name, source_file
 from ._errors import DirtyRepositoryError, DirtyRepositoryWarning
 from ._gitinfo import GitState
 
@@ -24,10 +25,23 @@ def dirty_error(func: Callable[..., Any], state: GitState) -> DirtyRepositoryErr
     return DirtyRepositoryError(
         f"{func_name(func)}: the work tree at {state.root} has uncommitted changes "
         f"({_changed_list(state)}); commit or stash them so the name can point at a commit, "
-        "or pass allow_dirty=True to name the output after this dirty state",
+        f"or pass allow_dirty=True to name the output after this dirty state"
+        + "".join(f"; {line}" for line in _untracked_code(func, state)),
         root=state.root or "",
         changed=state.changed,
     )
+
+
+def _untracked_code(func: Callable[..., Any], state: GitState) -> list[str]:
+    """What to say of source files that ran but that git does not track."""
+    source = source_file(func)
+    own = os.path.relpath(source, state.root) if source and state.root else None
+    return [
+        f"{path} (where {func_name(func)} is defined) is not committed: git add it"
+        if path == own
+        else f"{path} is imported but not committed: git add it, or ignore it"
+        for path in state.untracked_code
+    ]
 
 
 def warn_dirty(func: Callable[..., Any], state: GitState) -> None:
@@ -73,5 +87,5 @@ def _dirty_warning(func: Callable[..., Any], state: GitState) -> DirtyRepository
     return DirtyRepositoryWarning(
         f"{func_name(func)}: the work tree at {state.root} has uncommitted changes "
         f"({_changed_list(state)}); the output is named after this dirty state "
-        f"(dirty{(state.diff or '')[:6]}), which no commit can reproduce"
+        f"(dirty{(state.diff or '')[:10]}), which no commit can reproduce"
     )

@@ -90,7 +90,11 @@ class NotTaggedError(TaggedArtifactsError, ValueError):
     """A file name does not carry a tag, so it cannot be parsed."""
 
 
-class DirtyRepositoryWarning(UserWarning):
+class TaggedArtifactsWarning(UserWarning):
+    """Base class of every warning of taggedartifacts."""
+
+
+class DirtyRepositoryWarning(TaggedArtifactsWarning):
     """An artifact is being named after a work tree with uncommitted changes."""
 
 

@@ -1,62 +1,137 @@
 """The dirty fingerprint: one digest of every change git reports, independent of diff settings.
 
 It does not hash ``git diff`` text (whose bytes depend on many diff settings):
-it is the sha256 over every changed path, sorted, of the path, its mode and
-blob in HEAD, and the sha256 of its bytes in the work tree (for a submodule:
-its commit and, recursively, its own fingerprint). The same work tree always
-gives the same fingerprint; any change to a byte, a path or a staged mode
-gives another.
+it is the sha256 over every changed path, sorted, of
+
+- the path;
+- what HEAD and the index hold for it: HEAD's mode and blob and the index's mode
+  (so a staged ``chmod +x`` is a change of its own);
+- what the work tree holds: the sha256 of a file's bytes, of a symbolic link's
+  target, of every file inside a directory (an untracked nested repository is
+  listed by git as one directory), or just the kind of a FIFO, socket or device
+  (never opened, so a FIFO cannot hang a call); for a submodule, its commit and,
+  recursively, its own fingerprint.
+
+The same work tree always gives the same fingerprint; any change to a byte, a
+path or a staged mode gives another.
+
+Reading a changed file costs its size once: a file's digest is kept for the
+process, keyed by its stat data (size, times, inode, mode), and used again only
+while that stat data is unchanged and older than two seconds (a write within
+the timestamp resolution could otherwise keep it), as git guards its index.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-__all__ = ["Change", "fingerprint"]
+__all__ = ["Change", "content_digest", "fingerprint_of"]
+
+_VERSION = b"taggedartifacts-diff-v2\n"
+_RACY_NS = 2_000_000_000  # FAT stores times to 2 s; everything else is finer
+_CACHE_MAX = 1 << 17  # digests kept; about 30 MB at most
+_SPECIAL = {
+    stat.S_IFIFO: b"fifo",
+    stat.S_IFSOCK: b"socket",
+    stat.S_IFCHR: b"character device",
+    stat.S_IFBLK: b"block device",
+}
 
 
 class Change(NamedTuple):
     """One path git reports as changed."""
 
     path: bytes  # relative to the work tree's root, as git prints it
-    head: bytes  # what HEAD (and the index) hold for it, as git prints it
+    head: bytes  # what HEAD and the index hold for it, as git prints it
     submodule: bool
 
 
-def fingerprint(root: str, changes: list[Change], *, submodule: Callable[[str], bytes]) -> str:
+def fingerprint_of(
+    root: str, changes: list[Change], submodule: Callable[[str, bool], bytes], untracked: bool
+) -> str:
     """The hex fingerprint of ``changes`` in the work tree at ``root``.
 
-    :param submodule: what to hash for a changed submodule, given its path.
+    :param submodule: what to hash for a changed submodule, given its path and
+        whether untracked files count.
     """
     import hashlib  # only dirty trees need it
 
-    digest = hashlib.sha256(b"taggedartifacts-diff-v1\n")
+    digest = hashlib.sha256(_VERSION)
     for change in sorted(changes):
-        full = os.path.join(os.fsencode(root), change.path)
-        content = submodule(os.fsdecode(full)) if change.submodule else _content_digest(full)
+        full = os.path.join(os.fsencode(root), change.path.rstrip(b"/"))
+        if change.submodule:
+            content = submodule(os.fsdecode(full), untracked)
+        else:
+            content = content_digest(full)
         digest.update(change.path + b"\0" + change.head + b"\0" + content + b"\n")
     return digest.hexdigest()
 
 
-def _content_digest(path: bytes) -> bytes:
-    """sha256 of a work-tree file's bytes (a link's target), or ``missing``."""
+def content_digest(path: bytes) -> bytes:
+    """What the work tree holds at ``path``, as bytes that differ whenever it does."""
     import hashlib
 
     try:
-        if os.path.islink(path):
-            return b"link " + hashlib.sha256(os.readlink(path)).hexdigest().encode()
-        with open(path, "rb") as fh:
-            return b"file " + _file_digest(fh).encode()
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
         return b"missing"
+    kind = stat.S_IFMT(st.st_mode)
+    if kind == stat.S_IFREG:
+        return b"file " + _file_digest(path, st)
+    if kind == stat.S_IFLNK:
+        return b"link " + hashlib.sha256(os.readlink(path)).hexdigest().encode()
+    if kind == stat.S_IFDIR:
+        return b"directory " + _tree_digest(path)
+    return b"special " + _SPECIAL.get(kind, b"other")
 
 
-def _file_digest(fh: Any) -> str:
+def _tree_digest(path: bytes) -> bytes:
+    """Every entry under a directory but ``.git``: a nested repository's work tree."""
     import hashlib
 
     digest = hashlib.sha256()
-    for block in iter(lambda: fh.read(1 << 20), b""):
-        digest.update(block)
-    return digest.hexdigest()
+    for name in sorted(os.listdir(path)):
+        if name != b".git":
+            digest.update(name + b"\0" + content_digest(os.path.join(path, name)) + b"\n")
+    return digest.hexdigest().encode()
+
+
+_DIGESTS: dict[bytes, tuple[tuple[int, ...], bytes]] = {}  # path -> (stat data, digest)
+
+
+def _file_digest(path: bytes, st: os.stat_result) -> bytes:
+    import time
+
+    key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
+    known = _DIGESTS.get(path)
+    if known is not None and known[0] == key:
+        return known[1]
+    started = time.time_ns()
+    digest = _read_digest(path)
+    if digest is None:  # replaced by something else since the lstat: hash that instead
+        return content_digest(path)
+    if max(st.st_mtime_ns, st.st_ctime_ns) < started - _RACY_NS:
+        if len(_DIGESTS) >= _CACHE_MAX:
+            _DIGESTS.clear()  # bounded: a long session may see many changed files
+        _DIGESTS[path] = (key, digest)
+    return digest
+
+
+def _read_digest(path: bytes) -> bytes | None:
+    """sha256 of a regular file's bytes; None if it is no longer one (never blocks on a FIFO)."""
+    import hashlib
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        digest = hashlib.sha256()
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+        return digest.hexdigest().encode()

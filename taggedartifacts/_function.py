@@ -1,21 +1,21 @@
-"""One decorated function, and one call of it.
+"""One decorated function: what is known of it at decoration, and the plan of each call.
 
 :class:`Function` is built once, at decoration: it knows the function, its
 signature, its path parameters and the :class:`~taggedartifacts.Artifact`
-options. Each call gets a :class:`Plan` (what the call is: its arguments, the
-git state, the tagged paths) and a :class:`Run` (where the function writes,
-and what happens when it returns or raises). The decorator's wrappers only
-call these steps, so a sync and an async call take the same ones.
+options. Each call gets a :class:`~._plan.Plan` (what the call is: its
+arguments, the git state, the tagged paths) and a :class:`~._run.Run` (where
+the function writes, and what happens when it returns or raises). The
+decorator's wrappers only call these steps, so a sync and an async call take
+the same ones.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from . import _remote as remote
-from ._atomic import Stage
 from ._binding import (
     PathArg,
     check_keywords,
@@ -26,47 +26,20 @@ from ._binding import (
     var_keyword,
 )
 from ._dirty import dirty_error
-from ._errors import ArtifactConflictError, InvalidArgumentError, UnhashableConfigError, add_note
-from ._gitinfo import GitState
+from ._errors import InvalidArgumentError, UnhashableConfigError
 from ._hashing import config_hash
+from ._loaded import add_source
 from ._log import logger
 from ._pinned import current_state
-from ._records import build_record, record_path, write_json
+from ._plan import Options, Plan
 from ._remote import is_url
+from ._run import Run
 from ._tagging import tag_path
-from ._versions import versions_note
 
 if TYPE_CHECKING:
-    import datetime
     import inspect
 
-__all__ = ["Function", "Options", "Plan", "Run"]
-
-
-class Options(NamedTuple):
-    """What :class:`~taggedartifacts.Artifact` was given, checked (see its docstring)."""
-
-    keywords: tuple[str, ...]
-    config: Mapping[str, Any]
-    allow_dirty: bool
-    untracked: bool
-    repo: str | None
-    include_args: bool | tuple[str, ...]
-    cache: bool
-    atomic: bool
-    provenance: bool
-    redact: tuple[str, ...]
-
-
-class Plan(NamedTuple):
-    """What one call is: its arguments, the paths it was given and their tagged names."""
-
-    bound: inspect.BoundArguments
-    given: dict[str, PathArg]
-    tagged: dict[str, PathArg]
-    state: GitState
-    digest: str  # the hash of the config (and of the hashed arguments)
-    arguments: dict[str, Any] | None  # the hashed arguments, when include_args is on
+__all__ = ["Function"]
 
 
 class Function:
@@ -95,6 +68,8 @@ class Function:
             )
         self.hashed = self._hashed_args()
         source = source_file(func)
+        if source is not None:
+            add_source(source)  # its code runs at every call, whoever imported it
         # Where to look for the work tree; None: the current directory at call time.
         self.candidates: tuple[str | None, ...] = (
             (options.repo,)
@@ -136,7 +111,9 @@ class Function:
         options = self.options
         given = {kw: path_argument(self.func, bound, kw, self.varkw) for kw in options.keywords}
         digest, arguments = self._digest(bound)
-        state = current_state(self.candidates, untracked=options.untracked)
+        state = current_state(
+            self.candidates, untracked=options.untracked, fingerprint=options.allow_dirty
+        )
         if state.dirty and not options.allow_dirty:
             raise dirty_error(self.func, state)
         tagged = {
@@ -147,7 +124,7 @@ class Function:
             if is_url(path):
                 remote.filesystem(str(path))  # fsspec present? say which extra, before any work
         logger().debug("%s tagged %s", self.name, tagged)
-        return Plan(bound, given, tagged, state, digest, arguments)
+        return Plan(self.name, self.func, options, bound, given, tagged, state, digest, arguments)
 
     def _digest(self, bound: inspect.BoundArguments) -> tuple[str, dict[str, Any] | None]:
         """The hash of the config and the hashed arguments, and those arguments."""
@@ -176,100 +153,6 @@ class Function:
             )
         return self.plan(bound).tagged
 
-    def outputs_exist(self, plan: Plan) -> bool:
-        """Whether every output (and, with provenance, its record) exists already."""
-        outputs = list(plan.tagged.values())
-        if self.options.provenance:  # a hit must come with its record
-            outputs += [record_path(p) for p in plan.tagged.values()]
-        if all(remote.complete(str(p)) if is_url(p) else os.path.exists(p) for p in outputs):
-            logger().info("%s: reusing %s", self.name, ", ".join(map(str, plan.tagged.values())))
-            return True
-        return False
-
     def start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
         """Plan a call and prepare where it writes (nothing, for a cache hit)."""
-        return Run(self, self.plan(self.bind(args, kwargs)))
-
-
-class Run:
-    """One call in progress: where the function writes, and what follows its return.
-
-    :ivar hit: whether the call is a cache hit (the function must not run).
-    :ivar args: the positional arguments to call the function with.
-    :ivar kwargs: the keyword arguments to call it with.
-    """
-
-    def __init__(self, function: Function, plan: Plan) -> None:
-        self.function, self.plan, options = function, plan, function.options
-        self.hit = options.cache and function.outputs_exist(plan)
-        self.started = _now() if options.provenance else None
-        self.stage = Stage(plan.tagged) if options.atomic and not self.hit else None
-        handed = self.stage.paths if self.stage is not None else plan.tagged
-        arguments = dict(plan.bound.arguments)
-        for kw, path in handed.items():
-            if kw in plan.bound.signature.parameters:
-                arguments[kw] = path
-            else:  # it travels in **kwargs
-                varkw = str(function.varkw)
-                arguments[varkw] = {**arguments[varkw], kw: path}
-        call = type(plan.bound)(plan.bound.signature, arguments)
-        self.args, self.kwargs = call.args, call.kwargs
-
-    def finish(self, result: Any) -> Any:
-        """The function returned ``result``: write records and publish; return the result.
-
-        Once the function has returned, no failure here deletes its output.
-        """
-        if self.stage is None:
-            self._write_records(self.plan.tagged)
-            return result
-        try:
-            self._write_records(self.stage.paths)
-            self.stage.publish()
-        except ArtifactConflictError:
-            raise  # its message says where the output is
-        except BaseException as exc:  # a full disk, a lost connection: the work is not lost
-            self.stage.keep(exc)
-            raise
-        return result
-
-    def fail(self, exc: BaseException) -> None:
-        """The function raised ``exc``: nothing of it may appear."""
-        if self.stage is not None:
-            self.stage.discard()
-        if isinstance(exc, FileNotFoundError):
-            _note_versions(exc, self.plan)
-
-    def _write_records(self, written: Mapping[str, PathArg]) -> None:
-        if self.started is None:  # provenance is off
-            return
-        plan, options, finished = self.plan, self.function.options, _now()
-        for kw, path in written.items():
-            record = build_record(
-                artifact=plan.tagged[kw],
-                requested=plan.given[kw],
-                state=plan.state,
-                config_hash=plan.digest,
-                config=options.config,
-                arguments=plan.arguments,
-                function=self.function.func,
-                started=self.started,
-                finished=finished,
-                redact=options.redact,
-            )
-            write_json(record_path(path), record)
-
-
-def _now() -> datetime.datetime:
-    import datetime  # loaded on use, like everything provenance needs
-
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def _note_versions(exc: FileNotFoundError, plan: Plan) -> None:
-    """Tell a reader which versions exist when its own tagged path does not (PEP 678 note)."""
-    missing = os.path.basename(os.fspath(exc.filename)) if exc.filename else None
-    for kw, tagged in plan.tagged.items():
-        if missing == os.path.basename(os.fspath(tagged)):
-            add_note(exc, versions_note(plan.given[kw], tagged))
-            return
+        return Run(self.plan(self.bind(args, kwargs)))

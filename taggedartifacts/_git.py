@@ -9,7 +9,9 @@ whatever the user's configuration says:
   say where git and its config files live;
 - ``GIT_OPTIONAL_LOCKS=0``: no command takes ``index.lock``, so a user's
   concurrent ``git commit`` never fails because of us, and the user's index is
-  never written;
+  never written (status may refresh a private copy of it instead: ``_index``);
+- ``--no-replace-objects`` and no grafts file: HEAD means HEAD's own commit and
+  tree, never a replacement's;
 - ``core.fileMode=false``: a mode-only change in the work tree does not make
   it dirty. Many file systems (FAT, SMB, WSL's ``/mnt/c``) cannot store the
   executable bit, and git turns it off there; turning it off everywhere gives one
@@ -51,11 +53,12 @@ _CONFIG = (
     "core.fsmonitor=false",
     "core.hooksPath=" + os.devnull,
     "core.excludesFile=" + os.devnull,
+    "core.splitIndex=false",  # never write shared index files into the user's .git
     "diff.autoRefreshIndex=true",
     "status.relativePaths=false",
     "submodule.recurse=false",
 )
-_OPTIONS = tuple(arg for setting in _CONFIG for arg in ("-c", setting))
+_OPTIONS = ("--no-replace-objects", *(arg for setting in _CONFIG for arg in ("-c", setting)))
 # (PATH, GIT_PYTHON_GIT_EXECUTABLE) -> full path: a bare "git" makes exec try every
 # PATH entry before the right one, at every call.
 _FOUND: dict[tuple[str | None, str | None], str] = {}
@@ -89,7 +92,7 @@ def environment(index: str | None = None) -> dict[str, str]:
         user's; only then may git take a lock, and only on that file.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _KEEP_ENV}
-    env.update(GIT_TERMINAL_PROMPT="0", LC_ALL="C", LANGUAGE="C")
+    env.update(GIT_TERMINAL_PROMPT="0", GIT_GRAFT_FILE=os.devnull, LC_ALL="C", LANGUAGE="C")
     if index is None:
         env["GIT_OPTIONAL_LOCKS"] = "0"
     else:
@@ -131,15 +134,17 @@ def run(
         ) from exc
 
 
-def check(directory: str, *args: str, stdin: bytes | None = None) -> bytes:
+def check(
+    directory: str, *args: str, stdin: bytes | None = None, index: str | None = None
+) -> bytes:
     """Run git and return its output; if it fails, run it once more for its message.
 
     :raises GitError: ``git <command> failed in <directory>: <git's message>``.
     """
-    proc = run(directory, *args, stdin=stdin)
+    proc = run(directory, *args, stdin=stdin, index=index)
     if proc.returncode == 0:
         return proc.stdout
-    proc = run(directory, *args, stdin=stdin, stderr=True)
+    proc = run(directory, *args, stdin=stdin, index=index, stderr=True)
     if proc.returncode == 0:  # it worked the second time (a lock went away)
         return proc.stdout
     raise GitError(f"git {args[0]} failed in {directory}: {message(proc)}")

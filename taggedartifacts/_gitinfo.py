@@ -1,8 +1,9 @@
 """Git state: the commit, whether the work tree is dirty, and a fingerprint of the changes.
 
-A call costs one ``git status`` in steady state. The first call for a directory
-also asks git where its work tree's top is (cached for the process); a dirty
-tree adds reading the changed files (see :mod:`._fingerprint`).
+A call costs one ``git status`` in steady state, clean or dirty. The first call
+for a directory also asks git where its work tree is (``_worktree``); a new
+index is copied once (``_index``); a dirty tree adds reading the changed files
+that were not read before (``_fingerprint``).
 
 ``--ignore-submodules=none``: a changed submodule is dirty even where the
 user's config says to ignore submodules. Everything else git is told is fixed
@@ -13,15 +14,17 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
 from typing import NamedTuple
 
 from . import _git as git
 from ._errors import GitError, NotAGitRepositoryError
-from ._fingerprint import Change, fingerprint
+from ._fingerprint import Change, fingerprint_of
+from ._index import IndexKey, forget, index_key, private_index
+from ._loaded import untracked_code
 from ._log import logger
+from ._worktree import find_work_tree, locate
 
-__all__ = ["ENV_COMMIT", "GitState", "find_work_tree", "git_state", "read_state", "status"]
+__all__ = ["ENV_COMMIT", "GitState", "from_environment", "git_state", "read_state", "status"]
 
 ENV_COMMIT = "TAGGEDARTIFACTS_COMMIT"
 _SHA = re.compile(r"[0-9a-fA-F]{7,40}\Z")
@@ -36,6 +39,8 @@ class GitState(NamedTuple):
     :ivar diff: hex fingerprint of the changes, or None when clean.
     :ivar root: the work tree's top directory, or None when the commit came from the environment.
     :ivar changed: the changed paths relative to ``root``.
+    :ivar untracked_code: those of ``changed`` that are source files this process
+        loaded (imported, or ran as a script) which git neither tracks nor ignores.
     """
 
     commit: str
@@ -43,6 +48,7 @@ class GitState(NamedTuple):
     diff: str | None
     root: str | None = None
     changed: tuple[str, ...] = ()
+    untracked_code: tuple[str, ...] = ()
 
 
 def git_state(repo: str | os.PathLike[str] | None = None, *, untracked: bool = False) -> GitState:
@@ -58,68 +64,21 @@ def git_state(repo: str | os.PathLike[str] | None = None, *, untracked: bool = F
     return read_state((where,), untracked=untracked)
 
 
-def read_state(candidates: tuple[str | None, ...], *, untracked: bool) -> GitState:
+def read_state(
+    candidates: tuple[str | None, ...], *, untracked: bool, fingerprint: bool = True
+) -> GitState:
     """The state of the first candidate directory that is inside a work tree.
 
     None stands for the current directory, looked up only when it is reached.
     Without any work tree, the commit comes from ``TAGGEDARTIFACTS_COMMIT``.
+
+    :param fingerprint: compute the dirty fingerprint (a call about to be refused
+        needs only the changed paths, so it reads no file).
     """
-    root = find_work_tree(candidates)
-    if root is None:
+    found = find_work_tree(candidates)
+    if found is None:
         return from_environment(candidates)
-    return status(root, untracked=untracked)
-
-
-def find_work_tree(candidates: tuple[str | None, ...]) -> str | None:
-    """The top directory of the work tree holding the first candidate that is in one.
-
-    A ``.git`` that git cannot read raises: never a silent fallback to the next candidate.
-    """
-    for directory in candidates:
-        directory = os.getcwd() if directory is None else directory
-        dotgit = _nearest_dotgit(directory)
-        if dotgit is not None:
-            return _toplevel(directory, dotgit)
-    return None
-
-
-def _nearest_dotgit(directory: str) -> str | None:
-    """The nearest ``.git`` at or above ``directory``: spares a git call where there is none."""
-    current = directory
-    while True:
-        dotgit = os.path.join(current, ".git")
-        if os.path.lexists(dotgit):
-            return dotgit
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
-
-
-# (directory, the .git found above it) -> the work tree's top, as git says: a stray .git
-# that git skips (an empty directory) must not decide what the root is.
-_TOPLEVELS: dict[tuple[str, str], str] = {}
-
-
-def _toplevel(directory: str, dotgit: str) -> str:
-    key = (directory, dotgit)
-    root = _TOPLEVELS.get(key)
-    if root is None:
-        proc = git.run(directory, "rev-parse", "--show-toplevel")
-        if proc.returncode != 0:
-            proc = git.run(directory, "rev-parse", "--show-toplevel", stderr=True)
-            message = git.message(proc)
-            if "not a git repository" in message:  # there is a .git, but git cannot use it
-                message += (
-                    "; repair it (a moved linked worktree: git worktree repair) or pass repo= "
-                    "with a work tree git can read"
-                )
-            raise GitError(f"git cannot read the repository at {directory}: {message}")
-        root = os.fsdecode(proc.stdout.rstrip(b"\n"))
-        if len(_TOPLEVELS) > 1024:  # bounded: a long session may visit many directories
-            _TOPLEVELS.clear()
-        _TOPLEVELS[key] = root
-    return root
+    return status(found.root, untracked=untracked, fingerprint=fingerprint)
 
 
 def from_environment(candidates: tuple[str | None, ...]) -> GitState:
@@ -143,10 +102,37 @@ def from_environment(candidates: tuple[str | None, ...]) -> GitState:
     return GitState(commit=value.lower(), dirty=False, diff=None)
 
 
-def status(root: str, *, untracked: bool) -> GitState:
-    """The state of the work tree at ``root``: one ``git status``, plus reading what changed."""
-    out = git.check(
-        root,
+def status(root: str, *, untracked: bool, fingerprint: bool = True) -> GitState:
+    """The state of the work tree at ``root``: one ``git status`` in steady state.
+
+    Untracked code that this process loaded counts as a change (see ``_loaded``).
+    """
+    location = locate(root)
+    key = index_key(location.index_file)
+    out = _run_status(root, location.index_file, key, untracked)
+    commit, changes = _parse_status(out, untracked)
+    if commit is None:
+        raise GitError(
+            f"the repository at {root} has no commit yet; make a first commit "
+            "so that names have a commit to refer to"
+        )
+    code = untracked_code(root, key)
+    listed = {c.path for c in changes}
+    changes += [Change(p, b"untracked", False) for p in map(os.fsencode, code) if p not in listed]
+    if not changes:
+        return GitState(commit=commit, dirty=False, diff=None, root=root)
+    return GitState(
+        commit=commit,
+        dirty=True,
+        diff=fingerprint_of(root, changes, _submodule_digest, untracked) if fingerprint else None,
+        root=root,
+        changed=tuple(sorted(os.fsdecode(c.path).rstrip("/") for c in changes)),
+        untracked_code=code,
+    )
+
+
+def _run_status(root: str, index: str, key: IndexKey | None, untracked: bool) -> bytes:
+    args = (
         "status",
         "--porcelain=v2",
         "--branch",
@@ -156,35 +142,24 @@ def status(root: str, *, untracked: bool) -> GitState:
         "--ignore-submodules=none",
         "--untracked-files=" + ("all" if untracked else "no"),
     )
-    commit, changes = _parse_status(out, untracked=untracked)
-    if commit is None:
-        raise GitError(
-            f"the repository at {root} has no commit yet; make a first commit "
-            "so that names have a commit to refer to"
-        )
-    if not changes:
-        return GitState(commit=commit, dirty=False, diff=None, root=root)
-    return GitState(
-        commit=commit,
-        dirty=True,
-        diff=fingerprint(root, changes, submodule=_submodule_digest(untracked)),
-        root=root,
-        changed=tuple(sorted(os.fsdecode(c.path) for c in changes)),
-    )
+    private = private_index(root, index, key) if key is not None else None
+    if private is not None:
+        try:
+            return git.check(root, *args, index=private)
+        except GitError:  # our copy is gone or unreadable: the real index, read-only
+            forget(index)
+    return git.check(root, *args)
 
 
-def _submodule_digest(untracked: bool) -> Callable[[str], bytes]:
-    def digest(path: str) -> bytes:
-        # Without its own .git, git would answer for the superproject instead.
-        if not os.path.lexists(os.path.join(path, ".git")):
-            return b"submodule missing None"
-        state = status(path, untracked=untracked)
-        return f"submodule {state.commit} {state.diff}".encode()
-
-    return digest
+def _submodule_digest(path: str, untracked: bool) -> bytes:
+    # Without its own .git, git would answer for the superproject instead.
+    if not os.path.lexists(os.path.join(path, ".git")):
+        return b"submodule missing"
+    state = status(path, untracked=untracked)
+    return f"submodule {state.commit} {state.diff}".encode()
 
 
-def _parse_status(out: bytes, *, untracked: bool) -> tuple[str | None, list[Change]]:
+def _parse_status(out: bytes, untracked: bool) -> tuple[str | None, list[Change]]:
     commit: str | None = None
     changes: list[Change] = []
     for record in out.split(b"\0"):
@@ -194,16 +169,17 @@ def _parse_status(out: bytes, *, untracked: bool) -> tuple[str | None, list[Chan
                 oid = record[len(b"# branch.oid ") :].decode()
                 commit = None if oid == "(initial)" else oid
         elif kind == b"1 ":
-            # 1 XY sub mH mI mW hH hI path
+            # 1 XY sub mH mI mW hH hI path: HEAD's and the index's modes, HEAD's blob.
             fields = record.split(b" ", 8)
             xy, sub = fields[1], fields[2]
             if sub.startswith(b"S") and xy == b".M" and sub[1:3] == b".." and not untracked:
                 continue  # only untracked files inside a submodule
-            changes.append(Change(fields[8], fields[3] + b" " + fields[6], sub.startswith(b"S")))
+            head = b" ".join((fields[3], fields[4], fields[6]))
+            changes.append(Change(fields[8], head, sub.startswith(b"S")))
         elif kind == b"u ":
             # u XY sub m1 m2 m3 mW h1 h2 h3 path
             fields = record.split(b" ", 10)
-            head = b"unmerged " + b" ".join(fields[7:10])
+            head = b"unmerged " + b" ".join(fields[3:6] + fields[7:10])
             changes.append(Change(fields[10], head, fields[2].startswith(b"S")))
         elif kind == b"? " and untracked:
             changes.append(Change(record[2:], b"untracked", False))

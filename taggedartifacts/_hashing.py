@@ -25,8 +25,12 @@ pathlib path           ``{"\u0000path": "<as_posix()>"}``
 ``date``               ``{"\u0000date": "<isoformat()>"}``
 ``Decimal``            ``{"\u0000decimal": "<str()>"}``
 dataclass instance     ``{"\u0000dataclass": ["<__qualname__>", {field: value}]}``
-numpy array, scalar    ``{"\u0000ndarray": ["<little-endian dtype.str>", [shape],
+numpy array            ``{"\u0000ndarray": ["<little-endian dtype.str>", [shape],
                        "<sha256 of the C-order bytes>"]}``
+numpy masked array     ``{"\u0000masked": [<the data, masked values as 0>, <the mask>]}``
+numpy bool, integer    the Python ``bool``, ``int`` or ``float`` it converts to
+or floating scalar     (``np.float64(0.1)`` is ``0.1``; ``np.int64(1)`` is not ``True``)
+other numpy scalars    as a 0-d array
 subclass of int,       the plain ``int``/``float``/``str`` value
 float or str
 =====================  ==================================================
@@ -223,7 +227,17 @@ def _tagged(key: str, text: Callable[[Any], str]) -> Encoder:
     return lambda obj, active: {key: text(obj)}
 
 
-def _numpy(obj: Any, active: set[int]) -> dict[str, Any]:
+def _numpy(obj: Any, active: set[int]) -> Any:
+    np = sys.modules["numpy"]
+    if isinstance(obj, (np.bool_, np.integer, np.floating)):
+        return _normal(obj.item(), active)  # np.float64(0.1) is the 0.1 a sweep meant
+    if isinstance(obj, np.ma.MaskedArray):  # the mask says which values mean anything
+        mask = np.ma.getmaskarray(obj)
+        return {"\x00masked": [_array(np.ma.filled(obj, 0)), _array(mask)]}
+    return _array(obj)
+
+
+def _array(obj: Any) -> dict[str, Any]:
     import hashlib
 
     np = sys.modules["numpy"]

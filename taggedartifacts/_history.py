@@ -12,7 +12,7 @@ from typing import Any
 
 from . import _git as git
 from ._errors import GitError
-from ._gitinfo import find_work_tree
+from ._worktree import find_work_tree
 
 __all__ = ["History"]
 
@@ -27,9 +27,10 @@ class History:
         self.known: dict[str, dict[str, Any]] = {}  # many versions share a commit
         self.repo: Any = None
         try:
-            root = find_work_tree((directory, None))
-            if root is None:
+            found = find_work_tree((directory, None))
+            if found is None:
                 return
+            root = found.root
             common, head = git.check(root, "rev-parse", "--git-common-dir", "HEAD").split(b"\n")[:2]
         except GitError:  # no commit yet, or a .git that git cannot read: nothing is known
             return

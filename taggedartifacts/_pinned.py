@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from ._gitinfo import GitState, find_work_tree, from_environment, read_state, status
+from ._gitinfo import GitState, from_environment, read_state, status
+from ._worktree import find_work_tree
 
 __all__ = ["current_state", "pinned"]
 
@@ -46,34 +47,37 @@ def pinned(repo: str | os.PathLike[str] | None = None) -> Iterator[GitState]:
     :return: the pinned state, as the ``with`` target.
     """
     where = os.path.abspath(os.fspath(repo)) if repo is not None else os.getcwd()
-    root = find_work_tree((where,))
-    if root is None:  # the state comes from TAGGEDARTIFACTS_COMMIT; nothing to pin
+    found = find_work_tree((where,))
+    if found is None:  # the state comes from TAGGEDARTIFACTS_COMMIT; nothing to pin
         yield from_environment((where,))
         return
-    state = status(root, untracked=False)
-    token = _PINS.set((*_PINS.get(), _Pin(root, state)))
+    state = status(found.root, untracked=False)
+    token = _PINS.set((*_PINS.get(), _Pin(found.root, state)))
     try:
         yield state
     finally:
         _PINS.reset(token)
 
 
-def current_state(candidates: tuple[str | None, ...], *, untracked: bool) -> GitState:
+def current_state(
+    candidates: tuple[str | None, ...], *, untracked: bool, fingerprint: bool = True
+) -> GitState:
     """The state for a call: a pinned block's when one covers its work tree, else read now.
 
     None among ``candidates`` stands for the current directory.
     """
     pins = _PINS.get()
     if not pins:
-        return read_state(candidates, untracked=untracked)
+        return read_state(candidates, untracked=untracked, fingerprint=fingerprint)
     where = tuple(os.getcwd() if d is None else d for d in candidates)
     roots = pins[-1].roots
     if where not in roots:
-        roots[where] = find_work_tree(where)
+        found = find_work_tree(where)
+        roots[where] = found.root if found is not None else None
     root = roots[where]
     if root is None:
         return from_environment(where)
     for pin in reversed(pins):
         if pin.root == root:
             return pin.state(untracked)
-    return status(root, untracked=untracked)
+    return status(root, untracked=untracked, fingerprint=fingerprint)

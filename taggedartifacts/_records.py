@@ -1,14 +1,18 @@
-"""Records: how an artifact was made, written next to it as JSON.
+"""Records: what made an artifact, written next to it as ``<tagged name>.provenance.json``.
 
-``<tagged name>.provenance.json`` holds (format ``taggedartifacts.provenance/1``):
-the full commit, dirty flag and fingerprint, the full config hash, the config
-and any hashed arguments (in the JSON normal form of the config hash, where
-values JSON cannot hold are one-key objects such as ``{"\\u0000bytes": "..."}``
-and non-finite floats are ``{"\\u0000float": "NaN"}``), the function, the path
-that was asked for, start and end time (UTC, ISO 8601) and duration, host,
-user, Python and platform, the versions of taggedartifacts and GitPython, and
-the ``origin`` remote without credentials. Keys named in ``redact`` are written
-as ``"<redacted>"`` at any depth; they are hashed all the same.
+Every record (format ``taggedartifacts.cache/1`` with ``cache=True`` alone)
+holds what a cache hit must check and give back: the full commit, the dirty
+flag and full fingerprint, the full config hash, the kind of output (``file``
+or ``directory``) and the value the function returned (see :func:`encode_value`).
+
+With ``provenance=True`` (format ``taggedartifacts.provenance/2``) it also holds
+the config and any hashed arguments (in the JSON normal form of the config
+hash, where values JSON cannot hold are one-key objects such as
+``{"\\u0000bytes": "..."}`` and non-finite floats are ``{"\\u0000float": "NaN"}``),
+the function, the path that was asked for, start and end time (UTC, ISO 8601)
+and duration, host, user, Python and platform, the versions of taggedartifacts
+and GitPython, and the ``origin`` remote without credentials. Keys named in
+``redact`` are written as ``"<redacted>"`` at any depth; they are hashed all the same.
 """
 
 from __future__ import annotations
@@ -16,28 +20,51 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import _git as git
 from . import _remote as remote
 from ._atomic import private_prefix
 from ._binding import innermost
 from ._gitinfo import GitState
 from ._hashing import normal_form
+from ._provenance import origin_url, process_facts
 from ._remote import is_url
 from ._tagging import split_query
 
 if TYPE_CHECKING:
     import datetime
 
-# json, platform, socket, tempfile and urllib load inside the functions that need them,
-# since ``import taggedartifacts`` imports this module and must stay instant.
+__all__ = [
+    "CACHE_FORMAT",
+    "FORMAT",
+    "RECORD_SUFFIX",
+    "Made",
+    "Unrecordable",
+    "decode_value",
+    "encode_value",
+    "read_json",
+    "record",
+    "record_path",
+    "write_json",
+]
 
-__all__ = ["FORMAT", "RECORD_SUFFIX", "build_record", "read_json", "record_path", "write_json"]
-
-FORMAT = "taggedartifacts.provenance/1"
+FORMAT = "taggedartifacts.provenance/2"
+CACHE_FORMAT = "taggedartifacts.cache/1"
 RECORD_SUFFIX = ".provenance.json"
 REDACTED = "<redacted>"
+_TUPLE, _PATH, _FLOAT = "\x00tuple", "\x00path", "\x00float"
+
+
+class Made(NamedTuple):
+    """How one call made its artifacts: what provenance records say beyond the cache."""
+
+    requested: str | os.PathLike[str]
+    config: Mapping[str, Any]
+    arguments: Mapping[str, Any] | None
+    function: Any
+    started: datetime.datetime
+    finished: datetime.datetime
+    redact: Iterable[str]
 
 
 def record_path(artifact: str | os.PathLike[str]) -> str:
@@ -46,50 +73,50 @@ def record_path(artifact: str | os.PathLike[str]) -> str:
     return path.rstrip("/" + os.sep) + RECORD_SUFFIX + query
 
 
-def build_record(
-    *,
+def record(
     artifact: str | os.PathLike[str],
-    requested: str | os.PathLike[str],
     state: GitState,
     config_hash: str,
-    config: Mapping[str, Any],
-    arguments: Mapping[str, Any] | None,
-    function: Any,
-    started: datetime.datetime,
-    finished: datetime.datetime,
-    redact: Iterable[str] = (),
+    output: str,
+    returned: Any,
+    made: Made | None,
 ) -> dict[str, Any]:
-    """The record of one artifact, as a JSON-ready dict."""
-    import platform
-    import socket
+    """The record of one artifact, as a JSON-ready dict.
 
-    hidden = frozenset(redact)
-    inner = innermost(function)  # the function behind a partial or callable object
-    return {
-        "format": FORMAT,
+    :param output: ``file`` or ``directory``.
+    :param returned: :func:`encode_value` of what the function returned, or
+        :class:`Unrecordable` (not written).
+    :param made: what provenance adds; None for a cache record.
+    """
+    out: dict[str, Any] = {
+        "format": CACHE_FORMAT if made is None else FORMAT,
         "artifact": os.path.basename(os.fspath(artifact).rstrip("/" + os.sep)),
-        "requested_path": os.fspath(requested),
         "commit": state.commit,
         "dirty": state.dirty,
         "diff": state.diff,
         "config_hash": config_hash,
-        "config": _jsonable(normal_form(config), hidden),
+        "output": output,
+    }
+    if not isinstance(returned, Unrecordable):
+        out["returned"] = returned
+    if made is None:
+        return out
+    hidden = frozenset(made.redact)
+    inner = innermost(made.function)  # the function behind a partial or callable object
+    arguments = made.arguments
+    return {
+        **out,
+        "requested_path": os.fspath(made.requested),
+        "config": _jsonable(normal_form(made.config), hidden),
         "arguments": None if arguments is None else _jsonable(normal_form(arguments), hidden),
         "function": {
             "module": getattr(inner, "__module__", None),
             "qualname": getattr(inner, "__qualname__", None),
         },
-        "started": started.isoformat(),
-        "finished": finished.isoformat(),
-        "duration_seconds": round((finished - started).total_seconds(), 6),
-        "host": socket.gethostname(),
-        "user": _user(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "versions": {
-            "taggedartifacts": _version("taggedartifacts"),
-            "GitPython": _version("GitPython"),
-        },
+        "started": made.started.isoformat(),
+        "finished": made.finished.isoformat(),
+        "duration_seconds": round((made.finished - made.started).total_seconds(), 6),
+        **process_facts(),
         "origin": origin_url(state.root),
     }
 
@@ -101,60 +128,80 @@ def _jsonable(value: Any, hidden: frozenset[str]) -> Any:
     if isinstance(value, list):
         return [_jsonable(v, hidden) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
-        return {"\x00float": repr(value).replace("inf", "Infinity").replace("nan", "NaN")}
+        return {_FLOAT: repr(value).replace("inf", "Infinity").replace("nan", "NaN")}
     return value
 
 
-def _user() -> str | None:
-    import getpass
+class Unrecordable(NamedTuple):
+    """A returned value that a record cannot hold; ``what`` names the culprit."""
 
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (containers)
-        return None
+    what: str
 
 
-def _version(distribution: str) -> str | None:
-    from importlib import metadata
+def encode_value(value: Any) -> Any:
+    """A returned value as JSON data that :func:`decode_value` turns back into it.
 
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
+    ``None``, ``bool``, ``int``, ``float``, ``str``, lists, tuples, dicts with
+    ``str`` keys and paths (as :class:`~pathlib.Path`) are kept; subclasses of
+    int, float and str (NumPy's ``float64``, say) come back as the plain type.
+    Anything else gives :class:`Unrecordable`.
+    """
+    if value is None or type(value) in (bool, int, str):
+        return value
+    if isinstance(value, float):
+        number = float(value)
+        return number if math.isfinite(number) else {_FLOAT: repr(number)}
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        items = [encode_value(v) for v in value]
+        bad = next((i for i in items if isinstance(i, Unrecordable)), None)
+        return bad or (items if isinstance(value, list) else {_TUPLE: items})
+    if isinstance(value, dict) and all(type(k) is str and k[:1] != "\x00" for k in value):
+        encoded = {k: encode_value(v) for k, v in value.items()}
+        bad = next((v for v in encoded.values() if isinstance(v, Unrecordable)), None)
+        return bad or encoded
+    if isinstance(value, os.PathLike) and isinstance(os.fspath(value), str):
+        return {_PATH: os.fspath(value)}
+    return Unrecordable(type(value).__qualname__)
 
 
-def origin_url(root: str | None) -> str | None:
-    """The ``origin`` remote of the work tree at ``root``, credentials stripped."""
-    if root is None:
-        return None
-    proc = git.run(root, "config", "--get", "remote.origin.url")
-    url = proc.stdout.decode(errors="replace").strip()
-    return strip_credentials(url) if proc.returncode == 0 and url else None
+def decode_value(value: Any) -> Any:
+    """The value :func:`encode_value` encoded."""
+    if isinstance(value, list):
+        return [decode_value(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        key, inner = next(iter(value.items()))
+        if key == _TUPLE:
+            return tuple(decode_value(v) for v in inner)
+        if key == _PATH:
+            from pathlib import Path
 
-
-def strip_credentials(url: str) -> str:
-    """Drop a password, and for http(s) any user name (tokens travel there too)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if not parts.scheme or "@" not in parts.netloc:
-        return url  # scp-like ``git@host:path`` names a user, never a secret
-    host = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username if parts.scheme in ("ssh", "git+ssh") and parts.username else None
-    netloc = f"{user}@{host}" if user else host
-    return urlunsplit(parts._replace(netloc=netloc))
+            return Path(inner)
+        if key == _FLOAT:
+            return float(inner)
+    return {k: decode_value(v) for k, v in value.items()}
 
 
 def write_json(path: str, data: Mapping[str, Any]) -> None:
-    """Write JSON so that readers see the old file or the whole new one, never a part."""
+    """Write JSON so that readers see the old file or the whole new one, never a part.
+
+    Any name the file system holds is kept: strings that are not UTF-8 (file names
+    that were bytes) are written as ``\\udcxx`` escapes, which read back as they were.
+    """
     import json
     import secrets
 
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    raw = text.encode("utf-8", "backslashreplace")
     if is_url(path):
         local = remote.local_path(path)
         if local is None:  # one PUT: object stores show a whole object or none
-            remote.write_bytes(path, text.encode("utf-8"))
+            remote.write_bytes(path, raw)
             return
         path = local  # file://: written and renamed like a path
 
@@ -164,8 +211,8 @@ def write_json(path: str, data: Mapping[str, Any]) -> None:
     temporary = os.path.join(directory, f"{private_prefix()}record-{secrets.token_hex(4)}.json")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -173,13 +220,16 @@ def write_json(path: str, data: Mapping[str, Any]) -> None:
 
 
 def read_json(path: str) -> dict[str, Any] | None:
-    """The record at ``path`` (a local path or URL), or None when there is none."""
+    """The record at ``path`` (a local path or URL), or None when there is none
+    (or it is not a record: not JSON, or not an object)."""
     import json
 
     try:
         if is_url(path):
-            return dict(json.loads(remote.read_bytes(path)))
-        with open(path, encoding="utf-8") as fh:
-            return dict(json.load(fh))
-    except FileNotFoundError:
+            data = json.loads(remote.read_bytes(path))
+        else:
+            with open(path, "rb") as fh:
+                data = json.loads(fh.read())
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, ValueError):
         return None
+    return data if isinstance(data, dict) else None

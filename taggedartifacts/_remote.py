@@ -15,6 +15,7 @@ __all__ = [
     "filesystem",
     "is_url",
     "join",
+    "kind",
     "listing",
     "local_path",
     "parent",
@@ -58,6 +59,16 @@ def complete(url: str) -> bool:
     if fs.isfile(path):
         return True
     return bool(fs.isdir(path)) and bool(fs.exists(join(path, COMPLETE)))
+
+
+def kind(url: str) -> str | None:
+    """``file`` or ``directory`` (a complete one, see :func:`complete`) at ``url``, or None."""
+    fs, path = filesystem(url)
+    if _is_local(fs):
+        return "directory" if os.path.isdir(path) else "file" if os.path.lexists(path) else None
+    if fs.isfile(path):
+        return "file"
+    return "directory" if complete(url) else None
 
 
 def _is_local(fs: Any) -> bool:

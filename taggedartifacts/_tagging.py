@@ -3,7 +3,7 @@
 A tag goes between a name's stem and its suffix::
 
     clean:  {stem}-{commit[:7]}-{config[:10]}{suffix}
-    dirty:  {stem}-{commit[:7]}-dirty{diff[:6]}-{config[:10]}{suffix}
+    dirty:  {stem}-{commit[:7]}-dirty{diff[:10]}-{config[:10]}{suffix}
 
 The suffix is the last ``.xxx`` of the name, where ``xxx`` holds no dot, dash
 or white space; a compression suffix (``.gz .bz2 .xz .zst .lz4 .br``) takes
@@ -28,7 +28,8 @@ __all__ = ["Tag", "is_url", "parse", "split_name", "split_query", "tag_name", "t
 COMPRESSION_SUFFIXES = frozenset({".gz", ".bz2", ".xz", ".zst", ".lz4", ".br"})
 _SUFFIX = re.compile(r"\.[^.\s-]+\Z")
 _TAGGED = re.compile(
-    r"(?P<stem>.+)-(?P<commit>[0-9a-f]{7})-(?:dirty(?P<diff>[0-9a-f]{6})-)?"
+    # Names made before 0.2 carry a 6-digit fingerprint; they still parse.
+    r"(?P<stem>.+)-(?P<commit>[0-9a-f]{7})-(?:dirty(?P<diff>[0-9a-f]{10}|[0-9a-f]{6})-)?"
     r"(?P<config>[0-9a-f]{10})\Z",
     re.DOTALL,
 )
@@ -95,7 +96,7 @@ def tag_name(name: str, *, commit: str, config_digest: str, fingerprint: str | N
 
     :param commit: the commit sha (at least 7 hex characters).
     :param config_digest: the config hash (at least 10 hex characters).
-    :param fingerprint: the dirty-state fingerprint (at least 6 hex characters), or None
+    :param fingerprint: the dirty-state fingerprint (at least 10 hex characters), or None
         when clean.
     :raises InvalidPathError: for an empty name, ``.`` or ``..``.
     """
@@ -106,8 +107,8 @@ def tag_name(name: str, *, commit: str, config_digest: str, fingerprint: str | N
     stem, suffix = split_name(name)
     if fingerprint is None:
         return f"{stem}-{commit[:7]}-{config_digest[:10]}{suffix}"
-    _check_hex("fingerprint", fingerprint, 6)
-    return f"{stem}-{commit[:7]}-dirty{fingerprint[:6]}-{config_digest[:10]}{suffix}"
+    _check_hex("fingerprint", fingerprint, 10)
+    return f"{stem}-{commit[:7]}-dirty{fingerprint[:10]}-{config_digest[:10]}{suffix}"
 
 
 def _check_hex(what: str, value: str, length: int) -> None:

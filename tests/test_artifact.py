@@ -358,6 +358,7 @@ def test_decoration_does_no_git_work(outside: Path, monkeypatch: pytest.MonkeyPa
         "from taggedartifacts import Artifact\n"
         "@Artifact('p', {'a': 1}, cache=True, provenance=True)\n"
         "def f(p):\n"
+        "    open(p, 'w').close()\n"
         "    return p\n"
     )
     namespace: dict[str, Any] = {}

@@ -235,12 +235,12 @@ def test_private_directories_of_live_processes_are_kept(tmp_path: Path) -> None:
 def test_a_record_that_cannot_be_written_keeps_the_functions_output(
     repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from taggedartifacts import _function
+    from taggedartifacts import _run
 
     def disk_full(path: str, data: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", path)
 
-    monkeypatch.setattr(_function, "write_json", disk_full)
+    monkeypatch.setattr(_run, "write_json", disk_full)
     handed = []
 
     @Artifact("outpath", atomic=True, provenance=True, repo=repo.path)

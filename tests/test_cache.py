@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
@@ -13,8 +14,10 @@ from conftest import Repo
 
 from taggedartifacts import (
     Artifact,
+    ArtifactConflictError,
     DirtyRepositoryWarning,
     InvalidArgumentError,
+    TaggedArtifactsWarning,
     UnhashableConfigError,
     config_hash,
     parse,
@@ -61,14 +64,14 @@ def test_cache_hits_and_misses_across_processes(repo: Repo) -> None:
     (repo.path / "out").mkdir()
 
     assert run_pipeline(repo, 0.1) == "computed"
-    assert run_pipeline(repo, 0.1) == "None"  # reused: the function did not run
-    assert calls(repo) == 1
+    assert run_pipeline(repo, 0.1) == "computed"  # reused: what the first run returned
+    assert calls(repo) == 1  # and the function did not run
     assert run_pipeline(repo, 0.2) == "computed"  # another config misses
     assert calls(repo) == 2
     repo.write("code.py", "print('new code')\n")
     repo.commit("new code")
     assert run_pipeline(repo, 0.1) == "computed"  # a new commit misses
-    assert run_pipeline(repo, 0.1) == "None"
+    assert run_pipeline(repo, 0.1) == "computed"
     assert calls(repo) == 3
     assert len(versions(repo.path / "out" / "result.txt")) == 3
 
@@ -86,7 +89,7 @@ def test_cache_hit_is_logged_at_info(
 
     assert step(tmp_path / "a.txt") == "made"
     with caplog.at_level(logging.INFO, logger="taggedartifacts"):
-        assert step(tmp_path / "a.txt") is None
+        assert step(tmp_path / "a.txt") == "made"  # what the first call returned
     [record] = [r for r in caplog.records if "reusing" in r.getMessage()]
     assert record.levelno == logging.INFO
     assert str(step.paths(tmp_path / "a.txt")["outpath"]) in record.getMessage()
@@ -180,3 +183,77 @@ def test_an_unhashable_argument_is_named(repo: Repo) -> None:
         UnhashableConfigError, match=r"^argument 'model'\['layer'\]: objects of type"
     ):
         train("m.pkl", {"layer": object()})
+
+
+def test_a_hit_returns_what_the_miss_returned_with_published_paths(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    ran = []
+
+    @Artifact("outpath", cache=True, repo=repo.path)
+    def train(outpath: Path) -> tuple[Path, dict[str, Any]]:
+        ran.append(outpath)
+        outpath.write_text("weights")
+        (outpath.parent / (outpath.name + ".log")).write_text("log")  # a side file
+        return outpath, {"acc": 0.9, "log": str(outpath) + ".log", "epochs": [1, 2]}
+
+    first = train(Path("model.bin"))
+    path, metrics = first
+    assert isinstance(path, Path)
+    assert not path.is_absolute()  # spelled as the caller spelled it
+    assert path.read_text() == "weights"  # it exists: published, not the private path
+    assert metrics["log"] == str(path) + ".log"
+    assert Path(metrics["log"]).read_text() == "log"
+    assert train(Path("model.bin")) == first  # a hit: the same value, the same types
+    assert len(ran) == 1
+
+
+def test_a_value_that_cannot_be_recorded_warns_once_and_a_hit_returns_none(
+    repo: Repo, tmp_path: Path
+) -> None:
+    class Frame:  # like a DataFrame: no JSON form
+        pass
+
+    @Artifact("outpath", cache=True, repo=repo.path)
+    def table(outpath: Path) -> Frame:
+        outpath.write_text("a,b")
+        return Frame()
+
+    with pytest.warns(TaggedArtifactsWarning, match=r"table\(\): a cache hit will return None"):
+        assert isinstance(table(tmp_path / "t.csv"), Frame)
+    assert table(tmp_path / "t.csv") is None
+
+
+def test_cache_that_wrote_nothing_says_so(repo: Repo, tmp_path: Path) -> None:
+    @Artifact("outpath", cache=True, repo=repo.path)
+    def lost(outpath: Path) -> None:
+        (outpath.parent / "side.txt").write_text("written next to it, not at it")
+
+    with pytest.warns(TaggedArtifactsWarning, match=r"lost\(\): cache=True, but it wrote nothing"):
+        lost(tmp_path / "x.txt")
+    assert (tmp_path / "side.txt").read_text().startswith("written")  # side files published
+
+
+def test_a_record_of_other_full_digests_is_no_hit_and_is_never_replaced(
+    repo: Repo, tmp_path: Path
+) -> None:
+    ran = []
+
+    @Artifact("outpath", {"lr": 0.1}, cache=True, repo=repo.path)
+    def step(outpath: Path) -> None:
+        ran.append(1)
+        outpath.write_text("mine")
+
+    step(tmp_path / "a.txt")
+    [made] = versions(tmp_path / "a.txt")
+    record = Path(str(made.path) + ".provenance.json")
+    other = json.loads(record.read_text())
+    other["config_hash"] = other["config_hash"][:10] + "f" * 54  # same short name, other config
+    record.write_text(json.dumps(other))
+    with pytest.raises(ArtifactConflictError) as info:
+        step(tmp_path / "a.txt")  # not a hit: the full digest differs; refused before it runs
+    assert len(ran) == 1
+    assert other["config_hash"] in str(info.value)
+    assert config_hash({"lr": 0.1}) in str(info.value)
+    assert Path(made.path).read_text() == "mine"  # and not replaced

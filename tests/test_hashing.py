@@ -74,9 +74,14 @@ GOLDEN: list[tuple[str, Any, str]] = [
         "abf3d6dff3e4e68be287b990b6931a3a58997c0d1bfbeb4a48752a39abd7ebcd",
     ),
     (
-        "numpy",
+        "numpy",  # changed in 0.2: NumPy scalars hash as the Python numbers they are
         {"a": np.arange(6, dtype="<f8").reshape(2, 3), "s": np.int32(7)},
-        "b660276790e125968fe727d51c5f3e06986fa211782904434f5543316e3b6308",
+        "77fce10c1dc524ff81a191884ec349dfe469d1d2644f2e5320c1551dc71b28d5",
+    ),
+    (
+        "numpy masked",
+        {"m": np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False])},
+        "24f92f8542e5aa08d0c9a332c6f203521a3c634489332f0802b7bcbe9280a6a6",
     ),
     ("big int", {"n": 2**100}, "d96ddf20f75209cf68a79f9ee09dac454d6f609e50123e0345325f3c864f693b"),
 ]
@@ -96,6 +101,17 @@ def test_digest_is_the_documented_encoding() -> None:
     text = '{"\\u0000ndarray":["<f8",[3],"' + inner + '"]}'
     assert (
         config_hash(array)
+        == hashlib.sha256(b"taggedartifacts-config-v1\n" + text.encode()).hexdigest()
+    )
+    masked = np.ma.array([1.0, 2.0], mask=[False, True])
+    data = hashlib.sha256(np.array([1.0, 0.0]).tobytes()).hexdigest()
+    mask = hashlib.sha256(np.array([False, True]).tobytes()).hexdigest()
+    text = (
+        '{"\\u0000masked":[{"\\u0000ndarray":["<f8",[2],"' + data + '"]},'
+        '{"\\u0000ndarray":["|b1",[2],"' + mask + '"]}]}'
+    )
+    assert (
+        config_hash(masked)
         == hashlib.sha256(b"taggedartifacts-config-v1\n" + text.encode()).hexdigest()
     )
 
@@ -138,6 +154,13 @@ def test_same_digest_in_processes_with_different_hash_seeds(tmp_path: pathlib.Pa
         ({"x": np.zeros((2, 3))}, {"x": np.zeros((3, 2))}),
         ({"x": [[1], [2]]}, {"x": [[1, 2]]}),
         ({"\x01": 1}, {"x": {"\x01": 1}}),
+        ({"n": np.int64(1)}, {"n": True}),
+        ({"n": np.float64(0.5)}, {"n": np.array(0.5)}),  # a 0-d array stays an array
+        (
+            {"m": np.ma.array([1, 2, 3], mask=[False, True, False])},
+            {"m": np.ma.array([1, 2, 3], mask=[False, False, False])},
+        ),
+        ({"m": np.ma.array([1, 2, 3], mask=[False, True, False])}, {"m": np.array([1, 2, 3])}),
     ],
 )
 def test_different_values_differ(a: Any, b: Any) -> None:
@@ -163,7 +186,14 @@ def test_different_values_differ(a: Any, b: Any) -> None:
             {"a": np.arange(6.0).reshape(2, 3).T},
             {"a": np.ascontiguousarray(np.arange(6.0).reshape(2, 3).T)},
         ),
-        ({"n": np.float64(0.5)}, {"n": np.array(0.5)}),
+        ({"n": np.float64(0.5)}, {"n": 0.5}),  # what a sweep over np.linspace gives
+        ({"n": np.float32(0.5)}, {"n": 0.5}),
+        ({"n": np.int64(5)}, {"n": 5}),
+        ({"n": np.bool_(True)}, {"n": True}),
+        (  # masked values mean nothing, whatever the data under them holds
+            {"m": np.ma.array([1, 2, 3], mask=[False, True, False])},
+            {"m": np.ma.array([1, 9, 3], mask=[False, True, False])},
+        ),
     ],
 )
 def test_equal_values_agree(a: Any, b: Any) -> None:

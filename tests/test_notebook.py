@@ -98,6 +98,8 @@ def test_a_notebook_session(repo: Repo) -> None:
     restarted = run(
         repo, [SETUP, "print(plot('out/plot.png'))", "describe(versions('out/plot.png')[0].path)"]
     )
-    assert restarted[1]["stdout"].strip() == "None"  # reused after a kernel restart
+    reused = restarted[1]["stdout"].strip()  # reused after a kernel restart: what it returned
+    assert reused.startswith("out/plot-")
+    assert (repo.path / reused).is_file()  # the published path, not a private one
     assert (repo.path / "calls.log").read_text().count("call") == calls
     assert '<table class="taggedartifacts-describe">' in restarted[2]["html"]

@@ -14,7 +14,8 @@ from conftest import Repo
 
 from taggedartifacts import Artifact, config_hash, describe, parse, versions
 from taggedartifacts._atomic import PRIVATE_PREFIX as PREFIX
-from taggedartifacts._records import record_path, strip_credentials
+from taggedartifacts._provenance import strip_credentials
+from taggedartifacts._records import record_path
 
 SECRET = {"lr": 0.1, "api_key": "s3cret", "db": {"password": "hunter2", "host": "db.local"}}
 
@@ -34,8 +35,10 @@ def test_record_holds_everything_and_redacts_at_depth(repo: Repo, tmp_path: Path
 
     out = save(tmp_path / "loss.png")
     record = read(out)
-    assert record["format"] == "taggedartifacts.provenance/1"
+    assert record["format"] == "taggedartifacts.provenance/2"
     assert record["artifact"] == out.name
+    assert record["output"] == "file"
+    assert record["returned"] == {"\u0000path": str(out)}
     assert record["requested_path"] == str(tmp_path / "loss.png")
     assert record["commit"] == repo.head()
     assert (record["dirty"], record["diff"]) == (False, None)
@@ -165,6 +168,8 @@ def test_describe(repo: Repo, tmp_path: Path) -> None:
         ("ssh://git:pw@host/a.git", "ssh://git@host/a.git"),
         ("git@github.com:a/b.git", "git@github.com:a/b.git"),
         ("https://github.com/a/b", "https://github.com/a/b"),
+        ("https://gitlab.com/a/b.git?private_token=s3cret", "https://gitlab.com/a/b.git"),
+        ("https://host/a.git#token=s3cret", "https://host/a.git"),
     ],
 )
 def test_credentials_are_stripped(url: str, clean: str) -> None:

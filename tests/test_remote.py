@@ -72,12 +72,14 @@ def test_cached_write_then_a_skipped_rerun(repo: Repo, base: str) -> None:
         calls.append(outpath)
         assert not outpath.startswith(base)  # atomic: the function writes a local file
         Path(outpath).write_text("loss curve")
-        return "made"
+        return outpath
 
-    assert save(base + "/loss.png") == "made"
-    assert save(base + "/loss.png") is None
+    made = save(base + "/loss.png")  # the URL it was published to, not the local file
+    assert made == save.paths(base + "/loss.png")["outpath"]
+    assert save(base + "/loss.png") == made  # a hit returns the same
     assert len(calls) == 1
     [name] = [n for n in objects(base) if n.endswith(".png")]
+    assert made == f"{base}/{name}"
     assert parse(name).untagged == "loss.png"
     assert objects(base) == [name, name + ".provenance.json"]
     info = describe(base + "/" + name)
@@ -146,11 +148,13 @@ def test_an_unfinished_directory_upload_is_built_again_not_reused(
     assert str(kept.parent) == note.rsplit(" ", 1)[-1]
     assert (kept / "w.bin").read_bytes() == b"weights"
     shutil.rmtree(kept.parent)
-    assert objects(base) == ["w.bin"]  # the file went up, the marker did not
+    uploaded = [o for o in objects(base) if not o.endswith(".provenance.json")]
+    assert uploaded == ["w.bin"]  # the file went up, the marker did not
 
     build(base + "/model")
     assert len(calls) == 2  # not reused: built and uploaded again
-    assert objects(base) == [".taggedartifacts-complete", "w.bin"]
+    uploaded = [o for o in objects(base) if not o.endswith(".provenance.json")]
+    assert uploaded == [".taggedartifacts-complete", "w.bin"]
     build(base + "/model")
     assert len(calls) == 2  # now complete, so reused
 
@@ -167,7 +171,7 @@ def test_file_urls_are_renamed_into_place_like_paths(repo: Repo, tmp_path: Path)
     assert save(f"file://{out}/table.csv") == "made"
     [name] = [p.name for p in out.iterdir() if p.suffix == ".csv"]
     assert sorted(p.name for p in out.iterdir()) == [name, name + ".provenance.json"]
-    assert save(f"file://{out}/table.csv") is None  # a cache hit
+    assert save(f"file://{out}/table.csv") == "made"  # a cache hit: what the first returned
 
 
 def test_a_failing_function_uploads_nothing(repo: Repo, base: str) -> None:

@@ -17,14 +17,14 @@ D = "fedcba" + "9" * 58
 @pytest.mark.parametrize(
     ("name", "clean", "dirty"),
     [
-        ("loss.png", "loss-abc1234-0123456789.png", "loss-abc1234-dirtyfedcba-0123456789.png"),
+        ("loss.png", "loss-abc1234-0123456789.png", "loss-abc1234-dirtyfedcba9999-0123456789.png"),
         (
             "data.csv.gz",
             "data-abc1234-0123456789.csv.gz",
-            "data-abc1234-dirtyfedcba-0123456789.csv.gz",
+            "data-abc1234-dirtyfedcba9999-0123456789.csv.gz",
         ),
         ("my.data.v2.csv", "my.data.v2-abc1234-0123456789.csv", None),
-        ("results", "results-abc1234-0123456789", "results-abc1234-dirtyfedcba-0123456789"),
+        ("results", "results-abc1234-0123456789", "results-abc1234-dirtyfedcba9999-0123456789"),
         ("model.tar.zst", "model-abc1234-0123456789.tar.zst", None),
         ("log.gz", "log-abc1234-0123456789.gz", None),
         (".env", ".env-abc1234-0123456789", None),
@@ -151,7 +151,14 @@ def test_parse_takes_full_paths_and_directories() -> None:
     assert parse("/x/y/runs/model-abc1234-0123456789/") == Tag(
         "model", "abc1234", False, None, "0123456789", ""
     )
-    assert parse(Path("a/b-abc1234-dirtyfedcba-0123456789.csv.gz")).diff == "fedcba"
+    assert parse(Path("a/b-abc1234-dirtyfedcba9999-0123456789.csv.gz")).diff == "fedcba9999"
+
+
+def test_names_made_before_0_2_with_a_6_digit_fingerprint_still_parse() -> None:
+    tag = parse("plots/loss-abc1234-dirtyfedcba-0123456789.png")
+    assert (tag.stem, tag.diff, tag.config, tag.suffix) == ("loss", "fedcba", "0123456789", ".png")
+    with pytest.raises(ValueError, match="fingerprint must be at least 10"):
+        tag_name("x.png", commit=C, config_digest=H, fingerprint="fedcba")
 
 
 def test_parse_finds_the_last_tag_when_the_stem_looks_tagged() -> None:
@@ -190,6 +197,6 @@ def test_parse_inverts_tagging(
     tag = parse(tagged)
     assert tag.untagged == name
     assert (tag.commit, tag.config) == (commit[:7], config[:10])
-    assert tag.diff == (diff[:6] if diff else None)
+    assert tag.diff == (diff[:10] if diff else None)
     assert tag.dirty is (diff is not None)
     assert split_name(tagged)[1] == split_name(name)[1]

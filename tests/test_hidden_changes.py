@@ -1,0 +1,188 @@
+"""Code that git does not show never gets a clean name (flags, replace refs, untracked
+code that ran, nested repositories, staged modes, special files, ceilings)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Repo, make_repo
+
+from taggedartifacts import Artifact, DirtyRepositoryError, GitState, git_state, parse
+
+
+def flagged(repo: Repo, flag: str) -> None:
+    repo.write("model.py", "WEIGHTS = 1\n")
+    repo.commit("model")
+    repo.git("update-index", flag, "model.py")
+    assert git_state(repo.path).dirty is False
+    repo.write("model.py", "WEIGHTS = 2  # a local edit the flag hides from git status\n")
+
+
+@pytest.mark.parametrize("flag", ["--assume-unchanged", "--skip-worktree"])
+def test_an_index_flag_does_not_hide_an_edit(repo: Repo, flag: str) -> None:
+    flagged(repo, flag)
+    assert repo.git("status", "--porcelain") == ""  # git itself says clean
+    state = git_state(repo.path)
+    assert state.dirty
+    assert state.changed == ("model.py",)
+    repo.write("model.py", "WEIGHTS = 3\n")
+    assert git_state(repo.path).diff != state.diff  # the fingerprint covers its content
+    repo.write("model.py", "WEIGHTS = 1\n")
+    assert git_state(repo.path).dirty is False  # same bytes as the commit again
+
+
+def test_ignore_stat_does_not_hide_an_edit(repo: Repo) -> None:
+    repo.git("config", "core.ignoreStat", "true")  # git add then marks files assume-unchanged
+    repo.write("model.py", "WEIGHTS = 1\n")
+    repo.commit("model")
+    repo.write("model.py", "WEIGHTS = 2\n")
+    assert repo.git("status", "--porcelain") == ""
+    assert git_state(repo.path).changed == ("model.py",)
+
+
+def test_a_sparse_checkout_is_clean(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "sparse")
+    repo.write("src/a.py", "A = 1\n")
+    repo.write("data/big.csv", "1,2\n")
+    repo.commit("two directories")
+    repo.git("sparse-checkout", "set", "src")  # data/ is skip-worktree and absent: by design
+    assert not (repo.path / "data").exists()
+    assert git_state(repo.path).dirty is False
+    repo.write("src/a.py", "A = 2\n")
+    assert git_state(repo.path).changed == ("src/a.py",)
+
+
+def test_a_replace_ref_does_not_stand_in_for_head(repo: Repo) -> None:
+    repo.write("model.py", "WEIGHTS = 1\n")
+    head = repo.commit("model")
+    repo.write("model.py", "WEIGHTS = 2\n")
+    other = repo.commit("other")
+    repo.git("reset", "-q", "--hard", head)
+    repo.git("replace", head, other)  # HEAD now "is" other to git's plumbing
+    repo.git("reset", "-q", "--hard")  # index and files: the replacement's tree, not HEAD's
+    assert (repo.path / "model.py").read_text() == "WEIGHTS = 2\n"
+    assert repo.git("status", "--porcelain") == ""
+    state = git_state(repo.path)
+    assert state.commit == head
+    assert state.changed == ("model.py",)
+
+
+STEP = """
+import sys
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).parent))
+import helpers
+from taggedartifacts import Artifact
+
+@Artifact("outpath")
+def step(outpath):
+    Path(outpath).write_text(str(helpers.VALUE))
+    return outpath
+
+try:
+    print(step("out.txt"))
+except Exception as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+def run_step(repo: Repo) -> str:
+    return subprocess.run(
+        [sys.executable, "step2.py"], cwd=repo.path, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_an_imported_module_that_was_never_added_is_a_change(repo: Repo) -> None:
+    repo.write("step2.py", STEP)
+    repo.write(".gitignore", "out-*.txt\n__pycache__/\n")
+    repo.commit("step 2")
+    repo.write("helpers.py", "VALUE = 1\n")  # imported, never added
+    out = run_step(repo)
+    assert out.startswith("DirtyRepositoryError step():")
+    assert "helpers.py is imported but not committed: git add it, or ignore it" in out
+    repo.git("add", "helpers.py")  # staged, not committed: still a change, of the index
+    assert run_step(repo).startswith("DirtyRepositoryError")
+    repo.commit("helpers")
+    assert parse(run_step(repo)).commit == repo.head()[:7]
+    repo.write("ignored_helper.py", "X = 1\n")  # ignored files never count
+    repo.write(".gitignore", "out-*.txt\n__pycache__/\nignored_helper.py\n")
+    repo.commit("ignore it")
+    repo.write("step2.py", STEP.replace("import helpers\n", "import helpers, ignored_helper\n"))
+    repo.commit("use it")
+    assert parse(run_step(repo)).commit == repo.head()[:7]
+
+
+def test_untracked_code_is_in_the_fingerprint(repo: Repo) -> None:
+    repo.write(
+        "step2.py", STEP.replace('@Artifact("outpath")', '@Artifact("outpath", allow_dirty=True)')
+    )
+    repo.write(".gitignore", "out-*.txt\n__pycache__/\n")
+    repo.commit("step 2")
+    repo.write("helpers.py", "VALUE = 1\n")
+    first = parse(run_step(repo))
+    repo.write("helpers.py", "VALUE = 2\n")
+    second = parse(run_step(repo))
+    assert first.dirty
+    assert second.dirty
+    assert first.diff != second.diff
+
+
+def test_a_function_whose_own_file_was_never_committed_is_refused(repo: Repo) -> None:
+    source = repo.write("notes/step3.py", "def save(outpath):\n    return outpath\n")
+    namespace: dict[str, object] = {}
+    exec(compile(source.read_text(), str(source), "exec"), namespace)  # as runpy or Snakemake
+    save: Any = Artifact("outpath")(namespace["save"])  # type: ignore[arg-type]
+    with pytest.raises(DirtyRepositoryError) as info:
+        save(str(repo.path / "x.txt"))
+    assert info.value.changed == ("notes/step3.py",)
+    assert "notes/step3.py (where save() is defined) is not committed" in str(info.value)
+
+
+def test_an_untracked_nested_repository_is_hashed_inside(repo: Repo) -> None:
+    inner = make_repo(repo.path / "inner")
+    fingerprints = set()
+    for version in ("1", "2", "3"):
+        inner.write("model.py", f"VERSION = {version}\n")
+        state = git_state(repo.path, untracked=True)
+        assert state.changed == ("inner",)
+        fingerprints.add(state.diff)
+    assert len(fingerprints) == 3
+
+
+def test_a_staged_mode_change_is_in_the_fingerprint(repo: Repo) -> None:
+    repo.write("code.py", "print('edited')\n")
+    plain = git_state(repo.path).diff
+    repo.git("update-index", "--chmod=+x", "code.py")
+    assert git_state(repo.path).diff != plain
+
+
+def test_a_fifo_is_hashed_by_its_kind_and_never_opened(repo: Repo) -> None:
+    (repo.path / "code.py").unlink()
+    os.mkfifo(repo.path / "code.py")  # opening it for reading would wait for a writer forever
+    found: list[GitState] = []
+    reader = threading.Thread(target=lambda: found.append(git_state(repo.path)), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    assert found, "git_state() hung on a FIFO"
+    assert found[0].changed == ("code.py",)
+
+
+def test_git_ceiling_directories_are_honoured(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    below = repo.path / "sub"
+    below.mkdir()
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(repo.path))
+    monkeypatch.setenv("TAGGEDARTIFACTS_COMMIT", "abcdef0")
+    assert git_state(below).commit == "abcdef0"  # git would not look above the ceiling either
+
+
+def test_a_stray_git_directory_does_not_move_the_root(repo: Repo) -> None:
+    (repo.path / "sub" / ".git").mkdir(parents=True)  # not a repository: git skips it
+    assert git_state(repo.path / "sub").root == str(repo.path)
+    repo.write("code.py", "print('edited')\n")
+    assert git_state(repo.path / "sub").root == str(repo.path)
