@@ -3,6 +3,7 @@ code that ran, nested repositories, staged modes, special files, ceilings)."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 from conftest import Repo, make_repo
 
-from taggedartifacts import Artifact, DirtyRepositoryError, GitState, git_state, parse
+from taggedartifacts import Artifact, DirtyRepositoryError, GitError, GitState, git_state, parse
 
 
 def flagged(repo: Repo, flag: str) -> None:
@@ -186,3 +187,36 @@ def test_a_stray_git_directory_does_not_move_the_root(repo: Repo) -> None:
     assert git_state(repo.path / "sub").root == str(repo.path)
     repo.write("code.py", "print('edited')\n")
     assert git_state(repo.path / "sub").root == str(repo.path)
+
+
+def test_checking_loaded_code_costs_no_git_call_in_steady_state(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.write("pkg_steady/__init__.py", "VALUE = 1\n")
+    repo.commit("a package")
+    monkeypatch.syspath_prepend(str(repo.path))
+    importlib.import_module("pkg_steady")  # loaded: now it is code that ran
+
+    git_state(repo.path)
+    calls: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting_run(command: list[str], **kwargs: Any) -> Any:
+        calls.append(command)
+        return real_run(command, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counting_run)
+    for _ in range(3):
+        assert git_state(repo.path).dirty is False
+    assert len(calls) == 3
+    assert all("status" in c for c in calls)
+
+
+def test_git_missing_in_a_checkout_says_what_helps(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(repo.path / "nowhere"))
+    with pytest.raises(GitError) as info:
+        git_state(repo.path)
+    assert "install git" in str(info.value)
+    assert "TAGGEDARTIFACTS_COMMIT" not in str(info.value)  # it is not read where .git exists
