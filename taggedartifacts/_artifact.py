@@ -6,7 +6,7 @@ import functools
 import os
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ParamSpec, Protocol, TypeVar, cast, overload
+from typing import Any, Literal, ParamSpec, Protocol, TypeVar, cast, overload
 
 from ._binding import PathArg, keywords
 from ._dirty import warn_dirty
@@ -14,6 +14,7 @@ from ._errors import InvalidArgumentError
 from ._function import Function
 from ._hashing import config_hash
 from ._plan import Options
+from ._scope import check_depends_on
 
 __all__ = ["Artifact", "TaggedFunction"]
 
@@ -74,7 +75,18 @@ class Artifact:
         output when the function returns: how, when and where it was made.
     :param redact: config or argument keys (at any depth) to write as
         ``"<redacted>"`` in provenance records; they are hashed all the same.
-    :raises InvalidArgumentError: for a bad keyword, config or include_args, or a
+    :param depends_on: the paths (or git pathspecs), relative to the work tree's
+        root, that hold the code the output depends on. The name then carries the
+        last commit that changed them (a commit elsewhere keeps every name), and
+        only changes inside them, or untracked files inside them, make the tree
+        dirty. The function's own source file is always among them.
+    :param read: for a function that reads an artifact instead of writing one:
+        True passes the exact name the current state gives, ``"latest"`` the
+        newest clean version with the same config at HEAD or before it; either
+        raises :class:`FileNotFoundError` (naming the versions that exist) before
+        the function runs when there is none.
+    :raises InvalidArgumentError: for a bad keyword, config, include_args,
+        depends_on or read, ``read`` with cache, atomic or provenance, or a
         generator function with atomic, cache or provenance.
     :raises UnhashableConfigError: for a config value with no stable encoding.
     """
@@ -92,6 +104,8 @@ class Artifact:
         atomic: bool = False,
         provenance: bool = False,
         redact: Sequence[str] = (),
+        depends_on: Sequence[str] | None = None,
+        read: bool | Literal["latest"] = False,
     ) -> None:
         if config is None:
             config = {}
@@ -102,6 +116,16 @@ class Artifact:
         config_hash(config)  # fail at decoration, not in the middle of a run
         if isinstance(redact, str) or not all(isinstance(k, str) for k in redact):
             raise InvalidArgumentError(f"redact must be a list of key names, got {redact!r}")
+        if read not in (False, True, "latest"):
+            raise InvalidArgumentError(f"read must be False, True or 'latest', got {read!r}")
+        writes = [name for name, on in (("cache", cache), ("atomic", atomic),
+                                         ("provenance", provenance)) if on]  # fmt: skip
+        if read and writes:
+            raise InvalidArgumentError(
+                f"read={read!r} with {' and '.join(writes)}: a reader's path is an existing "
+                "version, never staged, cached or recorded; decorate the writer and the "
+                "reader with two Artifact(...)s of the same keyword and config"
+            )
         self.options = Options(
             keywords=keywords(keyword),
             config=config,
@@ -117,6 +141,8 @@ class Artifact:
             atomic=atomic or cache,
             provenance=provenance,
             redact=tuple(redact),
+            depends_on=check_depends_on(depends_on),
+            read=read,
         )
 
     def __call__(self, func: Callable[P, R]) -> TaggedFunction[P, R]:

@@ -27,13 +27,12 @@ from . import _remote as remote
 from ._errors import ArtifactConflictError, add_note
 from ._log import logger
 from ._remote import is_url
-from ._tagging import split_name
+from ._tagging import PRIVATE_PREFIX, split_name
 
 # shutil, socket and tempfile load on first use: ``import taggedartifacts`` stays instant.
 
 __all__ = ["PRIVATE_PREFIX", "Stage", "private_prefix", "remove_stale"]
 
-PRIVATE_PREFIX = ".taggedartifacts-"  # hidden, and never a tagged name
 _FOREIGN_STALE_SECONDS = 24 * 3600
 
 PathArg = str | Path

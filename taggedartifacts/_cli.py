@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._errors import DirtyRepositoryError, TaggedArtifactsError
-from ._gitinfo import git_state
+from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
 from ._tagging import tag_path
 from ._versions import describe, versions
@@ -56,7 +56,30 @@ def _parser() -> argparse.ArgumentParser:
     tag.add_argument("--allow-dirty", action="store_true", help="name after a dirty tree")
     tag.add_argument("--untracked", action="store_true", help="count untracked files as changes")
     tag.add_argument("--repo", metavar="DIR", help="a directory in the work tree (default: .)")
+    tag.add_argument(
+        "--depends-on",
+        metavar="PATH",
+        nargs="+",
+        action="extend",
+        help="only these paths hold the code (as depends_on=)",
+    )
     tag.set_defaults(run=_tag)
+
+    latest = commands.add_parser(
+        "latest", help='print the version of PATH that read="latest" would read'
+    )
+    latest.add_argument("path", metavar="PATH")
+    latest.add_argument("--config", default="{}", help="a JSON object, or @file.json (default {})")
+    latest.add_argument("--repo", metavar="DIR", help="the work tree whose HEAD counts")
+    latest.add_argument("--allow-dirty", action="store_true", help="read from a dirty tree")
+    latest.add_argument(
+        "--depends-on",
+        metavar="PATH",
+        nargs="+",
+        action="extend",
+        help="only these paths hold the code (as depends_on=)",
+    )
+    latest.set_defaults(run=_latest)
 
     ls = commands.add_parser("ls", help="list the tagged versions of PATH, newest first")
     ls.add_argument("path", metavar="PATH")
@@ -73,7 +96,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def _tag(args: argparse.Namespace) -> int:
     config = _load_config(args.config)
-    state = git_state(args.repo, untracked=args.untracked)
+    state = _state(args, untracked=args.untracked)
+    digest = config_hash(config)
+    print(tag_path(args.path, commit=state.commit, config_digest=digest, fingerprint=state.diff))
+    return 0
+
+
+def _state(args: argparse.Namespace, untracked: bool = False) -> GitState:
+    """The git state a decorated call would see; refused when dirty, as the call is."""
+    state = git_state(args.repo, untracked=untracked, depends_on=args.depends_on)
     if state.dirty and not args.allow_dirty:
         raise DirtyRepositoryError(
             f"the work tree at {state.root} has uncommitted changes "
@@ -83,11 +114,20 @@ def _tag(args: argparse.Namespace) -> int:
         )
     if state.dirty:
         print(
-            f"taggedartifacts: warning: naming after uncommitted changes in {state.root}",
+            f"taggedartifacts: warning: uncommitted changes in {state.root}",
             file=sys.stderr,
         )
-    digest = config_hash(config)
-    print(tag_path(args.path, commit=state.commit, config_digest=digest, fingerprint=state.diff))
+    return state
+
+
+def _latest(args: argparse.Namespace) -> int:
+    digest = config_hash(_load_config(args.config))
+    _state(args)
+    found = versions(args.path, config=digest, clean=True, reachable=True, repo=args.repo)
+    if not found:
+        _error(f"no clean version of {args.path} with this config at HEAD or before it")
+        return 1
+    print(found[0].path)
     return 0
 
 

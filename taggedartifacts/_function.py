@@ -32,8 +32,10 @@ from ._loaded import add_source
 from ._log import logger
 from ._pinned import current_state
 from ._plan import Options, Plan
+from ._read import resolve
 from ._remote import is_url
 from ._run import Run
+from ._scope import Scope
 from ._tagging import tag_path
 
 if TYPE_CHECKING:
@@ -70,6 +72,11 @@ class Function:
         source = source_file(func)
         if source is not None:
             add_source(source)  # its code runs at every call, whoever imported it
+        self.scope = (
+            Scope(options.depends_on, (os.path.realpath(source),) if source else ())
+            if options.depends_on is not None
+            else None
+        )
         # Where to look for the work tree; None: the current directory at call time.
         self.candidates: tuple[str | None, ...] = (
             (options.repo,)
@@ -112,7 +119,10 @@ class Function:
         given = {kw: path_argument(self.func, bound, kw, self.varkw) for kw in options.keywords}
         digest, arguments = self._digest(bound)
         state = current_state(
-            self.candidates, untracked=options.untracked, fingerprint=options.allow_dirty
+            self.candidates,
+            untracked=options.untracked,
+            fingerprint=options.allow_dirty,
+            scope=self.scope,
         )
         if state.dirty and not options.allow_dirty:
             raise dirty_error(self.func, state)
@@ -154,5 +164,9 @@ class Function:
         return self.plan(bound).tagged
 
     def start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
-        """Plan a call and prepare where it writes (nothing, for a cache hit)."""
-        return Run(self.plan(self.bind(args, kwargs)))
+        """Plan a call and prepare where it writes (nothing, for a cache hit); a reader's
+        paths are the versions it reads, found before it runs."""
+        plan = self.plan(self.bind(args, kwargs))
+        if self.options.read:
+            plan = plan._replace(tagged=resolve(plan))
+        return Run(plan)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from . import _git as git
@@ -22,6 +23,8 @@ from ._fingerprint import Change, fingerprint_of
 from ._index import IndexKey, forget, index_key, private_index
 from ._loaded import untracked_code
 from ._log import logger
+from ._scope import Scope, check_depends_on, check_paths, scoped_commit
+from ._tagging import is_output
 from ._worktree import find_work_tree, locate
 
 __all__ = ["ENV_COMMIT", "GitState", "from_environment", "git_state", "read_state", "status"]
@@ -41,6 +44,10 @@ class GitState(NamedTuple):
     :ivar changed: the changed paths relative to ``root``.
     :ivar untracked_code: those of ``changed`` that are source files this process
         loaded (imported, or ran as a script) which git neither tracks nor ignores.
+    :ivar head: the HEAD commit, when ``commit`` is a ``depends_on`` scope's
+        commit (an ancestor of HEAD with the same code in scope); else None.
+    :ivar scope: the ``depends_on`` paths that ``commit``, ``dirty`` and ``diff``
+        describe; empty for the whole work tree.
     """
 
     commit: str
@@ -49,23 +56,41 @@ class GitState(NamedTuple):
     root: str | None = None
     changed: tuple[str, ...] = ()
     untracked_code: tuple[str, ...] = ()
+    head: str | None = None
+    scope: tuple[str, ...] = ()
 
 
-def git_state(repo: str | os.PathLike[str] | None = None, *, untracked: bool = False) -> GitState:
+def git_state(
+    repo: str | os.PathLike[str] | None = None,
+    *,
+    untracked: bool = False,
+    depends_on: Sequence[str] | None = None,
+) -> GitState:
     """Read the current git state of a work tree.
 
     :param repo: a directory inside the work tree; None means the current directory.
     :param untracked: count untracked (not ignored) files as changes.
+    :param depends_on: only these paths (relative to the work tree's root) are the
+        code: the commit is the last that changed them, and only changes inside
+        them count (see :class:`~taggedartifacts.Artifact`).
     :raises NotAGitRepositoryError: when there is no work tree there and
         ``TAGGEDARTIFACTS_COMMIT`` is not set.
     :raises GitError: when git is missing, the repository has no commit, or git fails.
+    :raises InvalidArgumentError: for ``depends_on`` paths outside the work tree or
+        that name nothing tracked.
     """
     where = os.path.abspath(os.fspath(repo)) if repo is not None else os.getcwd()
-    return read_state((where,), untracked=untracked)
+    paths = check_depends_on(depends_on)
+    scope = Scope(paths, ()) if paths is not None else None
+    return read_state((where,), untracked=untracked, scope=scope)
 
 
 def read_state(
-    candidates: tuple[str | None, ...], *, untracked: bool, fingerprint: bool = True
+    candidates: tuple[str | None, ...],
+    *,
+    untracked: bool,
+    fingerprint: bool = True,
+    scope: Scope | None = None,
 ) -> GitState:
     """The state of the first candidate directory that is inside a work tree.
 
@@ -74,11 +99,12 @@ def read_state(
 
     :param fingerprint: compute the dirty fingerprint (a call about to be refused
         needs only the changed paths, so it reads no file).
+    :param scope: only these paths are the code (``depends_on``); None: the whole tree.
     """
     found = find_work_tree(candidates)
     if found is None:
         return from_environment(candidates)
-    return status(found.root, untracked=untracked, fingerprint=fingerprint)
+    return status(found.root, untracked=untracked, fingerprint=fingerprint, scope=scope)
 
 
 def from_environment(candidates: tuple[str | None, ...]) -> GitState:
@@ -102,36 +128,51 @@ def from_environment(candidates: tuple[str | None, ...]) -> GitState:
     return GitState(commit=value.lower(), dirty=False, diff=None)
 
 
-def status(root: str, *, untracked: bool, fingerprint: bool = True) -> GitState:
+def status(
+    root: str, *, untracked: bool, fingerprint: bool = True, scope: Scope | None = None
+) -> GitState:
     """The state of the work tree at ``root``: one ``git status`` in steady state.
 
     Untracked code that this process loaded counts as a change (see ``_loaded``).
+    With a ``scope``, only changes inside it count, untracked files inside it always
+    do (except what this package writes), and the commit is the scope's.
     """
     location = locate(root)
     key = index_key(location.index_file)
-    out = _run_status(root, location.index_file, key, untracked)
-    commit, changes = _parse_status(out, untracked)
-    if commit is None:
+    if scope is not None:
+        check_paths(root, scope)
+    pathspecs = scope.for_root(root) if scope is not None else ()
+    listing = untracked or scope is not None  # untracked files in a scope always count
+    out = _run_status(root, location.index_file, key, listing, pathspecs)
+    head, changes = _parse_status(out, listing)
+    if head is None:
         raise GitError(
             f"the repository at {root} has no commit yet; make a first commit "
             "so that names have a commit to refer to"
         )
     code = untracked_code(root, key)
+    if scope is not None:  # git listed only what is in scope; our own outputs never count
+        changes = [c for c in changes if c.head != b"untracked" or not is_output(c.path.decode())]
+        code = tuple(p for p in code if os.fsencode(p) in {c.path for c in changes})
     listed = {c.path for c in changes}
     changes += [Change(p, b"untracked", False) for p in map(os.fsencode, code) if p not in listed]
+    state = GitState(commit=head, dirty=False, diff=None, root=root)
+    if scope is not None:
+        commit = scoped_commit(root, head, scope)
+        state = state._replace(commit=commit, head=head, scope=scope.pathspecs)
     if not changes:
-        return GitState(commit=commit, dirty=False, diff=None, root=root)
-    return GitState(
-        commit=commit,
+        return state
+    return state._replace(
         dirty=True,
         diff=fingerprint_of(root, changes, _submodule_digest, untracked) if fingerprint else None,
-        root=root,
         changed=tuple(sorted(os.fsdecode(c.path).rstrip("/") for c in changes)),
         untracked_code=code,
     )
 
 
-def _run_status(root: str, index: str, key: IndexKey | None, untracked: bool) -> bytes:
+def _run_status(
+    root: str, index: str, key: IndexKey | None, untracked: bool, pathspecs: tuple[str, ...]
+) -> bytes:
     args = (
         "status",
         "--porcelain=v2",
@@ -141,6 +182,8 @@ def _run_status(root: str, index: str, key: IndexKey | None, untracked: bool) ->
         "--no-ahead-behind",
         "--ignore-submodules=none",
         "--untracked-files=" + ("all" if untracked else "no"),
+        "--",
+        *pathspecs,
     )
     private = private_index(root, index, key) if key is not None else None
     if private is not None:

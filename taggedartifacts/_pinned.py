@@ -8,23 +8,26 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from ._gitinfo import GitState, from_environment, read_state, status
+from ._scope import Scope
 from ._worktree import find_work_tree
 
 __all__ = ["current_state", "pinned"]
 
 
 class _Pin:
-    """The state of one work tree, read once for a ``pinned()`` block."""
+    """The state of one work tree, read once for a ``pinned()`` block (once per
+    ``untracked`` and ``depends_on`` setting that calls inside it use)."""
 
     def __init__(self, root: str, state: GitState) -> None:
         self.root = root
-        self.states = {False: state}
+        self.states: dict[tuple[bool, Scope | None], GitState] = {(False, None): state}
         self.roots: dict[tuple[str, ...], str | None] = {}  # where to look -> its work tree
 
-    def state(self, untracked: bool) -> GitState:
-        if untracked not in self.states:
-            self.states[untracked] = status(self.root, untracked=untracked)
-        return self.states[untracked]
+    def state(self, untracked: bool, scope: Scope | None) -> GitState:
+        key = (untracked, scope)
+        if key not in self.states:
+            self.states[key] = status(self.root, untracked=untracked, scope=scope)
+        return self.states[key]
 
 
 # The pins of the enclosing pinned() blocks, innermost last. A ContextVar, so threads
@@ -60,7 +63,11 @@ def pinned(repo: str | os.PathLike[str] | None = None) -> Iterator[GitState]:
 
 
 def current_state(
-    candidates: tuple[str | None, ...], *, untracked: bool, fingerprint: bool = True
+    candidates: tuple[str | None, ...],
+    *,
+    untracked: bool,
+    fingerprint: bool = True,
+    scope: Scope | None = None,
 ) -> GitState:
     """The state for a call: a pinned block's when one covers its work tree, else read now.
 
@@ -68,7 +75,7 @@ def current_state(
     """
     pins = _PINS.get()
     if not pins:
-        return read_state(candidates, untracked=untracked, fingerprint=fingerprint)
+        return read_state(candidates, untracked=untracked, fingerprint=fingerprint, scope=scope)
     where = tuple(os.getcwd() if d is None else d for d in candidates)
     roots = pins[-1].roots
     if where not in roots:
@@ -79,5 +86,5 @@ def current_state(
         return from_environment(where)
     for pin in reversed(pins):
         if pin.root == root:
-            return pin.state(untracked)
-    return status(root, untracked=untracked, fingerprint=fingerprint)
+            return pin.state(untracked, scope)
+    return status(root, untracked=untracked, fingerprint=fingerprint, scope=scope)

@@ -27,6 +27,8 @@ class Options(NamedTuple):
     atomic: bool
     provenance: bool
     redact: tuple[str, ...]
+    depends_on: tuple[str, ...] | None
+    read: bool | str  # False, True or "latest"
 
 
 class Plan(NamedTuple):

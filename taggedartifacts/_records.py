@@ -9,7 +9,8 @@ With ``provenance=True`` (format ``taggedartifacts.provenance/2``) it also holds
 the config and any hashed arguments (in the JSON normal form of the config
 hash, where values JSON cannot hold are one-key objects such as
 ``{"\\u0000bytes": "..."}`` and non-finite floats are ``{"\\u0000float": "NaN"}``),
-the function, the path that was asked for, start and end time (UTC, ISO 8601)
+the function, the path that was asked for, the ``depends_on`` scope and the
+HEAD commit (``commit`` is the scope's commit), start and end time (UTC, ISO 8601)
 and duration, host, user, Python and platform, the versions of taggedartifacts
 and GitPython, and the ``origin`` remote without credentials. Keys named in
 ``redact`` are written as ``"<redacted>"`` at any depth; they are hashed all the same.
@@ -29,7 +30,7 @@ from ._gitinfo import GitState
 from ._hashing import normal_form
 from ._provenance import origin_url, process_facts
 from ._remote import is_url
-from ._tagging import split_query
+from ._tagging import RECORD_SUFFIX, split_query
 
 if TYPE_CHECKING:
     import datetime
@@ -50,7 +51,6 @@ __all__ = [
 
 FORMAT = "taggedartifacts.provenance/2"
 CACHE_FORMAT = "taggedartifacts.cache/1"
-RECORD_SUFFIX = ".provenance.json"
 REDACTED = "<redacted>"
 _TUPLE, _PATH, _FLOAT = "\x00tuple", "\x00path", "\x00float"
 
@@ -116,6 +116,8 @@ def record(
         "started": made.started.isoformat(),
         "finished": made.finished.isoformat(),
         "duration_seconds": round((made.finished - made.started).total_seconds(), 6),
+        "depends_on": list(state.scope) or None,
+        "head": state.head or state.commit,
         **process_facts(),
         "origin": origin_url(state.root),
     }

@@ -12,7 +12,7 @@ target is never replaced: that is an :class:`ArtifactConflictError`.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
@@ -60,10 +60,12 @@ class Run:
         self.hit, self.value = _cached(plan) if options.cache else (False, None)
         self.started = _now() if options.provenance else None
         self.stage: Stage | None = None
-        if not self.hit:
+        if not self.hit and not options.read:
             _check_replaceable(plan)
             if options.atomic:
-                self.stage = Stage(plan.tagged)
+                self.stage = Stage(plan.tagged)  # which makes missing parent directories
+            else:
+                _make_parents(plan.tagged.values())
         self.handed = self.stage.paths if self.stage is not None else plan.tagged
         arguments = dict(plan.bound.arguments)
         for kw, path in self.handed.items():
@@ -143,6 +145,14 @@ class Run:
             finished=_now(),
             redact=plan.options.redact,
         )
+
+
+def _make_parents(paths: Iterable[PathArg]) -> None:
+    """A writer's missing parent directories, made as atomic writes make them."""
+    for path in paths:
+        if not is_url(path):
+            parent = os.path.dirname(os.path.abspath(os.fspath(path)))
+            os.makedirs(parent, exist_ok=True)
 
 
 def output_kind(path: PathArg) -> str | None:

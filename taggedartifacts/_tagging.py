@@ -23,7 +23,25 @@ from typing import NamedTuple, TypeVar, overload
 
 from ._errors import InvalidPathError, NotTaggedError
 
-__all__ = ["Tag", "is_url", "parse", "split_name", "split_query", "tag_name", "tag_path"]
+__all__ = [
+    "KEPT_PREFIX",
+    "PRIVATE_PREFIX",
+    "RECORD_SUFFIX",
+    "Tag",
+    "is_output",
+    "is_url",
+    "parse",
+    "split_name",
+    "split_query",
+    "tag_name",
+    "tag_path",
+]
+
+# Every name this package gives to what it writes: tagged artifacts, their records,
+# private build directories (hidden, never a tagged name) and output kept after a failure.
+RECORD_SUFFIX = ".provenance.json"
+PRIVATE_PREFIX = ".taggedartifacts-"
+KEPT_PREFIX = "taggedartifacts-unpublished-"
 
 COMPRESSION_SUFFIXES = frozenset({".gz", ".bz2", ".xz", ".zst", ".lz4", ".br"})
 _SUFFIX = re.compile(r"\.[^.\s-]+\Z")
@@ -206,3 +224,15 @@ def parse(path: str | os.PathLike[str]) -> Tag:
         config=match["config"],
         suffix=suffix,
     )
+
+
+def is_output(path: str) -> bool:
+    """Whether a relative path lies in something this package writes: a tagged
+    artifact, its record, a private build directory or kept output."""
+    for part in path.replace(os.sep, "/").strip("/").split("/"):
+        if part.startswith((PRIVATE_PREFIX, KEPT_PREFIX)):
+            return True
+        name = part[: -len(RECORD_SUFFIX)] if part.endswith(RECORD_SUFFIX) else part
+        if _TAGGED.match(split_name(name)[0]):
+            return True
+    return False

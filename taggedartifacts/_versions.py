@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import _remote as remote
 from ._display import Description, Thumbnails, image_type, versions_table, when
 from ._errors import NotTaggedError
+from ._hashing import config_hash
+from ._history import History
 from ._records import read_json, record_path
 from ._remote import is_url
 from ._tagging import Tag, parse, split_name, split_query
@@ -71,10 +73,7 @@ class VersionList(list[Version]):
         :param repo: a directory of the work tree that knows the commits; by default
             the one holding the versions, else the current directory's.
         """
-        from ._history import History
-
-        where = os.getcwd() if is_url(self.query) else os.path.dirname(os.path.abspath(self.query))
-        history = History(repo or where)
+        history = History(repo or _home(self.query))
         out = []
         for v in self:
             commit = history.lookup(v.tag.commit)
@@ -107,12 +106,29 @@ class VersionList(list[Version]):
         return Thumbnails(images, width)
 
 
-def versions(path: str | os.PathLike[str]) -> VersionList:
+def versions(
+    path: str | os.PathLike[str],
+    *,
+    config: str | Mapping[str, Any] | None = None,
+    clean: bool | None = None,
+    reachable: bool | None = None,
+    repo: str | os.PathLike[str] | None = None,
+) -> VersionList:
     """List the tagged versions of an untagged path, newest first.
 
     A version sits in the same directory and has the same stem and suffix, with
     any commit, dirty state or config. ``versions("plots/loss.png")`` finds
     ``plots/loss-abc1234-0123456789.png`` but not ``plots/loss-curve-...png``.
+    ``read="latest"`` reads the first of
+    ``versions(path, config=..., clean=True, reachable=True)``.
+
+    :param config: only versions of this config: a config mapping (hashed as the
+        decorator hashes it) or a config hash (at least its first 10 hex digits).
+    :param clean: only clean versions (True) or only dirty ones (False).
+    :param reachable: only versions whose commit is HEAD or an ancestor of HEAD
+        (True), or only the others (False).
+    :param repo: the work tree whose HEAD ``reachable`` means; by default the
+        one holding the versions, else the current directory's.
     """
     if is_url(path):
         url = split_query(str(path))[0].rstrip("/")
@@ -122,7 +138,23 @@ def versions(path: str | os.PathLike[str]) -> VersionList:
         directory, name = str(target.parent), target.name
     stem, suffix = split_name(name)
     found = sorted(_found(directory, stem, suffix), key=lambda v: (v.mtime, v.name), reverse=True)
+    if config is not None:
+        digest = config if isinstance(config, str) else config_hash(config)
+        found = [v for v in found if v.tag.config == digest[:10]]
+    if clean is not None:
+        found = [v for v in found if v.tag.dirty is not clean]
+    if reachable is not None:
+        history = History(os.fspath(repo) if repo is not None else _home(os.fspath(path)))
+        ancestry = ("HEAD", "ancestor")
+        found = [
+            v for v in found if (history.lookup(v.tag.commit)["relation"] in ancestry) == reachable
+        ]
     return VersionList(found, os.fspath(path))
+
+
+def _home(query: str) -> str:
+    """Where the work tree that knows a path's commits is looked for."""
+    return os.getcwd() if is_url(query) else os.path.dirname(os.path.abspath(query))
 
 
 def _found(directory: str, stem: str, suffix: str) -> Iterator[Version]:

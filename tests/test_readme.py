@@ -6,6 +6,7 @@ import contextlib
 import importlib.util
 import io
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,8 @@ def test_every_python_example_runs_and_prints_what_it_says(
     repo.write("model.py", "WEIGHTS = 1\n")
     repo.commit("model")
     monkeypatch.chdir(repo.path)
+    monkeypatch.syspath_prepend(str(repo.path))  # as in a script or a notebook there
+    monkeypatch.delitem(sys.modules, "model", raising=False)
     namespace: dict[str, object] = {}
     blocks = python_blocks()
     assert len(blocks) >= 4

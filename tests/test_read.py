@@ -1,0 +1,141 @@
+"""Readers: read=True and read="latest" find the writer's output, or say what exists."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Repo
+
+from taggedartifacts import Artifact, InvalidArgumentError, config_hash, parse, versions
+from taggedartifacts._cli import main
+
+CONFIG = {"lr": 0.1}
+
+
+@pytest.fixture
+def project(repo: Repo) -> Repo:
+    repo.write("src/model.py", "LAYERS = 2\n")
+    repo.commit("code")
+    return repo
+
+
+def pair(repo: Repo, read: Any, **options: Any) -> tuple[Any, Any, list[str]]:
+    """A writer and a reader of out/model.bin, decorated alike (as train.py and plot.py)."""
+    seen: list[str] = []
+
+    @Artifact("outpath", CONFIG, repo=repo.path, **options)
+    def train(outpath: str) -> str:
+        Path(outpath).write_text("weights")
+        return outpath
+
+    @Artifact("outpath", CONFIG, repo=repo.path, read=read, **options)
+    def plot(outpath: str) -> str:
+        seen.append(outpath)
+        return Path(outpath).read_text()
+
+    return train, plot, seen
+
+
+def test_a_reader_finds_the_writers_output_across_unrelated_commits(
+    project: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project.path)
+    train, plot, seen = pair(project, True, depends_on=["src/"])
+    made = train("out/model.bin")
+    project.write("README.md", "# docs\n")
+    project.commit("unrelated")
+    assert plot("out/model.bin") == "weights"
+    assert seen == [made]  # the exact name, spelled as given (relative)
+
+
+def test_read_latest_finds_the_newest_clean_version_at_or_before_head(
+    project: Repo, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.chdir(project.path)
+    train, plot, seen = pair(project, "latest")
+    older = train("out/model.bin")
+    project.write("src/model.py", "LAYERS = 3\n")
+    project.commit("more layers")
+    newer = train("out/model.bin")
+    project.write("README.md", "# docs\n")
+    project.commit("unrelated")  # no version at this commit: the newest before it is read
+    with caplog.at_level(logging.INFO, logger="taggedartifacts"):
+        assert plot("out/model.bin") == "weights"
+    assert seen == [newer] != [older]
+    assert any("reads" in r.getMessage() and parse(newer).commit in r.getMessage()
+               for r in caplog.records)  # fmt: skip
+
+
+def test_read_latest_skips_other_configs_dirty_versions_and_other_branches(
+    project: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project.path)
+    _, plot, seen = pair(project, "latest")
+    (project.path / "out").mkdir()
+    digest = config_hash(CONFIG)[:10]
+    base = project.head()[:7]
+    good = f"out/model-{base}-{digest}.bin"
+    for name, mtime in (
+        (good, 1_000),
+        (f"out/model-{base}-dirty0123456789-{digest}.bin", 2_000),  # dirty
+        (f"out/model-{base}-{'f' * 10}.bin", 3_000),  # another config
+        (f"out/model-{'e' * 7}-{digest}.bin", 4_000),  # a commit this repository lacks
+    ):
+        Path(name).write_text(name)
+        os.utime(name, (mtime, mtime))
+    assert plot("out/model.bin") == good
+    assert seen == [good]
+
+
+def test_a_missing_version_is_an_error_before_the_reader_runs(
+    project: Repo, tmp_path: Path
+) -> None:
+    for read in (True, "latest"):
+        _, plot, seen = pair(project, read)
+        with pytest.raises(FileNotFoundError) as info:
+            plot(str(tmp_path / "model.bin"))
+        assert seen == []
+        notes = getattr(info.value, "__notes__", [])
+        assert notes
+        assert "no other version of it does either" in notes[0]
+
+
+def test_read_refuses_options_that_write() -> None:
+    options: dict[str, Any] = {"cache": True, "atomic": True, "provenance": True}
+    for option in options:
+        with pytest.raises(InvalidArgumentError, match=f"read=True with {option}"):
+            Artifact("p", read=True, **{option: options[option]})
+    with pytest.raises(InvalidArgumentError, match="read must be False, True or 'latest'"):
+        Artifact("p", read="newest")  # type: ignore[arg-type]
+
+
+def test_versions_filters_as_read_latest_does(project: Repo, tmp_path: Path) -> None:
+    train, _, _ = pair(project, True)
+    first = train(str(tmp_path / "m.bin"))
+    project.write("src/model.py", "LAYERS = 3\n")
+    project.commit("more layers")
+    second = train(str(tmp_path / "m.bin"))
+    (tmp_path / f"m-{'e' * 7}-{config_hash(CONFIG)[:10]}.bin").write_text("elsewhere")
+    everything = versions(tmp_path / "m.bin")
+    assert len(everything) == 3
+    reachable = versions(tmp_path / "m.bin", config=CONFIG, clean=True, reachable=True,
+                         repo=project.path)  # fmt: skip
+    assert {str(v.path) for v in reachable} == {first, second}
+    assert versions(tmp_path / "m.bin", config="0" * 10) == []
+    assert len(versions(tmp_path / "m.bin", reachable=False, repo=project.path)) == 1
+
+
+def test_the_latest_command(
+    project: Repo, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(project.path)
+    train, _, _ = pair(project, True)
+    assert main(["latest", "out/model.bin", "--config", '{"lr": 0.1}']) == 1
+    assert "no clean version of out/model.bin" in capsys.readouterr().err
+    made = train("out/model.bin")
+    assert main(["latest", "out/model.bin", "--config", '{"lr": 0.1}']) == 0
+    assert capsys.readouterr().out.strip() == made  # spelled as given: relative
