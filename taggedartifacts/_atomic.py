@@ -1,23 +1,24 @@
 """Atomic artifacts: build in a private directory next to the target, then rename into place.
 
-:class:`Stage` hands the function ``<dir>/.taggedartifacts-<host>-<pid>-<random>/<name>``:
+:class:`Stage` hands the function ``<dir>/.taggedartifacts-<random>/<name>``:
 the same directory (so the same file system, and ``os.replace`` is atomic) and
 the exact tagged file name (so format detection by extension still works).
 :meth:`Stage.publish` renames every entry the function wrote there into
 ``<dir>``, the artifacts themselves last, so a complete artifact never appears
-before its side files (a provenance record is one). :meth:`Stage.discard`
-removes it all, for a function that raised. Once the function has returned,
-nothing it wrote is deleted: :meth:`Stage.keep` leaves it where it is and says
-so, for a failure while finishing or publishing.
+before its side files (a record is one). :meth:`Stage.discard` removes it all,
+for a function that raised. Once the function has returned, nothing it wrote is
+deleted: :meth:`Stage.keep` moves what was not published to a visible
+``taggedartifacts-unpublished-...`` directory, which nothing ever removes.
 
-A process killed outright leaves only its private directory, which is hidden
-and never a tagged name. A later stage in the same directory removes it when it
-is *stale*: made on this host by a process that no longer exists, or made on
-another host (a shared file system) more than a day ago.
+The process holds a file lock on each private directory (``<name>.lock``) for
+the stage's whole life. A directory is *stale*, and removed by the next stage in
+that directory (once per directory and process), only when its lock can be
+taken: its owner is gone, whatever its host or PID namespace.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Mapping
@@ -25,35 +26,40 @@ from pathlib import Path
 
 from . import _remote as remote
 from ._errors import ArtifactConflictError, add_note
+from ._locks import FileLock
 from ._log import logger
 from ._remote import is_url
-from ._tagging import PRIVATE_PREFIX, split_name
+from ._tagging import KEPT_PREFIX, PRIVATE_PREFIX, split_name
 
-# shutil, socket and tempfile load on first use: ``import taggedartifacts`` stays instant.
+# secrets, shutil, tempfile and time load on first use: ``import taggedartifacts`` stays instant.
 
-__all__ = ["PRIVATE_PREFIX", "Stage", "private_prefix", "remove_stale"]
-
-_FOREIGN_STALE_SECONDS = 24 * 3600
+__all__ = ["PRIVATE_PREFIX", "Stage", "build_lock", "name_max", "sweep", "temporary_name"]
 
 PathArg = str | Path
+_LOCK = ".lock"
+_OLD_STALE_SECONDS = 24 * 3600  # entries of earlier versions, which had no lock
+_TEMPORARY_STALE_SECONDS = 3600  # a record's temporary file lives for milliseconds
 
 
-def private_prefix() -> str:
-    """Names of our temporary entries: hidden, and saying which host and process made them."""
-    return f"{PRIVATE_PREFIX}{_host()}-{os.getpid()}-"
+def temporary_name() -> str:
+    """A fresh hidden name for a temporary file, which :func:`sweep` recognises."""
+    import secrets
+
+    return f"{PRIVATE_PREFIX}{secrets.token_hex(8)}.tmp"
 
 
-@functools.cache
-def _host() -> str:
+def build_lock(target: PathArg) -> FileLock:
+    """The lock that callers building the artifact ``target`` share (a local path)."""
     import hashlib
-    import socket
 
-    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+    path = os.path.abspath(os.fspath(target).rstrip("/" + os.sep))
+    digest = hashlib.sha256(os.fsencode(os.path.basename(path))).hexdigest()[:16]
+    return FileLock(os.path.join(os.path.dirname(path), f"{PRIVATE_PREFIX}build-{digest}{_LOCK}"))
 
 
 class Stage:
     """Private places for one call's targets: hand :attr:`paths` to the function, then
-    :meth:`publish` or :meth:`discard`.
+    :meth:`publish`, :meth:`discard` or :meth:`keep`.
 
     A local target's private directory sits next to it (so does a ``file://``
     URL's, which is renamed into place like a path); an object store URL's sits
@@ -66,6 +72,7 @@ class Stage:
     def __init__(self, targets: Mapping[str, PathArg]) -> None:
         self.targets = dict(targets)
         self.private: dict[str, str] = {}  # target directory (or its URL) -> private directory
+        self.locks: list[FileLock] = []
         self.paths: dict[str, PathArg] = {}
         try:
             for key, target in self.targets.items():
@@ -75,20 +82,34 @@ class Stage:
             raise
 
     def _place(self, target: PathArg) -> PathArg:
-        import tempfile
-
         local = remote.local_path(str(target)) if is_url(target) else os.fspath(target)
         if local is None:
+            import tempfile
+
             parent, home = remote.parent(str(target)), tempfile.gettempdir()
         else:
             parent = home = os.path.dirname(os.path.abspath(local))
             os.makedirs(parent, exist_ok=True)
         if parent not in self.private:
-            remove_stale(home)
-            self.private[parent] = tempfile.mkdtemp(prefix=private_prefix(), dir=home)
-        name = os.path.basename(_name(target))
-        inside = os.path.join(self.private[parent], name)
+            sweep(home)
+            self.private[parent] = self._private_directory(home)
+        inside = os.path.join(self.private[parent], _name(target))
         return inside if isinstance(target, str) else Path(inside)
+
+    def _private_directory(self, home: str) -> str:
+        import secrets
+
+        while True:  # the lock first: a directory whose lock is free is stale
+            path = os.path.join(home, PRIVATE_PREFIX + secrets.token_hex(8))
+            lock = FileLock(path + _LOCK)
+            lock.acquire()
+            try:
+                os.mkdir(path)
+            except FileExistsError:
+                lock.release()
+                continue
+            self.locks.append(lock)
+            return path
 
     def publish(self) -> None:
         """Move (or upload) what the function wrote into place, artifacts last.
@@ -100,6 +121,7 @@ class Stage:
         stems = tuple(split_name(n)[0] for n in names)
         for parent, directory in self.private.items():
             _publish(directory, parent, names, stems)
+        self._release()
 
     def discard(self) -> None:
         """Remove everything the function wrote (it raised: nothing of it may appear)."""
@@ -107,20 +129,42 @@ class Stage:
 
         for directory in self.private.values():
             shutil.rmtree(directory, ignore_errors=True)
+        self._release()
 
     def keep(self, exc: BaseException) -> None:
-        """Leave what was not published where it is, and say where on ``exc`` (a note)."""
-        kept = ", ".join(d for d in self.private.values() if os.path.isdir(d))
+        """Move what was not published where nothing removes it, and say where on ``exc``."""
+        kept = [_keep(d, self.targets) for d in self.private.values() if os.path.isdir(d)]
+        self._release()
+        where = ", ".join(self.private)
         add_note(
             exc,
-            f"taggedartifacts: the output was not published to {', '.join(self.private)}; "
-            f"what was not is kept in {kept}",
+            f"taggedartifacts: the output was not published to {where}; it is kept in "
+            f"{', '.join(kept)}: move what you need from there",
         )
+
+    def _release(self) -> None:
+        for lock in self.locks:
+            lock.release(remove=True)
+        self.locks.clear()
 
 
 def _name(target: PathArg) -> str:
     """The last component of a target path or URL."""
-    return os.fspath(target).rstrip("/" + os.sep).rsplit("/", 1)[-1].rsplit(os.sep, 1)[-1]
+    return os.path.basename(os.fspath(target).rstrip("/" + os.sep).rsplit("/", 1)[-1])
+
+
+def _keep(directory: str, targets: Mapping[str, PathArg]) -> str:
+    """Rename a private directory to a visible name that says what it holds."""
+    import secrets
+    import time
+
+    stem = split_name(_name(next(iter(targets.values()))))[0][:40]
+    when = time.strftime("%Y%m%d-%H%M%S")
+    kept = os.path.join(
+        os.path.dirname(directory), f"{KEPT_PREFIX}{stem}-{when}-{secrets.token_hex(2)}"
+    )
+    os.rename(directory, kept)
+    return kept
 
 
 def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str, ...]) -> None:
@@ -143,8 +187,7 @@ def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str,
         raise ArtifactConflictError(
             f"the function also wrote {clobbered} next to its artifact, and entries of those "
             f"names already exist in {parent}; nothing was moved and nothing was overwritten. "
-            f"Its output is still in {directory}: move what you need, or write side files under "
-            "the artifact's own name"
+            "Write side files under the artifact's own name"
         )
     for name in entries:
         source = os.path.join(directory, name)
@@ -161,46 +204,69 @@ def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str,
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def remove_stale(parent: str) -> None:
-    """Remove private directories in ``parent`` left behind by dead processes."""
-    import contextlib
-    import shutil
+_SWEPT: set[str] = set()  # directories swept by this process
 
+
+def sweep(parent: str) -> None:
+    """Remove what dead processes left in ``parent``: private directories whose lock is
+    free, their lock files, old temporary files. Once per directory and process: a
+    directory may hold 100,000 other files, and only names with our prefix are read."""
+    if parent in _SWEPT:
+        return
+    _SWEPT.add(parent)
     try:
-        names = [n for n in os.listdir(parent) if n.startswith(PRIVATE_PREFIX)]
+        with os.scandir(parent) as entries:
+            names = [e.name for e in entries if e.name.startswith(PRIVATE_PREFIX)]
     except OSError:
         return
     for name in names:
-        path = os.path.join(parent, name)
-        if _is_stale(name, path):
-            logger().info("removing %s, left behind by a process that is gone", path)
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:  # a provenance record's temporary file
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
+        if name.endswith(_LOCK):
+            _sweep_locked(os.path.join(parent, name))
+        elif not os.path.lexists(os.path.join(parent, name + _LOCK)):
+            _sweep_unlocked(os.path.join(parent, name))
 
 
-def _is_stale(name: str, path: str) -> bool:
+def _sweep_locked(lock_path: str) -> None:
+    import shutil
+
+    lock = FileLock(lock_path)
+    if not lock.acquire(blocking=False):
+        return  # its owner is alive
+    try:
+        owned = lock_path[: -len(_LOCK)]
+        if os.path.isdir(owned):
+            logger().info("removing %s, left behind by a process that is gone", owned)
+            shutil.rmtree(owned, ignore_errors=True)
+    finally:
+        lock.release(remove=True)
+
+
+def _sweep_unlocked(path: str) -> None:
+    """A private entry without a lock: a temporary file, or a directory of a version
+    that had no locks; removed once it is surely abandoned."""
+    import shutil
     import time
 
-    parts = name[len(PRIVATE_PREFIX) :].split("-")
-    if len(parts) < 3 or not parts[1].isdigit():
-        return False
-    host, pid = parts[0], int(parts[1])
-    if host == _host() and os.name == "posix":
-        return not _alive(pid)
     try:
-        return time.time() - os.stat(path).st_mtime > _FOREIGN_STALE_SECONDS
+        age = time.time() - os.lstat(path).st_mtime
     except OSError:
-        return False
+        return
+    if os.path.isdir(path) and not os.path.islink(path):
+        if age > _OLD_STALE_SECONDS:
+            logger().info("removing %s, left behind by a process that is gone", path)
+            shutil.rmtree(path, ignore_errors=True)
+    elif age > _TEMPORARY_STALE_SECONDS:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
-def _alive(pid: int) -> bool:
+@functools.lru_cache(maxsize=256)
+def name_max(directory: str) -> int:
+    """The longest file name, in bytes, the file system at ``directory`` holds."""
+    existing = directory
+    while not os.path.isdir(existing) and os.path.dirname(existing) != existing:
+        existing = os.path.dirname(existing)
     try:
-        os.kill(pid, 0)  # signal 0 only asks whether the process exists (POSIX only)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        return int(os.pathconf(existing, "PC_NAME_MAX"))
+    except (AttributeError, OSError, ValueError):  # no pathconf (Windows): NTFS's limit
+        return 255

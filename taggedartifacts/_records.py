@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import _remote as remote
-from ._atomic import private_prefix
+from ._atomic import temporary_name
 from ._binding import innermost
 from ._gitinfo import GitState
 from ._hashing import normal_form
@@ -196,7 +196,6 @@ def write_json(path: str, data: Mapping[str, Any]) -> None:
     that were bytes) are written as ``\\udcxx`` escapes, which read back as they were.
     """
     import json
-    import secrets
 
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
     raw = text.encode("utf-8", "backslashreplace")
@@ -210,7 +209,7 @@ def write_json(path: str, data: Mapping[str, Any]) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     # A hidden temporary name that versions() skips and stale clean-up recognises; created
     # with mode 0o666 so the umask applies, as it would to any file the user writes.
-    temporary = os.path.join(directory, f"{private_prefix()}record-{secrets.token_hex(4)}.json")
+    temporary = os.path.join(directory, temporary_name())
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:

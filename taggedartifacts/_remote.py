@@ -92,9 +92,11 @@ def exists(url: str) -> bool:
 
 
 def write_bytes(url: str, data: bytes) -> None:
-    """Write a small object in one request, so readers see all of it or nothing."""
+    """Write a small object; readers see all of it or nothing (see :func:`put`)."""
     fs, path = filesystem(url)
-    fs.pipe_file(path, data)
+    temporary = _temporary(path)
+    fs.pipe_file(temporary, data)
+    fs.mv(temporary, path)
 
 
 def read_bytes(url: str) -> bytes:
@@ -110,19 +112,35 @@ def stat(url: str) -> tuple[float, int]:
 
 
 def put(local: str, url: str) -> None:
-    """Upload a local file, or a directory recursively and then its ``COMPLETE`` marker.
+    """Upload a local file, or a directory's files one by one and then its ``COMPLETE`` marker.
 
-    Each object appears whole or not at all; a directory's files appear one by
-    one, and the marker only once all of them are there.
+    Every object goes to a temporary key next to its final one first and is then
+    moved into place (a server-side copy on object stores), so a final key never
+    holds part of an object, on any file system, however the upload is cut short.
     """
     fs, path = filesystem(url)
-    if os.path.isdir(local):
-        # Trailing slashes: the contents go into ``path``, also when an unfinished upload
-        # already made it (fsspec would otherwise nest a copy, like ``cp -r``).
-        fs.put(local.rstrip("/" + os.sep) + "/", path.rstrip("/") + "/", recursive=True)
-        fs.pipe_file(join(path, COMPLETE), b"")
-    else:
-        fs.put_file(local, path)
+    if not os.path.isdir(local):
+        _put_file(fs, local, path)
+        return
+    for directory, _, files in sorted(os.walk(local)):
+        for name in sorted(files):
+            source = os.path.join(directory, name)
+            key = os.path.relpath(source, local).replace(os.sep, "/")
+            _put_file(fs, source, join(path, key))
+    write_bytes(fs.unstrip_protocol(join(path, COMPLETE)), b"")
+
+
+def _put_file(fs: Any, local: str, path: str) -> None:
+    temporary = _temporary(path)
+    fs.put_file(local, temporary)
+    fs.mv(temporary, path)
+
+
+def _temporary(path: str) -> str:
+    """A hidden key beside ``path``, which no listing takes for a version."""
+    import secrets
+
+    return join(path.rstrip("/").rsplit("/", 1)[0], f".taggedartifacts-{secrets.token_hex(8)}.tmp")
 
 
 def listing(directory_url: str) -> list[tuple[str, float, int]]:

@@ -17,9 +17,10 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from . import _remote as remote
-from ._atomic import Stage
+from ._atomic import Stage, build_lock, name_max
 from ._binding import PathArg, var_keyword
-from ._errors import ArtifactConflictError, TaggedArtifactsWarning, add_note
+from ._errors import ArtifactConflictError, InvalidPathError, TaggedArtifactsWarning, add_note
+from ._locks import FileLock
 from ._log import logger
 from ._plan import Plan
 from ._records import (
@@ -35,6 +36,7 @@ from ._records import (
     write_json,
 )
 from ._remote import is_url
+from ._tagging import RECORD_SUFFIX
 from ._versions import versions_note
 
 if TYPE_CHECKING:
@@ -57,15 +59,23 @@ class Run:
         self.plan, options = plan, plan.options
         self.warnings: list[Warning] = []
         self.value: Any = None
-        self.hit, self.value = _cached(plan) if options.cache else (False, None)
-        self.started = _now() if options.provenance else None
         self.stage: Stage | None = None
-        if not self.hit and not options.read:
-            _check_replaceable(plan)
-            if options.atomic:
-                self.stage = Stage(plan.tagged)  # which makes missing parent directories
-            else:
-                _make_parents(plan.tagged.values())
+        self.started = _now() if options.provenance else None
+        self.locks = _build_locks(plan) if options.cache else []
+        try:
+            self.hit, self.value = _cached(plan) if options.cache else (False, None)
+            if not self.hit and not options.read:
+                _check_names(plan)
+                _check_replaceable(plan)
+                if options.atomic:
+                    self.stage = Stage(plan.tagged)  # which makes missing parent directories
+                else:
+                    _make_parents(plan.tagged.values())
+        except BaseException:
+            self._release()
+            raise
+        if self.hit:
+            self._release()
         self.handed = self.stage.paths if self.stage is not None else plan.tagged
         arguments = dict(plan.bound.arguments)
         for kw, path in self.handed.items():
@@ -84,26 +94,33 @@ class Run:
         Once the function has returned, no failure here deletes its output.
         """
         returned = _published(result, self.handed, self.plan.tagged)
-        if self.stage is None:
-            self._write_records(returned)
-            return returned
         try:
             self._write_records(returned)
-            _check_replaceable(self.plan)  # another writer may have published meanwhile
-            self.stage.publish()
-        except ArtifactConflictError:
-            raise  # its message says where the output is
-        except BaseException as exc:  # a full disk, a lost connection: the work is not lost
-            self.stage.keep(exc)
+            if self.stage is not None:
+                _check_replaceable(self.plan)  # another writer may have published meanwhile
+                self.stage.publish()
+        except BaseException as exc:  # a conflict, a full disk, a lost connection
+            if self.stage is not None:
+                self.stage.keep(exc)  # the work is not lost: it is kept, and exc says where
             raise
+        finally:
+            self._release()
         return returned
 
     def fail(self, exc: BaseException) -> None:
         """The function raised ``exc``: nothing of it may appear."""
-        if self.stage is not None:
-            self.stage.discard()
-        if isinstance(exc, FileNotFoundError):
-            _note_versions(exc, self.plan)
+        try:
+            if self.stage is not None:
+                self.stage.discard()
+            if isinstance(exc, FileNotFoundError):
+                _note_versions(exc, self.plan)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        for lock in reversed(self.locks):
+            lock.release(remove=True)
+        self.locks = []
 
     def _write_records(self, returned: Any) -> None:
         plan, options = self.plan, self.plan.options
@@ -145,6 +162,50 @@ class Run:
             finished=_now(),
             redact=plan.options.redact,
         )
+
+
+def _build_locks(plan: Plan) -> list[FileLock]:
+    """Take the lock of every local output, so concurrent callers build it once: the
+    first builds, the others wait, then find it and return what it recorded."""
+    locks = []
+    try:
+        for target in sorted(os.fspath(t) for t in plan.tagged.values()):
+            local = remote.local_path(target) if is_url(target) else target
+            if local is None:
+                continue  # object stores have no locks: builders may race, results stay whole
+            os.makedirs(os.path.dirname(os.path.abspath(local)), exist_ok=True)
+            lock = build_lock(local)
+            if not lock.acquire(blocking=False):
+                logger().info(
+                    "%s: waiting for %s, which another call is building", plan.name, local
+                )
+                lock.acquire()
+            locks.append(lock)
+    except BaseException:
+        for lock in locks:
+            lock.release(remove=True)
+        raise
+    return locks
+
+
+def _check_names(plan: Plan) -> None:
+    """Every name the call will create must fit the file system, checked before it runs."""
+    options = plan.options
+    for target in plan.tagged.values():
+        local = remote.local_path(str(target)) if is_url(target) else os.fspath(target)
+        if local is None:
+            continue
+        name = os.path.basename(local.rstrip("/" + os.sep))
+        names = [name] + ([name + RECORD_SUFFIX] if options.cache or options.provenance else [])
+        limit = name_max(os.path.dirname(os.path.abspath(local)))
+        for created in names:
+            size = len(os.fsencode(created))
+            if size > limit:
+                raise InvalidPathError(
+                    f"{plan.name}: {created!r} would be {size} bytes, {size - limit} more than "
+                    f"the file system allows ({limit}); shorten the file name "
+                    f"{os.path.basename(os.fspath(plan.given[next(iter(plan.given))]))!r}"
+                )
 
 
 def _make_parents(paths: Iterable[PathArg]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,9 +14,17 @@ from pathlib import Path
 import pytest
 from conftest import Repo
 
-from taggedartifacts import Artifact, ArtifactConflictError, parse, versions
+from taggedartifacts import (
+    Artifact,
+    ArtifactConflictError,
+    InvalidPathError,
+    _atomic,
+    describe,
+    parse,
+    versions,
+)
 from taggedartifacts._atomic import PRIVATE_PREFIX as PREFIX
-from taggedartifacts._atomic import remove_stale
+from taggedartifacts._atomic import sweep
 
 
 def hidden(directory: Path) -> list[str]:
@@ -191,7 +200,7 @@ def test_sigkill_mid_write_leaves_no_tagged_file_and_the_next_call_completes(
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert versions(out / "big.bin") == []
-    assert len(hidden(out)) == 1  # the dead writer's private directory, hidden
+    assert len(hidden(out)) == 2  # the dead writer's private directory and its lock, hidden
 
     subprocess.run(
         [sys.executable, str(child_script(tmp_path, repo, 0)), str(out / "big.bin"), str(ready)],
@@ -218,18 +227,51 @@ def test_eight_concurrent_writers_leave_one_complete_file(repo: Repo, tmp_path: 
     assert sorted(os.listdir(out)) == [version.name]
 
 
-def test_private_directories_of_live_processes_are_kept(tmp_path: Path) -> None:
-    from taggedartifacts._atomic import _host
+def test_a_live_writer_is_never_swept_whatever_its_pid_namespace(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    ready = tmp_path / "ready"
+    command = [
+        sys.executable,
+        str(child_script(tmp_path, repo, 3)),
+        str(out / "big.bin"),
+        str(ready),
+    ]
+    if (
+        shutil.which("unshare")
+        and subprocess.run(["unshare", "--pid", "--fork", "true"], capture_output=True).returncode
+        == 0
+    ):
+        command = ["unshare", "--pid", "--fork", *command]  # its PID means nothing out here
+    child = subprocess.Popen(command)
+    deadline = time.monotonic() + 30
+    while not ready.exists():
+        assert time.monotonic() < deadline, "child never started writing"
+        time.sleep(0.02)
+    monkeypatch.setattr(_atomic, "_SWEPT", set())
+    sweep(str(out))  # another writer's sweep of the same directory, mid-write
+    assert len(hidden(out)) == 2  # kept: its lock is held
+    assert child.wait(timeout=60) == 0
+    [version] = versions(out / "big.bin")
+    assert Path(version.path).read_bytes() == b"a" * 500_000 + b"b" * 500_000
 
-    mine = tmp_path / f"{PREFIX}{_host()}-{os.getpid()}-abc"
-    mine.mkdir()
-    foreign_recent = tmp_path / f"{PREFIX}0000ffff-1-abc"
-    foreign_recent.mkdir()
-    foreign_old = tmp_path / f"{PREFIX}0000ffff-2-abc"
-    foreign_old.mkdir()
-    os.utime(foreign_old, (0, 0))
-    remove_stale(str(tmp_path))
-    assert hidden(tmp_path) == sorted([mine.name, foreign_recent.name])
+
+def test_entries_without_a_lock_are_swept_only_when_abandoned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old_style = tmp_path / f"{PREFIX}0000ffff-2-abc"  # made by a version without locks
+    old_style.mkdir()
+    os.utime(old_style, (0, 0))
+    recent = tmp_path / f"{PREFIX}0000ffff-1-abc"
+    recent.mkdir()
+    stale_temporary = tmp_path / f"{PREFIX}0123456789abcdef.tmp"
+    stale_temporary.write_text("{")
+    os.utime(stale_temporary, (0, 0))
+    monkeypatch.setattr(_atomic, "_SWEPT", set())
+    sweep(str(tmp_path))
+    assert hidden(tmp_path) == [recent.name]
 
 
 def test_a_record_that_cannot_be_written_keeps_the_functions_output(
@@ -251,9 +293,68 @@ def test_a_record_that_cannot_be_written_keeps_the_functions_output(
     with pytest.raises(OSError, match="No space left") as info:
         train(tmp_path / "model.bin")
     notes = getattr(info.value, "__notes__", [])
+    [kept] = tmp_path.glob("taggedartifacts-unpublished-model-*")
     assert notes == [
-        f"taggedartifacts: the output was not published to {tmp_path}; what was not is kept "
-        f"in {handed[0].parent}"
+        f"taggedartifacts: the output was not published to {tmp_path}; it is kept in "
+        f"{kept}: move what you need from there"
     ]
-    assert handed[0].read_text() == "weights after a long run"  # kept, not deleted
+    assert (kept / handed[0].name).read_text() == "weights after a long run"  # kept, visible
     assert versions(tmp_path / "model.bin") == []  # and nothing half-done was published
+
+
+def test_output_kept_after_a_conflict_is_visible_and_never_swept(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "metadata.json").write_text("the user's")
+
+    @Artifact("outpath", atomic=True, repo=repo.path)
+    def train(outpath: Path) -> None:
+        outpath.write_text("a day of training")
+        (outpath.parent / "metadata.json").write_text("ours")
+
+    with pytest.raises(ArtifactConflictError) as info:
+        train(tmp_path / "model.bin")
+    [kept] = tmp_path.glob("taggedartifacts-unpublished-model-*")
+    assert f"it is kept in {kept}" in "\n".join(getattr(info.value, "__notes__", []))
+    monkeypatch.setattr(_atomic, "_SWEPT", set())  # a later call, as in a new process
+
+    @Artifact("outpath", atomic=True, repo=repo.path)
+    def other(outpath: Path) -> None:
+        outpath.write_text("x")
+
+    other(tmp_path / "other.txt")
+    [model] = kept.glob("model-*.bin")
+    assert model.read_text() == "a day of training"  # still there
+
+
+def test_names_too_long_for_the_file_system_fail_before_the_call(
+    repo: Repo, tmp_path: Path
+) -> None:
+    ran = []
+
+    @Artifact("outpath", provenance=True, repo=repo.path)
+    def save(outpath: Path) -> None:
+        ran.append(outpath)
+
+    tagged_length = len("-abc1234-0123456789")
+    stem = "x" * (250 - tagged_length - len(".csv"))  # a 250-byte name: its record is 266
+    out = tmp_path / "out"
+    with pytest.raises(InvalidPathError, match=r"266 bytes, 11 more than the file system allows"):
+        save(out / f"{stem}.csv")
+    assert ran == []
+    assert not out.exists()
+
+
+def test_file_names_that_are_not_utf8_are_recorded(repo: Repo, tmp_path: Path) -> None:
+    raw = os.path.join(os.fsencode(tmp_path), b"caf\xe9.txt")
+    name = os.fsdecode(raw)  # 'caf\udce9.txt': any name Linux holds
+
+    @Artifact("outpath", cache=True, provenance=True, repo=repo.path)
+    def save(outpath: str) -> str:
+        Path(outpath).write_text("data")
+        return outpath
+
+    made = save(name)
+    assert os.path.exists(made)
+    assert describe(made)["provenance"]["requested_path"] == name
+    assert save(name) == made  # the record reads back: a cache hit

@@ -257,3 +257,20 @@ def test_a_record_of_other_full_digests_is_no_hit_and_is_never_replaced(
     assert other["config_hash"] in str(info.value)
     assert config_hash({"lr": 0.1}) in str(info.value)
     assert Path(made.path).read_text() == "mine"  # and not replaced
+
+
+def test_a_directory_at_a_tagged_file_name_is_no_hit(repo: Repo, tmp_path: Path) -> None:
+    ran = []
+
+    @Artifact("outpath", cache=True, repo=repo.path)
+    def table(outpath: Path) -> None:
+        ran.append(1)
+        outpath.write_text("a,b")
+
+    table(tmp_path / "t.csv")
+    [made] = versions(tmp_path / "t.csv")
+    Path(made.path).unlink()
+    Path(made.path).mkdir()  # something else now sits at the name, with the record beside it
+    with pytest.raises(IsADirectoryError):
+        table(tmp_path / "t.csv")  # not a hit: the function runs (and cannot replace it)
+    assert len(ran) == 2

@@ -144,10 +144,10 @@ def test_an_unfinished_directory_upload_is_built_again_not_reused(
             build(base + "/model")
     [note] = getattr(info.value, "__notes__", [])
     assert note.startswith(f"taggedartifacts: the output was not published to {base}")
-    kept = Path(calls[0])  # the note names the private directory, and the build is there
-    assert str(kept.parent) == note.rsplit(" ", 1)[-1]
-    assert (kept / "w.bin").read_bytes() == b"weights"
-    shutil.rmtree(kept.parent)
+    kept = Path(note.split(" it is kept in ")[1].split(": move what")[0])
+    assert kept.name.startswith("taggedartifacts-unpublished-model-")  # visible, never swept
+    assert (kept / Path(calls[0]).name / "w.bin").read_bytes() == b"weights"
+    shutil.rmtree(kept)
     uploaded = [o for o in objects(base) if not o.endswith(".provenance.json")]
     assert uploaded == ["w.bin"]  # the file went up, the marker did not
 
@@ -266,3 +266,33 @@ def test_cli_ls_lists_remote_versions(
     assert row["relation"] == "HEAD"
     assert row["size"] == 1
     assert parse(row["name"]).untagged == "loss.png"
+
+
+def test_an_upload_cut_short_never_leaves_part_of_an_object_at_its_name(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = f"memory://bucket-{uuid.uuid4().hex[:12]}/runs"  # no atomic writes of its own
+    calls = []
+
+    @Artifact("outpath", cache=True, repo=repo.path)
+    def save(outpath: str) -> None:
+        calls.append(outpath)
+        Path(outpath).write_bytes(b"x" * (8 << 20))
+
+    fs, _ = fsspec.core.url_to_fs(base)
+    real_put_file = fs.put_file
+
+    def cut_short(local: str, remote_path: str, **kwargs: object) -> None:
+        fs.pipe_file(remote_path, Path(local).read_bytes()[: 4 << 20])  # the first 4 MiB...
+        raise ConnectionError("connection lost")  # ...then the network goes
+
+    with monkeypatch.context() as patch:
+        patch.setattr(fs, "put_file", cut_short)
+        with pytest.raises(ConnectionError):
+            save(base + "/model.bin")
+    assert [o for o in objects(base) if o.startswith("model-")] == []  # no final key at all
+    monkeypatch.setattr(fs, "put_file", real_put_file)
+    save(base + "/model.bin")
+    assert len(calls) == 2  # built again, never reused
+    [name] = [o for o in objects(base) if o.startswith("model-") and o.endswith(".bin")]
+    assert fs.cat_file(fsspec.core.url_to_fs(base)[1] + "/" + name) == b"x" * (8 << 20)
