@@ -176,7 +176,11 @@ def _sync_wrapper(function: Function) -> Callable[..., Any]:
 def _async_wrapper(function: Function) -> Callable[..., Any]:
     @functools.wraps(function.func)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        run = function.start(args, kwargs)
+        import asyncio  # an async function's caller has imported it already
+
+        # git, hashing and publishing run in a worker thread (with this task's context,
+        # so pinned() blocks still apply): the event loop never waits for them.
+        run = await asyncio.to_thread(function.start, args, kwargs)
         if run.plan.state.dirty:
             warn_dirty(function.func, run.plan.state)
         if run.hit:
@@ -186,7 +190,7 @@ def _async_wrapper(function: Function) -> Callable[..., Any]:
         except BaseException as exc:
             run.fail(exc)
             raise
-        result = run.finish(result)
+        result = await asyncio.to_thread(run.finish, result)
         for warning in run.warnings:
             warnings.warn(warning, stacklevel=2)
         return result

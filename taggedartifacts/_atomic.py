@@ -213,6 +213,8 @@ def sweep(parent: str) -> None:
     directory may hold 100,000 other files, and only names with our prefix are read."""
     if parent in _SWEPT:
         return
+    if len(_SWEPT) >= 4096:  # bounded: a long session may write into many directories
+        _SWEPT.clear()
     _SWEPT.add(parent)
     try:
         with os.scandir(parent) as entries:

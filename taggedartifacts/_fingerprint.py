@@ -16,9 +16,10 @@ The same work tree always gives the same fingerprint; any change to a byte, a
 path or a staged mode gives another.
 
 Reading a changed file costs its size once: a file's digest is kept for the
-process, keyed by its stat data (size, times, inode, mode), and used again only
-while that stat data is unchanged and older than two seconds (a write within
-the timestamp resolution could otherwise keep it), as git guards its index.
+process, keyed by its stat data (size, mtime, ctime, inode, mode), and used
+again only while that stat data is unchanged and the file was last modified
+over two seconds before it was read (a write within the timestamp resolution
+could otherwise keep its mtime), as git guards its index.
 """
 
 from __future__ import annotations
@@ -113,7 +114,9 @@ def _file_digest(path: bytes, st: os.stat_result) -> bytes:
     digest = _read_digest(path)
     if digest is None:  # replaced by something else since the lstat: hash that instead
         return content_digest(path)
-    if max(st.st_mtime_ns, st.st_ctime_ns) < started - _RACY_NS:
+    # A write within the timestamp resolution after our read could keep mtime as it is;
+    # a write later changes it, and ctime in the key catches mtime set back (rsync -t).
+    if st.st_mtime_ns < started - _RACY_NS:
         if len(_DIGESTS) >= _CACHE_MAX:
             _DIGESTS.clear()  # bounded: a long session may see many changed files
         _DIGESTS[path] = (key, digest)

@@ -91,6 +91,8 @@ def check_paths(root: str, scope: Scope) -> None:
     if (root, scope.pathspecs) in _CHECKED:
         return
     _check_tracked(root, scope.pathspecs)
+    if len(_CHECKED) >= 1024:  # bounded, like every cache here
+        _CHECKED.clear()
     _CHECKED.add((root, scope.pathspecs))
 
 

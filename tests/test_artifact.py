@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import inspect
+import shutil
 import subprocess
 import sys
 import warnings
@@ -128,6 +129,39 @@ def test_async_functions(repo: Repo) -> None:
 
     assert inspect.iscoroutinefunction(save)
     assert asyncio.run(save("a.txt")) == expected(repo, "a.txt")
+
+
+def test_async_calls_never_block_the_event_loop_while_git_runs(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = shutil.which("git")
+    slow = tmp_path / "slow-git"
+    slow.write_text(f'#!/bin/sh\nsleep 0.5\nexec {real} "$@"\n')  # as git status of 100k files
+    slow.chmod(0o755)
+    monkeypatch.setenv("GIT_PYTHON_GIT_EXECUTABLE", str(slow))
+
+    @Artifact("outpath", CONFIG, repo=repo.path, atomic=True)
+    async def save(outpath: Path) -> Path:
+        outpath.write_text("x")
+        return outpath
+
+    async def main() -> tuple[Path, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        made = await save(tmp_path / "a.txt")
+        task.cancel()
+        return made, ticks
+
+    made, ticks = asyncio.run(main())
+    assert made.read_text() == "x"
+    assert ticks >= 20  # the loop kept running for the second git took (blocked: none)
 
 
 def test_wrapper_keeps_metadata_and_signature(repo: Repo) -> None:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import Repo, make_repo
 
-from taggedartifacts import Artifact, git_state
+from taggedartifacts import Artifact, _index, git_state
 
 MARKER = "hook-ran"
 
@@ -213,3 +214,23 @@ def test_a_held_index_lock_is_neither_needed_nor_touched(repo: Repo) -> None:
         assert "dirty" in name("x.txt")
     assert lock.read_text() == "held by someone else"
     assert (index.read_bytes(), index.stat().st_mtime_ns) == index_before
+
+
+def test_a_touched_tree_is_refreshed_in_our_copy_never_in_the_users_index(
+    repo: Repo, tmp_path: Path
+) -> None:
+    for i in range(20):
+        repo.write(f"src/f{i}.py", f"X = {i}\n")
+    repo.commit("files")
+    index = repo.path / ".git" / "index"
+    later = time.time() + 5
+    for path in (repo.path / "src").iterdir():  # same bytes, new stat data: a formatter ran
+        os.utime(path, (later, later))
+    before = (index.read_bytes(), index.stat().st_mtime_ns)
+    git_state(repo.path)
+    [copy] = [c for i, c in _index._COPIES.items() if i == str(index)]
+    refreshed = Path(copy.path).read_bytes()
+    for _ in range(2):
+        assert git_state(repo.path).dirty is False
+    assert (index.read_bytes(), index.stat().st_mtime_ns) == before  # the user's: untouched
+    assert refreshed != before[0]  # ours holds the new stat data: the next status is fast

@@ -8,13 +8,22 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import Repo, make_repo
 
-from taggedartifacts import Artifact, DirtyRepositoryError, GitError, GitState, git_state, parse
+from taggedartifacts import (
+    Artifact,
+    DirtyRepositoryError,
+    GitError,
+    GitState,
+    _fingerprint,
+    git_state,
+    parse,
+)
 
 
 def flagged(repo: Repo, flag: str) -> None:
@@ -220,3 +229,32 @@ def test_git_missing_in_a_checkout_says_what_helps(
         git_state(repo.path)
     assert "install git" in str(info.value)
     assert "TAGGEDARTIFACTS_COMMIT" not in str(info.value)  # it is not read where .git exists
+
+
+def test_a_refused_call_reads_no_changed_file_and_a_repeated_one_reads_it_once(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = repo.write("data.bin", b"\x00" * 1000)
+    repo.commit("data")
+    big.write_bytes(b"\x01" * 1000)
+    old = time.time() - 60  # older than the racy window, as a file edited a minute ago
+    os.utime(big, (old, old))
+    reads: list[bytes] = []
+    real = _fingerprint._read_digest
+
+    def counting(path: bytes) -> bytes | None:
+        reads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(_fingerprint, "_read_digest", counting)
+
+    @Artifact("outpath", repo=repo.path)
+    def refused(outpath: str) -> str:
+        return outpath
+
+    with pytest.raises(DirtyRepositoryError):
+        refused("x.txt")
+    assert reads == []  # refused before any changed file is read
+    states = [git_state(repo.path) for _ in range(3)]
+    assert len({s.diff for s in states}) == 1
+    assert len(reads) == 1  # read once, then known by its stat data
