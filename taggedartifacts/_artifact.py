@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, ParamSpec, Protocol, TypeVar, cast, overload
@@ -37,7 +38,7 @@ class TaggedFunction(Protocol[P, R_co]):
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
 
-    def paths(self, *args: Any, **kwargs: Any) -> dict[str, PathArg]:
+    def paths(self, *args: P.args, **kwargs: P.kwargs) -> dict[str, PathArg]:
         """The tagged path of each path parameter that this call would use now."""
         ...
 
@@ -49,6 +50,23 @@ class TaggedFunction(Protocol[P, R_co]):
     @overload
     def __get__(self, instance: object, owner: type[Any] | None = None) -> Callable[..., R_co]: ...
     def __get__(self, instance: object, owner: type[Any] | None = None) -> Any: ...
+
+
+def _checked_repo(repo: str | os.PathLike[str] | None) -> str | None:
+    """``repo=`` as an absolute path, checked with one stat: the only I/O at decoration."""
+    if repo is None:
+        return None
+    path = os.path.abspath(os.fspath(repo))
+    try:
+        if stat.S_ISDIR(os.stat(path).st_mode):
+            return path
+        problem = "is not a directory"
+    except FileNotFoundError:
+        problem = "does not exist"
+    raise InvalidArgumentError(
+        f"repo={os.fspath(repo)!r} {problem}; pass a directory inside the work tree "
+        "(or leave repo out to use the one holding the function's source file)"
+    )
 
 
 class Artifact:
@@ -131,7 +149,7 @@ class Artifact:
             config=config,
             allow_dirty=allow_dirty,
             untracked=untracked,
-            repo=os.path.abspath(os.fspath(repo)) if repo is not None else None,
+            repo=_checked_repo(repo),
             include_args=(
                 include_args
                 if isinstance(include_args, bool)

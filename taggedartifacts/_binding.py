@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PathArg",
+    "call_error",
     "check_keywords",
     "func_name",
     "innermost",
@@ -120,3 +121,38 @@ def innermost(func: Any) -> Any:
         else:
             break
     return func
+
+
+def call_error(
+    func: Callable[..., Any],
+    signature: inspect.Signature,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    error: TypeError,
+) -> InvalidArgumentError:
+    """The error Python itself gives for a call that does not fit the signature
+    (``save() got an unexpected keyword argument 'out_path'``): ``inspect`` names no
+    function and words it otherwise, so a stub with the same parameters is called."""
+    from inspect import Parameter
+
+    var_pos = Parameter.VAR_POSITIONAL
+    params = list(signature.parameters.values())
+    parts = []
+    for i, param in enumerate(params):
+        before = params[i - 1].kind if i else None
+        if param.kind == param.KEYWORD_ONLY and before not in (param.KEYWORD_ONLY, var_pos):
+            parts.append("*")
+        star = "*" if param.kind == var_pos else "**" if param.kind == param.VAR_KEYWORD else ""
+        parts.append(star + param.name + ("=None" if param.default is not param.empty else ""))
+        after = params[i + 1].kind if i + 1 < len(params) else None
+        if param.kind == param.POSITIONAL_ONLY and after != param.POSITIONAL_ONLY:
+            parts.append("/")
+    namespace: dict[str, Any] = {}
+    exec(f"def stub({', '.join(parts)}): pass", namespace)  # names from a real signature
+    stub = namespace["stub"]
+    stub.__qualname__ = func_name(func)[:-2]  # what Python names in its message
+    try:
+        stub(*args, **kwargs)
+    except TypeError as exc:
+        return InvalidArgumentError(str(exc))
+    return InvalidArgumentError(f"{stub.__qualname__}(): {error}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,16 @@ from ._binding import func_name, source_file
 from ._errors import DirtyRepositoryError, DirtyRepositoryWarning
 from ._gitinfo import GitState
 
-__all__ = ["dirty_error", "warn_dirty"]
+__all__ = ["ENV_ALLOW_DIRTY", "allowed_by_environment", "dirty_error", "warn_dirty"]
+
+# Allows dirty work for one run without editing the code (which would itself dirty the
+# tree); the warning still appears, and names are still dirty names.
+ENV_ALLOW_DIRTY = "TAGGEDARTIFACTS_ALLOW_DIRTY"
+
+
+def allowed_by_environment() -> bool:
+    """Whether ``TAGGEDARTIFACTS_ALLOW_DIRTY`` is set to a true value (1, true, yes, on)."""
+    return os.environ.get(ENV_ALLOW_DIRTY, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _changed_list(state: GitState, limit: int = 10) -> str:
@@ -25,8 +35,8 @@ def dirty_error(func: Callable[..., Any], state: GitState) -> DirtyRepositoryErr
     return DirtyRepositoryError(
         f"{func_name(func)}: the work tree at {state.root} has uncommitted changes "
         f"({_changed_list(state)}); commit or stash them so the name can point at a commit, "
-        f"or pass allow_dirty=True to name the output after this dirty state"
-        + "".join(f"; {line}" for line in _untracked_code(func, state)),
+        f"or pass allow_dirty=True (for one run: {ENV_ALLOW_DIRTY}=1) to name the output "
+        "after this dirty state" + "".join(f"; {line}" for line in _untracked_code(func, state)),
         root=state.root or "",
         changed=state.changed,
     )
@@ -47,21 +57,21 @@ def _untracked_code(func: Callable[..., Any], state: GitState) -> list[str]:
 def warn_dirty(func: Callable[..., Any], state: GitState) -> None:
     """Warn at the user's call: once per call site in a script, once per cell run in Jupyter.
 
-    IPython shows a warning at every call, so a loop of a thousand calls would print a
-    thousand warnings; its cells also reuse file names, so the usual once-per-location
-    registry could hide the warning when a cell is run again. In IPython we therefore
-    warn once per execution and bypass the registry; the user's filters still apply.
+    The usual once-per-location registry is not enough: a function body that uses
+    ``warnings.catch_warnings()`` (pandas does) resets it, so a loop of five calls
+    printed five warnings. So this keeps its own registry of call sites. IPython
+    shows a warning at every call and reuses cell file names, so there it is once
+    per cell execution: running a cell again warns again. Either way the user's
+    filters still apply (``error`` still raises, at every call).
     """
     caller = sys._getframe(2)  # warn_dirty <- wrapper <- the user's code
     shell = _ipython()
-    if shell is None:
-        warnings.warn(_dirty_warning(func, state), stacklevel=3)
+    # Per function, the places it has warned at: a call site in a script; the cell
+    # execution in IPython (so running a cell again warns again).
+    site = (caller.f_code.co_filename, caller.f_lineno) if shell is None else shell.execution_count
+    seen = _warned_for(func)
+    if site in seen:
         return
-    key = (shell.execution_count, func)
-    if key in _WARNED_IN_CELL:
-        return
-    _WARNED_IN_CELL.clear()  # only the current execution matters
-    _WARNED_IN_CELL.add(key)
     warnings.warn_explicit(
         _dirty_warning(func, state),
         DirtyRepositoryWarning,
@@ -71,9 +81,18 @@ def warn_dirty(func: Callable[..., Any], state: GitState) -> None:
         registry=None,
         module_globals=caller.f_globals,
     )
+    seen.add(site)  # only once shown (or ignored): an "error" filter raises every time
 
 
-_WARNED_IN_CELL: set[tuple[int, Callable[..., Any]]] = set()
+# function -> the sites it has warned at; weak, so functions made in a loop come and go.
+_WARNED: weakref.WeakKeyDictionary[Any, set[Any]] = weakref.WeakKeyDictionary()
+
+
+def _warned_for(func: Callable[..., Any]) -> set[Any]:
+    try:
+        return _WARNED.setdefault(func, set())
+    except TypeError:  # a callable that takes no weak reference: no memory, warn each time
+        return set()
 
 
 def _ipython() -> Any:

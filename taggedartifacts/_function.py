@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import _remote as remote
 from ._binding import (
     PathArg,
+    call_error,
     check_keywords,
     func_name,
     innermost,
@@ -25,7 +26,7 @@ from ._binding import (
     source_file,
     var_keyword,
 )
-from ._dirty import dirty_error
+from ._dirty import allowed_by_environment, dirty_error
 from ._errors import InvalidArgumentError, UnhashableConfigError
 from ._hashing import config_hash
 from ._loaded import add_source
@@ -108,8 +109,15 @@ class Function:
     def bind(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], *, partial: bool = False
     ) -> inspect.BoundArguments:
-        """Bind a call's arguments, defaults applied; raises TypeError as the call would."""
-        bound = (self.signature.bind_partial if partial else self.signature.bind)(*args, **kwargs)
+        """Bind a call's arguments, defaults applied.
+
+        :raises InvalidArgumentError: (a ``TypeError``) worded as Python words it.
+        """
+        try:
+            bind = self.signature.bind_partial if partial else self.signature.bind
+            bound = bind(*args, **kwargs)
+        except TypeError as exc:
+            raise call_error(self.func, self.signature, args, kwargs, exc) from None
         bound.apply_defaults()
         return bound
 
@@ -118,13 +126,11 @@ class Function:
         options = self.options
         given = {kw: path_argument(self.func, bound, kw, self.varkw) for kw in options.keywords}
         digest, arguments = self._digest(bound)
+        allow_dirty = options.allow_dirty or allowed_by_environment()
         state = current_state(
-            self.candidates,
-            untracked=options.untracked,
-            fingerprint=options.allow_dirty,
-            scope=self.scope,
+            self.candidates, untracked=options.untracked, fingerprint=allow_dirty, scope=self.scope
         )
-        if state.dirty and not options.allow_dirty:
+        if state.dirty and not allow_dirty:
             raise dirty_error(self.func, state)
         tagged = {
             kw: tag_path(path, commit=state.commit, config_digest=digest, fingerprint=state.diff)

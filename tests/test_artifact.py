@@ -281,6 +281,27 @@ def test_dirty_tree_with_allow_dirty_warns_at_the_callers_line(repo: Repo) -> No
         assert parse(save("a.txt")).diff != tag.diff
 
 
+def test_the_dirty_warning_comes_once_per_call_site_whatever_the_body_does(repo: Repo) -> None:
+    repo.write("code.py", "print('edited')\n")
+
+    @Artifact("outpath", allow_dirty=True, repo=repo.path)
+    def save(outpath: str) -> str:
+        with warnings.catch_warnings():  # pandas does this: it resets the usual registry
+            warnings.simplefilter("ignore", FutureWarning)
+        return outpath
+
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("default")
+        for _ in range(5):
+            save("a.txt")
+    assert [w.category for w in shown] == [DirtyRepositoryWarning]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DirtyRepositoryWarning)  # the user's filters apply
+        for _ in range(2):
+            with pytest.raises(DirtyRepositoryWarning):
+                save("b.txt")
+
+
 def test_untracked_flag(repo: Repo) -> None:
     repo.write("scratch.txt", "x")
 
@@ -456,7 +477,7 @@ def test_paths_reports_without_calling(repo: Repo) -> None:
         "a": expected(repo, "x.png"),
         "b": Path(expected(repo, "y.csv")),
     }
-    assert save.paths(a="x.png", b="y.csv")["a"] == expected(repo, "x.png")
+    assert save.paths(a="x.png", b="y.csv")["a"] == expected(repo, "x.png")  # type: ignore[arg-type, call-arg]
     assert calls == []
 
 
@@ -539,4 +560,44 @@ def test_paths_refuses_to_guess_arguments_that_go_into_the_name(repo: Repo) -> N
     assert train.paths(0.1, "m.bin") == {"outpath": train(0.1, "m.bin")}
     assert train.paths(outpath="m.bin", lr=0.1) == {"outpath": train(0.1, "m.bin")}
     with pytest.raises(InvalidArgumentError, match=r"^train\(\).paths\(\) needs 'lr' as well"):
-        train.paths(outpath="m.bin")
+        train.paths(outpath="m.bin")  # type: ignore[call-arg]
+
+
+def test_the_original_projects_import_path_still_works(repo: Repo) -> None:
+    sys.modules.pop("taggedartifacts.taggedartifacts", None)
+    with pytest.warns(DeprecationWarning, match="import Artifact from taggedartifacts") as record:
+        from taggedartifacts.taggedartifacts import Artifact as Original
+    assert record[0].filename == __file__  # the importing line, not importlib's
+    assert Original is Artifact
+
+    @Original(keyword="outpath", config={"lr": 0.1}, repo=repo.path)  # as its README wrote it
+    def save(outpath: str) -> str:
+        return outpath
+
+    assert parse(save("plot.png")).commit == repo.head()[:7]
+
+
+def test_allow_dirty_for_one_run_from_the_environment(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.write("code.py", "print('edited')\n")
+
+    @Artifact("outpath", repo=repo.path)
+    def save(outpath: str) -> str:
+        return outpath
+
+    with pytest.raises(DirtyRepositoryError, match="TAGGEDARTIFACTS_ALLOW_DIRTY=1"):
+        save("a.txt")
+    monkeypatch.setenv("TAGGEDARTIFACTS_ALLOW_DIRTY", "1")
+    with pytest.warns(DirtyRepositoryWarning):
+        assert parse(save("a.txt")).dirty  # still a dirty name, still a warning
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_repo_is_checked_at_decoration(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "nowhere"
+    if kind == "file":
+        path.write_text("not a directory")
+    problem = "does not exist" if kind == "missing" else "is not a directory"
+    with pytest.raises(InvalidArgumentError, match=f"repo=.*nowhere' {problem}"):
+        Artifact("outpath", repo=path)

@@ -60,12 +60,42 @@ def test_the_function_gets_the_calls_arguments_with_the_path_tagged(
     assert got == want
 
 
-def test_binding_errors_are_the_functions_own(repo: Repo) -> None:
-    plain = Artifact("outpath", repo=repo.path)(f_plain)
-    with pytest.raises(TypeError, match="missing a required argument: 'a'"):
-        plain()  # type: ignore[call-arg]
-    with pytest.raises(TypeError, match="unexpected keyword argument 'nope'"):
-        plain(1, nope=2)  # type: ignore[call-arg]
+def save(
+    data: Any, outpath: Any, /, scale: Any = 1, *rest: Any, flag: Any, **extra: Any
+) -> Any: ...
+
+
+@pytest.mark.parametrize(
+    ("func", "args", "kwargs"),
+    [
+        (f_plain, (), {}),
+        (f_plain, (1,), {"nope": 2}),
+        (f_plain, (1, 2, 3), {}),
+        (f_plain, (1,), {"a": 2}),
+        (f_posonly, (), {"outpath": "x"}),
+        (save, (1, "p"), {}),
+        (save, (1,), {"flag": 1}),
+    ],
+)
+def test_a_call_that_does_not_fit_reads_like_pythons_own_error(
+    repo: Repo, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    with pytest.raises(TypeError) as python:
+        func(*args, **kwargs)  # what Python says without the decorator
+    decorated = Artifact("outpath", repo=repo.path)(func)
+    with pytest.raises(InvalidArgumentError) as ours:
+        decorated(*args, **kwargs)
+    assert str(ours.value) == str(python.value)
+
+
+def test_the_issues_example(repo: Repo) -> None:
+    @Artifact("outpath", repo=repo.path)
+    def save(outpath: str) -> None: ...
+
+    with pytest.raises(
+        TypeError, match=r"^save\(\) got an unexpected keyword argument 'out_path'$"
+    ):
+        save(out_path="x.png")  # type: ignore[call-arg]
 
 
 class Saver:

@@ -6,6 +6,7 @@ import json
 import logging
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -120,12 +121,14 @@ def test_dirty_tree_hits_only_with_the_same_fingerprint(repo: Repo, tmp_path: Pa
         outpath.write_text("x")
 
     repo.write("code.py", "print('draft 1')\n")
-    for _ in range(2):
-        with pytest.warns(DirtyRepositoryWarning):
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        for _ in range(2):
             step(tmp_path / "a.txt")
+    assert [w.category for w in shown] == [DirtyRepositoryWarning]  # once for this call site
     assert ran == [1]
     repo.write("code.py", "print('draft 2')\n")
-    with pytest.warns(DirtyRepositoryWarning):
+    with pytest.warns(DirtyRepositoryWarning):  # another call site
         step(tmp_path / "a.txt")
     assert ran == [1, 1]
 
