@@ -90,10 +90,11 @@ def path_argument(
 
 
 def source_file(func: Callable[..., Any]) -> str | None:
-    """The function's source file; None for exec'd code, the REPL, notebook cells and the like."""
+    """The function's source file; None for exec'd code, the REPL, notebook cells (whose
+    names IPython makes up) and the like."""
     code = getattr(innermost(func), "__code__", None)
     filename = getattr(code, "co_filename", "")
-    if not filename or filename.startswith("<"):
+    if not filename or filename.startswith("<") or not os.path.exists(filename):
         return None
     return os.path.abspath(filename)
 

@@ -31,12 +31,19 @@ def _changed_list(state: GitState, limit: int = 10) -> str:
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def dirty_error(func: Callable[..., Any], state: GitState) -> DirtyRepositoryError:
+def dirty_error(
+    func: Callable[..., Any], state: GitState, cell: str | None = None
+) -> DirtyRepositoryError:
+    """The refusal of a call on a dirty tree, saying what to do.
+
+    :param cell: what to say of the notebook cell defining ``func``, when it is not committed.
+    """
+    notes = [*_untracked_code(func, state), *([cell] if cell else [])]
     return DirtyRepositoryError(
         f"{func_name(func)}: the work tree at {state.root} has uncommitted changes "
         f"({_changed_list(state)}); commit or stash them so the name can point at a commit, "
         f"or pass allow_dirty=True (for one run: {ENV_ALLOW_DIRTY}=1) to name the output "
-        "after this dirty state" + "".join(f"; {line}" for line in _untracked_code(func, state)),
+        "after this dirty state" + "".join(f"; {note}" for note in notes),
         root=state.root or "",
         changed=state.changed,
     )

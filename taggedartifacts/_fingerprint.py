@@ -6,7 +6,8 @@ it is the sha256 over every changed path, sorted, of
 - the path;
 - what HEAD and the index hold for it: HEAD's mode and blob and the index's mode
   (so a staged ``chmod +x`` is a change of its own);
-- what the work tree holds: the sha256 of a file's bytes, of a symbolic link's
+- what the work tree holds: the sha256 of a file's bytes (of a notebook's code
+  alone: see ``_notebook``), of a symbolic link's
   target, of every file inside a directory (an untracked nested repository is
   listed by git as one directory), or just the kind of a FIFO, socket or device
   (never opened, so a FIFO cannot hang a call); for a submodule, its commit and,
@@ -29,7 +30,9 @@ import stat
 from collections.abc import Callable
 from typing import NamedTuple
 
-__all__ = ["Change", "content_digest", "fingerprint_of"]
+from ._notebook import code_of, is_notebook
+
+__all__ = ["Change", "content_digest", "fingerprint_of", "notebook_digest"]
 
 _VERSION = b"taggedartifacts-diff-v2\n"
 _RACY_NS = 2_000_000_000  # FAT stores times to 2 s; everything else is finer
@@ -124,7 +127,8 @@ def _file_digest(path: bytes, st: os.stat_result) -> bytes:
 
 
 def _read_digest(path: bytes) -> bytes | None:
-    """sha256 of a regular file's bytes; None if it is no longer one (never blocks on a FIFO)."""
+    """sha256 of a regular file's bytes (of a notebook's code, see ``_notebook``); None if
+    it is no longer a regular file (never blocks on a FIFO)."""
     import hashlib
 
     try:
@@ -134,7 +138,22 @@ def _read_digest(path: bytes) -> bytes | None:
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
+        if is_notebook(path):
+            data = fh.read()
+            code = code_of(data)
+            return notebook_digest(code) if code is not None else _sha256(data)
         digest = hashlib.sha256()
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
         return digest.hexdigest().encode()
+
+
+def notebook_digest(code: bytes) -> bytes:
+    """The digest of a notebook's code: what its file's digest is, outputs left out."""
+    return _sha256(b"notebook code\n" + code)
+
+
+def _sha256(data: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest().encode()

@@ -26,6 +26,7 @@ from ._binding import (
     source_file,
     var_keyword,
 )
+from ._cells import cell_of, check_cell
 from ._dirty import allowed_by_environment, dirty_error
 from ._errors import InvalidArgumentError, UnhashableConfigError
 from ._hashing import config_hash
@@ -127,11 +128,20 @@ class Function:
         given = {kw: path_argument(self.func, bound, kw, self.varkw) for kw in options.keywords}
         digest, arguments = self._digest(bound)
         allow_dirty = options.allow_dirty or allowed_by_environment()
+        cell = cell_of(self.func)  # per call: the notebook may be renamed, or saved at last
+        candidates, scope = self.candidates, self.scope
+        if cell is not None:  # the notebook is where the code is, and always in scope
+            candidates = (os.path.dirname(cell.notebook), *candidates)
+            if scope is not None:
+                scope = scope._replace(files=(*scope.files, cell.notebook))
         state = current_state(
-            self.candidates, untracked=options.untracked, fingerprint=allow_dirty, scope=self.scope
+            candidates, untracked=options.untracked, fingerprint=allow_dirty, scope=scope
         )
+        why = None
+        if cell is not None:
+            state, why = check_cell(cell, state, fingerprint=allow_dirty)
         if state.dirty and not allow_dirty:
-            raise dirty_error(self.func, state)
+            raise dirty_error(self.func, state, why)
         tagged = {
             kw: tag_path(path, commit=state.commit, config_digest=digest, fingerprint=state.diff)
             for kw, path in given.items()
@@ -140,7 +150,10 @@ class Function:
             if is_url(path):
                 remote.filesystem(str(path))  # fsspec present? say which extra, before any work
         logger().debug("%s tagged %s", self.name, tagged)
-        return Plan(self.name, self.func, options, bound, given, tagged, state, digest, arguments)
+        notebook = cell.notebook if cell is not None else None
+        return Plan(
+            self.name, self.func, options, bound, given, tagged, state, digest, arguments, notebook
+        )
 
     def _digest(self, bound: inspect.BoundArguments) -> tuple[str, dict[str, Any] | None]:
         """The hash of the config and the hashed arguments, and those arguments."""

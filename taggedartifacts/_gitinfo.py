@@ -19,10 +19,11 @@ from typing import NamedTuple
 
 from . import _git as git
 from ._errors import GitError, NotAGitRepositoryError
-from ._fingerprint import Change, fingerprint_of
+from ._fingerprint import Change, content_digest, fingerprint_of, notebook_digest
 from ._index import IndexKey, forget, index_key, private_index
 from ._loaded import untracked_code
 from ._log import logger
+from ._notebook import committed_code, is_notebook
 from ._scope import Scope, check_depends_on, check_paths, scoped_commit
 from ._tagging import is_output
 from ._worktree import find_work_tree, locate
@@ -150,6 +151,7 @@ def status(
             f"the repository at {root} has no commit yet; make a first commit "
             "so that names have a commit to refer to"
         )
+    changes = [c for c in changes if not _same_notebook_code(root, c)]
     code = untracked_code(root, key)
     if scope is not None:  # git listed only what is in scope; our own outputs never count
         changes = [c for c in changes if c.head != b"untracked" or not is_output(c.path.decode())]
@@ -192,6 +194,22 @@ def _run_status(
         except GitError:  # our copy is gone or unreadable: the real index, read-only
             forget(index)
     return git.check(root, *args)
+
+
+def _same_notebook_code(root: str, change: Change) -> bool:
+    """Whether a changed tracked notebook holds HEAD's code: then only its outputs or
+    metadata changed (an autosave), which is no change to the code."""
+    if not is_notebook(change.path) or change.submodule:
+        return False
+    modes_and_blob = change.head.split(b" ")
+    if len(modes_and_blob) != 3 or modes_and_blob[0] != modes_and_blob[1]:
+        return False  # untracked, unmerged, or a staged mode change
+    blob = modes_and_blob[2].decode()
+    committed = committed_code(root, blob) if blob.strip("0") else None
+    if committed is None:
+        return False
+    full = os.path.join(os.fsencode(root), change.path)
+    return content_digest(full) == b"file " + notebook_digest(committed)
 
 
 def _submodule_digest(path: str, untracked: bool) -> bytes:

@@ -43,3 +43,4 @@ class Plan(NamedTuple):
     state: GitState
     digest: str  # the hash of the config (and of the hashed arguments)
     arguments: dict[str, Any] | None  # the hashed arguments, when include_args is on
+    notebook: str | None = None  # the notebook whose cell defines the function

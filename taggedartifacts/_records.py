@@ -10,7 +10,9 @@ the config and any hashed arguments (in the JSON normal form of the config
 hash, where values JSON cannot hold are one-key objects such as
 ``{"\\u0000bytes": "..."}`` and non-finite floats are ``{"\\u0000float": "NaN"}``),
 the function, the path that was asked for, the ``depends_on`` scope and the
-HEAD commit (``commit`` is the scope's commit), start and end time (UTC, ISO 8601)
+HEAD commit (``commit`` is the scope's commit), the notebook whose cell defines
+the function (its path, and the digest of its code as saved), start and end
+time (UTC, ISO 8601)
 and duration, host, user, Python and platform, the versions of taggedartifacts
 and GitPython, and the ``origin`` remote without credentials. Keys named in
 ``redact`` are written as ``"<redacted>"`` at any depth; they are hashed all the same.
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from . import _remote as remote
 from ._atomic import temporary_name
 from ._binding import innermost
+from ._fingerprint import content_digest
 from ._gitinfo import GitState
 from ._hashing import normal_form
 from ._provenance import origin_url, process_facts
@@ -65,6 +68,7 @@ class Made(NamedTuple):
     started: datetime.datetime
     finished: datetime.datetime
     redact: Iterable[str]
+    notebook: str | None = None  # the notebook whose cell defines the function
 
 
 def record_path(artifact: str | os.PathLike[str]) -> str:
@@ -118,9 +122,19 @@ def record(
         "duration_seconds": round((made.finished - made.started).total_seconds(), 6),
         "depends_on": list(state.scope) or None,
         "head": state.head or state.commit,
+        "notebook": _notebook(made.notebook, state.root),
         **process_facts(),
         "origin": origin_url(state.root),
     }
+
+
+def _notebook(path: str | None, root: str | None) -> dict[str, str] | None:
+    """Which notebook ran, and the digest of its code as saved (outputs left out)."""
+    if path is None:
+        return None
+    shown = os.path.relpath(path, root) if root and path.startswith(root + os.sep) else path
+    digest = content_digest(os.fsencode(path)).split(b" ", 1)[-1].decode()
+    return {"path": shown, "code_sha256": digest}
 
 
 def _jsonable(value: Any, hidden: frozenset[str]) -> Any:

@@ -161,6 +161,7 @@ class Run:
             started=self.started,
             finished=_now(),
             redact=plan.options.redact,
+            notebook=plan.notebook,
         )
 
 

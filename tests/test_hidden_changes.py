@@ -4,6 +4,7 @@ code that ran, nested repositories, staged modes, special files, ceilings)."""
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import subprocess
 import sys
@@ -258,3 +259,23 @@ def test_a_refused_call_reads_no_changed_file_and_a_repeated_one_reads_it_once(
     states = [git_state(repo.path) for _ in range(3)]
     assert len({s.diff for s in states}) == 1
     assert len(reads) == 1  # read once, then known by its stat data
+
+
+def test_a_notebook_changes_only_when_its_code_does(repo: Repo) -> None:
+    cell = {"cell_type": "code", "source": ["x = 1\n", "print(x)"], "metadata": {},
+            "outputs": [], "execution_count": None}  # fmt: skip
+    notebook = {"cells": [cell], "metadata": {"kernelspec": {"language": "python"}},
+                "nbformat": 4, "nbformat_minor": 5}  # fmt: skip
+    path = repo.path / "analysis.ipynb"
+    path.write_text(json.dumps(notebook))
+    repo.commit("notebook")
+    cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "1\n"}]
+    cell["execution_count"] = 3
+    path.write_text(json.dumps(notebook, indent=1))  # an autosave: outputs, other layout
+    assert repo.git("status", "--porcelain").strip() == "M analysis.ipynb"
+    assert git_state(repo.path).dirty is False
+    cell["source"] = ["x = 2\n", "print(x)"]
+    path.write_text(json.dumps(notebook))
+    assert git_state(repo.path).changed == ("analysis.ipynb",)
+    path.write_text("{ not json")  # not a notebook any more: compared by bytes
+    assert git_state(repo.path).changed == ("analysis.ipynb",)

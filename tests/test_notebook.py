@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from conftest import Repo
 
-from taggedartifacts import parse
+from taggedartifacts import describe, parse
 
 REASON = "Jupyter (nbclient, nbformat, ipykernel) is not installed: notebook tests are skipped"
 nbclient = pytest.importorskip("nbclient", reason=REASON)
@@ -103,3 +103,99 @@ def test_a_notebook_session(repo: Repo) -> None:
     assert (repo.path / reused).is_file()  # the published path, not a private one
     assert (repo.path / "calls.log").read_text().count("call") == calls
     assert '<table class="taggedartifacts-describe">' in restarted[2]["html"]
+
+
+# A notebook as Jupyter saves it: kernelspec metadata, and the code in its cells.
+ANALYSIS = [
+    "from pathlib import Path\nfrom taggedartifacts import Artifact, describe",
+    "@Artifact('outpath', {'bins': 10}, provenance=True, allow_dirty=ALLOW)\n"
+    "def histogram(outpath):\n"
+    "    Path(outpath).write_text('counts')\n"
+    "    return outpath",
+    "try:\n    print(histogram('out/hist.txt'))\nexcept Exception as exc:\n"
+    "    print(type(exc).__name__, exc)",
+    "import random\nprint(random.random())  # new outputs at every run",
+]
+
+
+def notebook(cells: list[str], allow_dirty: bool = False) -> Any:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(f"ALLOW = {allow_dirty}")]
+    nb.cells += [nbformat.v4.new_code_cell(source) for source in cells]
+    return nb
+
+
+def execute(repo: Repo, nb: Any, save_to: Path | None = None) -> str:
+    """Run a notebook in a kernel started in the repository; what its call printed."""
+    client = nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(repo.path)}}
+    )
+    client.execute()
+    if save_to is not None:  # as Jupyter's autosave: code and outputs
+        nbformat.write(nb, str(save_to))
+    outputs = nb.cells[3].outputs
+    stdout = [o.text for o in outputs if o.output_type == "stream" and o.name == "stdout"]
+    return "".join(stdout).strip() or repr(outputs)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # jupyter_client's own
+def test_a_notebooks_code_counts_and_its_outputs_do_not(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = repo.path / "analysis.ipynb"
+    nbformat.write(notebook(ANALYSIS), str(path))
+    repo.write(".gitignore", "out/\n")
+    commit = repo.commit("analysis")
+    monkeypatch.setenv("TAGGEDARTIFACTS_NOTEBOOK", str(path))  # as CI, papermill or nbclient
+
+    made = execute(repo, notebook(ANALYSIS), save_to=path)
+    clean = parse(made)
+    assert (clean.commit, clean.dirty) == (commit[:7], False)
+    ran = describe(repo.path / made)["provenance"]["notebook"]  # which notebook, which code
+    assert ran["path"] == "analysis.ipynb"
+    assert len(ran["code_sha256"]) == 64
+    assert repo.git("status", "--porcelain").strip() == "M analysis.ipynb"  # outputs saved
+    again = parse(execute(repo, notebook(ANALYSIS), save_to=path))
+    assert (again.commit, again.dirty) == (commit[:7], False)  # outputs are not code
+
+    edited = [*ANALYSIS[:1], ANALYSIS[1].replace("'counts'", "'other counts'"), *ANALYSIS[2:]]
+    refused = execute(repo, notebook(edited))  # edited in the kernel, not saved
+    assert refused.startswith("DirtyRepositoryError histogram():")
+    assert "save and commit analysis.ipynb, or pass allow_dirty=True" in refused
+    unsaved = parse(execute(repo, notebook(edited, allow_dirty=True)))
+    assert unsaved.dirty
+
+    nbformat.write(notebook(edited, allow_dirty=True), str(path))  # the edit, saved
+    saved = parse(execute(repo, notebook(edited, allow_dirty=True), save_to=path))
+    rerun = parse(execute(repo, notebook(edited, allow_dirty=True), save_to=path))
+    assert saved.dirty
+    assert saved.diff != unsaved.diff  # the saved code change is in the fingerprint
+    assert rerun.diff == saved.diff  # new outputs, same code: the same name
+
+
+def test_what_counts_as_a_change_of_a_notebook() -> None:
+    from taggedartifacts._notebook import code_of
+
+    base = notebook(["a = 1", "b = 2"])
+    with_outputs = notebook(["a = 1", "b = 2"])
+    with_outputs.cells[1].outputs = [nbformat.v4.new_output("stream", text="out")]
+    with_outputs.cells[1].execution_count = 7
+    with_outputs.metadata["widgets"] = {"state": {}}
+    code = code_of(nbformat.writes(base).encode())
+    assert code is not None
+    assert code_of(nbformat.writes(with_outputs).encode()) == code
+    for changed in (
+        notebook(["b = 2", "a = 1"]),
+        notebook(["a = 1"]),
+        notebook(["a = 1", "b = 3"]),
+    ):
+        assert code_of(nbformat.writes(changed).encode()) != code
+    other_kernel = notebook(["a = 1", "b = 2"])
+    other_kernel.metadata["kernelspec"]["language"] = "R"
+    assert code_of(nbformat.writes(other_kernel).encode()) != code
+    assert code_of(b"{not json") is None  # compared by its bytes: any edit is a change
