@@ -16,9 +16,9 @@ import os
 from ._binding import PathArg
 from ._errors import add_note
 from ._log import logger
+from ._outputs import output_kind
 from ._plan import Plan
 from ._remote import is_url
-from ._run import output_kind
 from ._tagging import split_query
 from ._versions import versions, versions_note
 

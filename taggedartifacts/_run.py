@@ -1,48 +1,46 @@
 """One call in progress: a cache hit, or where the function writes and what follows.
 
-With ``cache=True`` a call is a hit when every tagged output exists, of the kind
-its record says, and its record carries this call's full config hash,
-fingerprint and commit (a short name can collide; a full digest does not).
-Otherwise the function runs; when it returns, each output gets its record (with
-``cache`` or ``provenance``), and with ``atomic`` everything is published from
-the private stage, the artifact last. A record of other full digests at the
-target is never replaced: that is an :class:`ArtifactConflictError`.
+Unless the call is a cache hit (see ``_outputs``), the function runs; when it
+returns, each output gets its record (with ``cache`` or ``provenance``), with
+``atomic`` everything is published from the private stage, the artifact last,
+and the value it returned is handed back with every private path in it spelled
+as the published one.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-from . import _remote as remote
-from ._atomic import Stage, build_lock, name_max
+from ._atomic import Stage
 from ._binding import PathArg, var_keyword
-from ._errors import ArtifactConflictError, InvalidPathError, TaggedArtifactsWarning, add_note
-from ._locks import FileLock
-from ._log import logger
+from ._errors import TaggedArtifactsWarning, add_note
+from ._outputs import (
+    build_locks,
+    cached,
+    check_names,
+    check_replaceable,
+    make_parents,
+    output_kind,
+)
 from ._plan import Plan
 from ._records import (
-    CACHE_FORMAT,
-    FORMAT,
     Made,
     Unrecordable,
-    decode_value,
     encode_value,
-    read_json,
     record,
     record_path,
     write_json,
 )
 from ._remote import is_url
-from ._tagging import RECORD_SUFFIX
 from ._versions import versions_note
 
 if TYPE_CHECKING:
     import datetime
 
-__all__ = ["Run", "output_kind"]
+__all__ = ["Run"]
 
 
 class Run:
@@ -61,16 +59,16 @@ class Run:
         self.value: Any = None
         self.stage: Stage | None = None
         self.started = _now() if options.provenance else None
-        self.locks = _build_locks(plan) if options.cache else []
+        self.locks = build_locks(plan) if options.cache else []
         try:
-            self.hit, self.value = _cached(plan) if options.cache else (False, None)
+            self.hit, self.value = cached(plan) if options.cache else (False, None)
             if not self.hit and not options.read:
-                _check_names(plan)
-                _check_replaceable(plan)
+                check_names(plan)
+                check_replaceable(plan)
                 if options.atomic:
                     self.stage = Stage(plan.tagged)  # which makes missing parent directories
                 else:
-                    _make_parents(plan.tagged.values())
+                    make_parents(plan.tagged.values())
         except BaseException:
             self._release()
             raise
@@ -97,7 +95,7 @@ class Run:
         try:
             self._write_records(returned)
             if self.stage is not None:
-                _check_replaceable(self.plan)  # another writer may have published meanwhile
+                check_replaceable(self.plan)  # another writer may have published meanwhile
                 self.stage.publish()
         except BaseException as exc:  # a conflict, a full disk, a lost connection
             if self.stage is not None:
@@ -163,113 +161,6 @@ class Run:
             redact=plan.options.redact,
             notebook=plan.notebook,
         )
-
-
-def _build_locks(plan: Plan) -> list[FileLock]:
-    """Take the lock of every local output, so concurrent callers build it once: the
-    first builds, the others wait, then find it and return what it recorded."""
-    locks = []
-    try:
-        for target in sorted(os.fspath(t) for t in plan.tagged.values()):
-            local = remote.local_path(target) if is_url(target) else target
-            if local is None:
-                continue  # object stores have no locks: builders may race, results stay whole
-            os.makedirs(os.path.dirname(os.path.abspath(local)), exist_ok=True)
-            lock = build_lock(local)
-            if not lock.acquire(blocking=False):
-                logger().info(
-                    "%s: waiting for %s, which another call is building", plan.name, local
-                )
-                lock.acquire()
-            locks.append(lock)
-    except BaseException:
-        for lock in locks:
-            lock.release(remove=True)
-        raise
-    return locks
-
-
-def _check_names(plan: Plan) -> None:
-    """Every name the call will create must fit the file system, checked before it runs."""
-    options = plan.options
-    for target in plan.tagged.values():
-        local = remote.local_path(str(target)) if is_url(target) else os.fspath(target)
-        if local is None:
-            continue
-        name = os.path.basename(local.rstrip("/" + os.sep))
-        names = [name] + ([name + RECORD_SUFFIX] if options.cache or options.provenance else [])
-        limit = name_max(os.path.dirname(os.path.abspath(local)))
-        for created in names:
-            size = len(os.fsencode(created))
-            if size > limit:
-                raise InvalidPathError(
-                    f"{plan.name}: {created!r} would be {size} bytes, {size - limit} more than "
-                    f"the file system allows ({limit}); shorten the file name "
-                    f"{os.path.basename(os.fspath(plan.given[next(iter(plan.given))]))!r}"
-                )
-
-
-def _make_parents(paths: Iterable[PathArg]) -> None:
-    """A writer's missing parent directories, made as atomic writes make them."""
-    for path in paths:
-        if not is_url(path):
-            parent = os.path.dirname(os.path.abspath(os.fspath(path)))
-            os.makedirs(parent, exist_ok=True)
-
-
-def output_kind(path: PathArg) -> str | None:
-    """``file`` or ``directory`` for what exists at ``path``, None for nothing (or, at a
-    URL, a directory whose upload did not finish)."""
-    if is_url(path):
-        return remote.kind(str(path))
-    if os.path.isdir(path):
-        return "directory"
-    return "file" if os.path.lexists(path) else None
-
-
-def _same_digests(found: Mapping[str, Any], plan: Plan) -> bool:
-    """Whether a record was made by this call's exact config, dirty state and commit."""
-    commit, theirs = plan.state.commit, str(found.get("commit"))
-    short = min(len(commit), len(theirs))
-    return (
-        found.get("config_hash") == plan.digest
-        and found.get("diff") == plan.state.diff
-        and short >= 7
-        and commit[:short] == theirs[:short]
-    )
-
-
-def _cached(plan: Plan) -> tuple[bool, Any]:
-    """Whether every output exists with a record of this call's digests, and the value
-    its first record holds."""
-    value = None
-    for i, path in enumerate(plan.tagged.values()):
-        found = read_json(record_path(path))
-        if (
-            found is None
-            or found.get("format") not in (FORMAT, CACHE_FORMAT)
-            or not _same_digests(found, plan)
-            or output_kind(path) != found.get("output")
-        ):
-            return False, None
-        if i == 0 and "returned" in found:
-            value = decode_value(found["returned"])
-    logger().info("%s: reusing %s", plan.name, ", ".join(map(str, plan.tagged.values())))
-    return True, value
-
-
-def _check_replaceable(plan: Plan) -> None:
-    """Refuse to replace an artifact whose record shows other full digests."""
-    for path in plan.tagged.values():
-        found = read_json(record_path(path))
-        if found is not None and "config_hash" in found and not _same_digests(found, plan):
-            raise ArtifactConflictError(
-                f"{plan.name}: {path} exists, made by config hash {found.get('config_hash')}, "
-                f"fingerprint {found.get('diff')} at commit {found.get('commit')}, but this "
-                f"call has config hash {plan.digest}, fingerprint {plan.state.diff} at commit "
-                f"{plan.state.commit}: two states share a short name. Nothing was replaced; "
-                "move the existing artifact and its record away to write this one"
-            )
 
 
 def _published(value: Any, handed: Mapping[str, PathArg], tagged: Mapping[str, PathArg]) -> Any:
