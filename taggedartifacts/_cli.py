@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from ._errors import DirtyRepositoryError, TaggedArtifactsError
 from ._gitinfo import GitState, git_state
@@ -27,7 +28,10 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error the parser has already printed
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         result: int = args.run(args)
         return result
@@ -43,8 +47,30 @@ def _error(message: str) -> None:
     print(f"taggedartifacts: error: {message}", file=sys.stderr)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors on one line like every other error (argparse
+    prints the usage first); subcommands' parsers are made of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        one_line = " ".join(message.split())
+        self.exit(2, f"taggedartifacts: error: {one_line}; see {self.prog} --help\n")
+
+
+def _directory(text: str) -> str:
+    """``--repo``: a directory that exists (git would otherwise search above it)."""
+    if not os.path.exists(text):
+        raise argparse.ArgumentTypeError(
+            f"{text} does not exist; give a directory of the work tree"
+        )
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a directory; give a directory of the work tree"
+        )
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="taggedartifacts",
         description="Name files after the git commit and config that made them.",
     )
@@ -55,7 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     tag.add_argument("--config", default="{}", help="a JSON object, or @file.json (default {})")
     tag.add_argument("--allow-dirty", action="store_true", help="name after a dirty tree")
     tag.add_argument("--untracked", action="store_true", help="count untracked files as changes")
-    tag.add_argument("--repo", metavar="DIR", help="a directory in the work tree (default: .)")
+    tag.add_argument(
+        "--repo", metavar="DIR", type=_directory, help="a directory in the work tree (default: .)"
+    )
     tag.add_argument(
         "--depends-on",
         metavar="PATH",
@@ -70,7 +98,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     latest.add_argument("path", metavar="PATH")
     latest.add_argument("--config", default="{}", help="a JSON object, or @file.json (default {})")
-    latest.add_argument("--repo", metavar="DIR", help="the work tree whose HEAD counts")
+    latest.add_argument(
+        "--repo", metavar="DIR", type=_directory, help="the work tree whose HEAD counts"
+    )
     latest.add_argument("--allow-dirty", action="store_true", help="read from a dirty tree")
     latest.add_argument(
         "--depends-on",
@@ -84,7 +114,9 @@ def _parser() -> argparse.ArgumentParser:
     ls = commands.add_parser("ls", help="list the tagged versions of PATH, newest first")
     ls.add_argument("path", metavar="PATH")
     ls.add_argument("--json", action="store_true", help="print JSON")
-    ls.add_argument("--repo", metavar="DIR", help="the work tree that knows the commits")
+    ls.add_argument(
+        "--repo", metavar="DIR", type=_directory, help="the work tree that knows the commits"
+    )
     ls.set_defaults(run=_ls)
 
     show = commands.add_parser("show", help="everything known about one tagged FILE")
@@ -135,15 +167,37 @@ def _load_config(text: str) -> Any:
     source = "--config"
     if text.startswith("@"):
         source = text[1:]
-        with open(source, encoding="utf-8") as fh:
-            text = fh.read()
+        text = _read_config_file(source)
     try:
         config = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{source} is not valid JSON: {exc}") from None
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        raise UsageError(
+            f"{source} holds an integer with more digits than Python reads (4300 unless "
+            "PYTHONINTMAXSTRDIGITS says otherwise); write it as a JSON string, or raise that limit"
+        ) from None
     if not isinstance(config, dict):
         raise UsageError(f"{source} must be a JSON object, like the decorator's config mapping")
     return config
+
+
+def _read_config_file(name: str) -> str:
+    """The text of ``--config @file``; a file that cannot be read is a usage error."""
+    try:
+        with open(name, encoding="utf-8") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise UsageError(
+            f"--config @{name}: there is no file {name}; give the path of a JSON file "
+            "(relative to the current directory), or the JSON itself"
+        ) from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--config @{name}: {name} is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise UsageError(
+            f"--config @{name}: cannot read {name} ({exc.strerror}); give a readable JSON file"
+        ) from None
 
 
 def _ls(args: argparse.Namespace) -> int:

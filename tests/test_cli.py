@@ -34,10 +34,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
     def run(repo: Repo, *args: str) -> Result:
         monkeypatch.chdir(repo.path)
         capsys.readouterr()
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse's own usage errors
-            code = int(exc.code or 0)
+        code = main(list(args))
         out, err = capsys.readouterr()
         return Result(code, out, err)
 
@@ -93,17 +90,31 @@ def test_tag_on_a_dirty_tree(repo: Repo, cli: Cli) -> None:
     [
         (("tag", "x", "--config", "{oops"), "--config is not valid JSON"),
         (("tag", "x", "--config", "[1, 2]"), "must be a JSON object"),
-        (("frobnicate",), "invalid choice"),
-        (("tag",), "the following arguments are required"),
+        (("tag", "x", "--config", "@missing.json"), "there is no file missing.json"),
+        (("tag", "x", "--config", "@code.py/x"), "cannot read code.py/x"),
+        (("latest", "x", "--config", '{"n": ' + "1" * 5000 + "}"), "write it as a JSON string"),
+        (("frobnicate",), "invalid choice: 'frobnicate'"),
+        (("tag",), "the following arguments are required: PATH; see taggedartifacts tag --help"),
+        (("tag", "x", "--repo", "nowhere"), "argument --repo: nowhere does not exist"),
+        (("ls", "x", "--repo", "code.py"), "argument --repo: code.py is not a directory"),
     ],
 )
-def test_usage_errors_exit_2_without_a_traceback(
+def test_usage_errors_exit_2_with_one_line(
     repo: Repo, cli: Cli, args: tuple[str, ...], message: str
 ) -> None:
     result = cli(repo, *args)
     assert result.returncode == 2
+    assert result.stderr.startswith("taggedartifacts: error: ")
     assert message in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stdout == ""
+
+
+def test_a_config_file_that_is_not_utf8_is_a_usage_error(repo: Repo, cli: Cli) -> None:
+    (repo.path / "cfg.json").write_bytes(b'{"name": "\xff"}')
+    result = cli(repo, "tag", "x", "--config", "@cfg.json")
+    assert (result.returncode, result.stderr.count("\n")) == (2, 1)
+    assert "cfg.json is not UTF-8 text" in result.stderr
 
 
 @pytest.fixture
