@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from ._arguments import parser
 from ._errors import DirtyRepositoryError, TaggedArtifactsError
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
@@ -29,12 +29,11 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     try:
-        args = _parser().parse_args(argv)
+        args = parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error the parser has already printed
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        result: int = args.run(args)
-        return result
+        return _COMMANDS[args.command](args)
     except UsageError as exc:
         _error(str(exc))
         return 2
@@ -45,85 +44,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _error(message: str) -> None:
     print(f"taggedartifacts: error: {message}", file=sys.stderr)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, with its usage errors on one line like every other error (argparse
-    prints the usage first); subcommands' parsers are made of this class too."""
-
-    def error(self, message: str) -> NoReturn:
-        one_line = " ".join(message.split())
-        self.exit(2, f"taggedartifacts: error: {one_line}; see {self.prog} --help\n")
-
-
-def _directory(text: str) -> str:
-    """``--repo``: a directory that exists (git would otherwise search above it)."""
-    if not os.path.exists(text):
-        raise argparse.ArgumentTypeError(
-            f"{text} does not exist; give a directory of the work tree"
-        )
-    if not os.path.isdir(text):
-        raise argparse.ArgumentTypeError(
-            f"{text} is not a directory; give a directory of the work tree"
-        )
-    return text
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="taggedartifacts",
-        description="Name files after the git commit and config that made them.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    tag = commands.add_parser("tag", help="print the tagged path for the current state")
-    tag.add_argument("path", metavar="PATH")
-    tag.add_argument("--config", default="{}", help="a JSON object, or @file.json (default {})")
-    tag.add_argument("--allow-dirty", action="store_true", help="name after a dirty tree")
-    tag.add_argument("--untracked", action="store_true", help="count untracked files as changes")
-    tag.add_argument(
-        "--repo", metavar="DIR", type=_directory, help="a directory in the work tree (default: .)"
-    )
-    tag.add_argument(
-        "--depends-on",
-        metavar="PATH",
-        nargs="+",
-        action="extend",
-        help="only these paths hold the code (as depends_on=)",
-    )
-    tag.set_defaults(run=_tag)
-
-    latest = commands.add_parser(
-        "latest", help='print the version of PATH that read="latest" would read'
-    )
-    latest.add_argument("path", metavar="PATH")
-    latest.add_argument("--config", default="{}", help="a JSON object, or @file.json (default {})")
-    latest.add_argument(
-        "--repo", metavar="DIR", type=_directory, help="the work tree whose HEAD counts"
-    )
-    latest.add_argument("--allow-dirty", action="store_true", help="read from a dirty tree")
-    latest.add_argument(
-        "--depends-on",
-        metavar="PATH",
-        nargs="+",
-        action="extend",
-        help="only these paths hold the code (as depends_on=)",
-    )
-    latest.set_defaults(run=_latest)
-
-    ls = commands.add_parser("ls", help="list the tagged versions of PATH, newest first")
-    ls.add_argument("path", metavar="PATH")
-    ls.add_argument("--json", action="store_true", help="print JSON")
-    ls.add_argument(
-        "--repo", metavar="DIR", type=_directory, help="the work tree that knows the commits"
-    )
-    ls.set_defaults(run=_ls)
-
-    show = commands.add_parser("show", help="everything known about one tagged FILE")
-    show.add_argument("path", metavar="FILE")
-    show.add_argument("--json", action="store_true", help="print JSON")
-    show.set_defaults(run=_show)
-    return parser
 
 
 def _tag(args: argparse.Namespace) -> int:
@@ -236,3 +156,11 @@ def _show(args: argparse.Namespace) -> int:
         for line in json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False).splitlines():
             print("  " + line)
     return 0
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "tag": _tag,
+    "latest": _latest,
+    "ls": _ls,
+    "show": _show,
+}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -14,7 +16,8 @@ from typing import Any, NamedTuple
 import pytest
 from conftest import Repo
 
-from taggedartifacts import Artifact
+from taggedartifacts import Artifact, __version__
+from taggedartifacts._arguments import parser
 from taggedartifacts._cli import main
 
 
@@ -50,6 +53,45 @@ def test_the_installed_command_and_the_module_both_run(repo: Repo) -> None:
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout == decorator_name(repo, "a.png", {}) + "\n"
+
+
+def test_version(repo: Repo, cli: Cli) -> None:
+    assert cli(repo, "--version") == (0, f"taggedartifacts {__version__}\n", "")
+
+
+def test_help_shows_examples_that_parse_and_the_exit_codes(repo: Repo, cli: Cli) -> None:
+    result = cli(repo, "--help")
+    assert result.returncode == 0
+    epilog = result.stdout.split("examples:\n", 1)[1]
+    examples = re.findall(r"^  (taggedartifacts .*)$", epilog, flags=re.M)
+    examples += re.findall(r"\$\((taggedartifacts [^)]*)\)", epilog)
+    assert len(examples) >= 5
+    for example in examples:
+        parser().parse_args(shlex.split(example)[1:])  # exits 2 if an example went stale
+    assert "exit status:\n  0  success\n  1  " in result.stdout
+    assert "\n  2  a usage error" in result.stdout
+
+
+def help_entries(text: str) -> dict[str, bool]:
+    """Each argument of a --help text, and whether it has a help text."""
+    entries = {}
+    for section in re.findall(r"^(?:positional arguments|options):\n((?:  .*\n)+)", text, re.M):
+        lines = section.splitlines()
+        for i, line in enumerate(lines):
+            if re.match(r"  \S", line):
+                name, _, help_text = line.strip().partition("  ")
+                continued = i + 1 < len(lines) and lines[i + 1].startswith(" " * 8)
+                entries[name] = bool(help_text.strip()) or continued
+    return entries
+
+
+@pytest.mark.parametrize("command", ["tag", "latest", "ls", "show"])
+def test_every_argument_of_every_command_has_help(repo: Repo, cli: Cli, command: str) -> None:
+    result = cli(repo, command, "--help")
+    assert result.returncode == 0
+    entries = help_entries(result.stdout)
+    assert "PATH" in entries or "FILE" in entries
+    assert {name for name, has_help in entries.items() if not has_help} == set()
 
 
 def decorator_name(repo: Repo, path: str, config: dict[str, object], **options: Any) -> str:

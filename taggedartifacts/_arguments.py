@@ -1,0 +1,144 @@
+"""The command line's grammar: each command, its options and their help, for argparse.
+
+Kept apart from what the commands do (``_cli``), so that reading one does not
+mean scrolling through the other. Usage errors are one line on stderr, like
+every other error of the command, and exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    Commands: TypeAlias = "argparse._SubParsersAction[_Parser]"
+
+__all__ = ["parser"]
+
+EPILOG = """\
+examples:
+  taggedartifacts tag plots/loss.png --config '{"lr": 0.1}'
+  Rscript plot.R --out "$(taggedartifacts tag plots/loss.png --config @config.json)"
+  taggedartifacts ls plots/loss.png
+  taggedartifacts show plots/loss-3f2a9c1-21b3876c40.png
+  taggedartifacts latest plots/loss.png --config '{"lr": 0.1}'
+
+exit status:
+  0  success
+  1  a file is missing or not tagged, nothing matched, or git refused (a dirty tree)
+  2  a usage error: an unknown option, bad JSON, a --repo that is not a directory
+
+"taggedartifacts COMMAND --help" describes a command's options.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors on one line like every other error (argparse
+    prints the usage first); subcommands' parsers are made of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        one_line = " ".join(message.split())
+        self.exit(2, f"taggedartifacts: error: {one_line}; see {self.prog} --help\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The parser of ``taggedartifacts``; ``command`` names the command that was given."""
+    from . import __version__
+
+    top = _Parser(
+        prog="taggedartifacts",
+        description="Name files after the git commit and config that made them.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    top.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = top.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", help="one of these:"
+    )
+    _tag(commands)
+    _latest(commands)
+    _ls(commands)
+    _show(commands)
+    return top
+
+
+def _command(commands: Commands, name: str, summary: str) -> argparse.ArgumentParser:
+    made: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=summary)
+    return made
+
+
+def _tag(commands: Commands) -> None:
+    tag = _command(commands, "tag", "print the tagged path the decorator would use now")
+    tag.add_argument("path", metavar="PATH", help="the untagged path (or fsspec URL) to tag")
+    _config(tag)
+    tag.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="name the path after a dirty tree instead of refusing",
+    )
+    tag.add_argument("--untracked", action="store_true", help="count untracked files as changes")
+    _repo(tag, "a directory of the work tree whose state names the path (default: .)")
+    _depends_on(tag)
+
+
+def _latest(commands: Commands) -> None:
+    latest = _command(commands, "latest", 'print the version of PATH that read="latest" would read')
+    latest.add_argument("path", metavar="PATH", help="the untagged path the reader is given")
+    _config(latest)
+    latest.add_argument(
+        "--allow-dirty", action="store_true", help="read from a dirty tree instead of refusing"
+    )
+    _repo(latest, "a directory of the work tree whose HEAD counts (default: .)")
+    _depends_on(latest)
+
+
+def _ls(commands: Commands) -> None:
+    ls = _command(commands, "ls", "list the tagged versions of PATH, newest first")
+    ls.add_argument("path", metavar="PATH", help="the untagged path whose versions to list")
+    ls.add_argument("--json", action="store_true", help="print JSON, one object per version")
+    _repo(ls, "a directory of the work tree that knows the commits (default: PATH's)")
+
+
+def _show(commands: Commands) -> None:
+    show = _command(commands, "show", "print everything known about one tagged FILE")
+    show.add_argument("path", metavar="FILE", help="a tagged file or directory (a PATH of ls)")
+    show.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _config(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--config",
+        default="{}",
+        metavar="JSON",
+        help="the config: a JSON object, or @file.json (default: {})",
+    )
+
+
+def _repo(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument("--repo", metavar="DIR", type=_directory, help=what)
+
+
+def _depends_on(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--depends-on",
+        metavar="PATH",
+        nargs="+",
+        action="extend",
+        help="only these paths (relative to the work tree's root) hold the code",
+    )
+
+
+def _directory(text: str) -> str:
+    """``--repo``: a directory that exists (git would otherwise search above it)."""
+    if not os.path.exists(text):
+        raise argparse.ArgumentTypeError(
+            f"{text} does not exist; give a directory of the work tree"
+        )
+    if not os.path.isdir(text):
+        raise argparse.ArgumentTypeError(
+            f"{text} is not a directory; give a directory of the work tree"
+        )
+    return text
