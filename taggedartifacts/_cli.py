@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._arguments import parser
-from ._errors import DirtyRepositoryError, TaggedArtifactsError
+from ._errors import DirtyRepositoryError, InvalidArgumentError, TaggedArtifactsError
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
 from ._tagging import tag_path
@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     try:
         return _COMMANDS[args.command](args)
-    except UsageError as exc:
+    except (UsageError, InvalidArgumentError) as exc:  # e.g. --depends-on naming nothing
         _error(str(exc))
         return 2
     except (TaggedArtifactsError, OSError, ValueError) as exc:
@@ -43,7 +43,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _error(message: str) -> None:
-    print(f"taggedartifacts: error: {message}", file=sys.stderr)
+    print(f"taggedartifacts: error: {_in_option_words(message)}", file=sys.stderr)
+
+
+# The library's messages name its keywords (repo=, allow_dirty=True); here the user typed
+# options. Not after a path character, so that a directory called depends_on stays itself.
+_OPTION_WORDS = (
+    (r"(?<![\w/.-])depends_on=\['([^']*)'\]", r"--depends-on \1"),
+    (r"(?<![\w/.-])depends_on\b", "--depends-on"),
+    (r"(?<![\w/.-])allow_dirty=True\b", "--allow-dirty"),
+    (r"(?<![\w/.-])untracked=True\b", "--untracked"),
+    (r"(?<![\w/.-])repo=", "--repo"),
+)
+
+
+def _in_option_words(message: str) -> str:
+    """A library message in the command line's words: ``--repo`` instead of ``repo=``."""
+    import re
+
+    for pattern, replacement in _OPTION_WORDS:
+        message = re.sub(pattern, replacement, message)
+    return message
 
 
 def _tag(args: argparse.Namespace) -> int:

@@ -159,6 +159,24 @@ def test_a_config_file_that_is_not_utf8_is_a_usage_error(repo: Repo, cli: Cli) -
     assert "cfg.json is not UTF-8 text" in result.stderr
 
 
+def test_errors_name_options_not_keywords(repo: Repo, cli: Cli, outside: Path) -> None:
+    nowhere = cli(Repo(outside), "tag", "x.png")
+    assert nowhere.returncode == 1
+    assert "run inside a git checkout, pass --repo, or set TAGGEDARTIFACTS_COMMIT" in (
+        nowhere.stderr
+    )
+    (outside / ".git").write_text("gitdir: /nonexistent\n")
+    unreadable = cli(Repo(outside), "latest", "x.png")
+    assert unreadable.returncode == 1
+    assert "pass --repo with a work tree git can read" in unreadable.stderr
+    untracked = cli(repo, "tag", "x.png", "--depends-on", "code.py", "nothing.py")
+    assert untracked.returncode == 2
+    assert "--depends-on names 'nothing.py', which names nothing tracked in" in untracked.stderr
+    for result in (nowhere, unreadable, untracked):
+        assert result.stderr.count("\n") == 1
+        assert not re.search(r"(?<![-\w])(repo=|depends_on|allow_dirty)", result.stderr), result
+
+
 @pytest.fixture
 def history(repo: Repo, cli: Cli) -> Repo:
     """Versions of out/loss.png at an older commit, at HEAD, and at a commit git does not know."""
