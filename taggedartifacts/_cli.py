@@ -16,7 +16,7 @@ from ._arguments import parser
 from ._errors import DirtyRepositoryError, InvalidArgumentError, TaggedArtifactsError
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
-from ._tagging import tag_path
+from ._tagging import tag_path, untagged_path
 from ._versions import describe, versions
 
 __all__ = ["main"]
@@ -141,24 +141,30 @@ def _read_config_file(name: str) -> str:
 
 
 def _ls(args: argparse.Namespace) -> int:
-    found = versions(args.path)
+    query = untagged_path(args.path)  # tab completion gives a version's name: list its siblings
+    found = versions(query)
     if not found:
-        _error(f"no tagged versions of {args.path}")
+        _error(f"no tagged versions of {query}")
         return 1
     rows = found.rows(repo=args.repo)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    columns = ("name", "commit", "relation", "commit_date", "dirty", "config", "size", "modified")
+    columns = ("path", "commit", "relation", "commit_date", "dirty", "config", "size", "modified")
     table = [[c.upper().replace("_", " ") for c in columns] + ["SUBJECT"]]
     for row in rows:
         cells = ["" if row[c] is None else str(row[c]) for c in columns]
         table.append([*cells, row["subject"] or ""])
-    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+    _print_table(table)
+    return 0
+
+
+def _print_table(table: list[list[str]]) -> None:
+    """Columns padded to their widest cell; the last one (free text) is not padded."""
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]) - 1)]
     for line in table:
         padded = (cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True))
         print(("  ".join(padded) + "  " + line[-1]).rstrip())
-    return 0
 
 
 def _show(args: argparse.Namespace) -> int:

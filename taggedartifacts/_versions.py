@@ -70,6 +70,10 @@ class VersionList(list[Version]):
     def rows(self, repo: str | None = None) -> list[dict[str, Any]]:
         """One dict per version, with what git knows of its commit (as ``taggedartifacts ls``).
 
+        Keys: ``path``, ``name``, ``commit``, ``relation`` (HEAD, ancestor, other or
+        unknown), ``commit_date``, ``subject``, ``dirty``, ``diff``, ``config``,
+        ``size`` and ``modified``.
+
         :param repo: a directory of the work tree that knows the commits; by default
             the one holding the versions, else the current directory's.
         """
@@ -79,6 +83,7 @@ class VersionList(list[Version]):
             commit = history.lookup(v.tag.commit)
             out.append(
                 {
+                    "path": os.fspath(v.path),
                     "name": v.name,
                     "commit": v.tag.commit,
                     "relation": commit["relation"],

@@ -198,10 +198,10 @@ def history(repo: Repo, cli: Cli) -> Repo:
 
 # A fixed repository (author, dates and content from conftest) gives fixed commits.
 GOLDEN_LS = """\
-NAME                         COMMIT   RELATION  COMMIT DATE                DIRTY  CONFIG      SIZE  MODIFIED                   SUBJECT
-loss-f1af7e5-e595a20c49.png  f1af7e5  HEAD      2024-01-02T03:04:05+00:00  False  e595a20c49  7     2023-11-14T22:15:00+00:00  Tune the learning rate
-loss-a78e033-21b3876c40.png  a78e033  ancestor  2024-01-02T03:04:05+00:00  False  21b3876c40  3     2023-11-14T22:13:20+00:00  initial
-loss-0000000-0123456789.png  0000000  unknown                              False  0123456789  1     2020-09-13T12:26:40+00:00
+PATH                             COMMIT   RELATION  COMMIT DATE                DIRTY  CONFIG      SIZE  MODIFIED                   SUBJECT
+out/loss-f1af7e5-e595a20c49.png  f1af7e5  HEAD      2024-01-02T03:04:05+00:00  False  e595a20c49  7     2023-11-14T22:15:00+00:00  Tune the learning rate
+out/loss-a78e033-21b3876c40.png  a78e033  ancestor  2024-01-02T03:04:05+00:00  False  21b3876c40  3     2023-11-14T22:13:20+00:00  initial
+out/loss-0000000-0123456789.png  0000000  unknown                              False  0123456789  1     2020-09-13T12:26:40+00:00
 """  # noqa: E501 (a table is as wide as it is)
 
 
@@ -211,8 +211,25 @@ def test_ls_golden_output(history: Repo, cli: Cli) -> None:
     assert result.stdout == GOLDEN_LS
 
 
+def test_ls_of_a_tagged_name_lists_its_siblings(history: Repo, cli: Cli) -> None:
+    result = cli(history, "ls", "out/loss-a78e033-21b3876c40.png")
+    assert result == (0, GOLDEN_LS, "")
+
+
+def test_a_path_from_ls_can_be_shown(history: Repo, cli: Cli) -> None:
+    first_row = cli(history, "ls", "out/loss.png").stdout.splitlines()[1]
+    shown = cli(history, "show", first_row.split()[0])
+    assert shown.returncode == 0, shown.stderr
+    assert "commit:     f1af7e5" in shown.stdout
+
+
 def test_ls_json(history: Repo, cli: Cli) -> None:
     rows = json.loads(cli(history, "ls", "out/loss.png", "--json").stdout)
+    assert [r["path"] for r in rows] == [
+        "out/loss-f1af7e5-e595a20c49.png",
+        "out/loss-a78e033-21b3876c40.png",
+        "out/loss-0000000-0123456789.png",
+    ]
     assert [r["relation"] for r in rows] == ["HEAD", "ancestor", "unknown"]
     assert rows[0]["subject"] == "Tune the learning rate"
     assert rows[0]["size"] == 7
