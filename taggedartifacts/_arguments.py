@@ -23,6 +23,8 @@ examples:
   taggedartifacts tag plots/loss.png --config '{"lr": 0.1}'
   Rscript plot.R --out "$(taggedartifacts tag plots/loss.png --config @config.json)"
   taggedartifacts ls plots/loss.png
+  taggedartifacts ls plots/loss.png --where lr=0.1 --where model.depth=3
+  taggedartifacts ls plots/loss.png --config-columns
   taggedartifacts show plots/loss-3f2a9c1-21b3876c40.png
   taggedartifacts latest plots/loss.png --config '{"lr": 0.1}'
 
@@ -99,6 +101,21 @@ def _ls(commands: Commands) -> None:
     ls = _command(commands, "ls", "list the tagged versions of PATH, newest first")
     ls.add_argument("path", metavar="PATH", help="the untagged path whose versions to list")
     ls.add_argument("--json", action="store_true", help="print JSON, one object per version")
+    ls.add_argument(
+        "--where",
+        metavar="KEY=VALUE",
+        action="append",
+        type=_condition,
+        default=[],
+        help="only versions whose provenance record has this config value; VALUE is JSON, "
+        "else a string; dotted keys reach into nested configs (model.depth=3); repeatable",
+    )
+    ls.add_argument(
+        "--config-columns",
+        action="store_true",
+        help="add a column for each config key whose value differs between the versions, "
+        "read from their provenance records",
+    )
     _repo(ls, "a directory of the work tree that knows the commits (default: PATH's)")
 
 
@@ -129,6 +146,26 @@ def _depends_on(command: argparse.ArgumentParser) -> None:
         action="extend",
         help="only these paths (relative to the work tree's root) hold the code",
     )
+
+
+def _condition(text: str) -> tuple[str, object]:
+    """``--where KEY=VALUE``: the dotted key, and the value as JSON (else the text itself)."""
+    import json
+
+    key, equals, value = text.partition("=")
+    if not equals or not key:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not KEY=VALUE; write e.g. --where lr=0.1 or --where model.depth=3"
+        )
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:  # a bare word: --where optimizer=adam
+        return key, value
+    except ValueError:  # an integer longer than Python converts
+        raise argparse.ArgumentTypeError(
+            f"{key}=: the integer has more digits than Python reads (4300 unless "
+            "PYTHONINTMAXSTRDIGITS says otherwise); raise that limit to compare it"
+        ) from None
 
 
 def _directory(text: str) -> str:

@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._arguments import parser
+from ._configs import MISSING, config_of, differing, lookup, same
 from ._errors import DirtyRepositoryError, InvalidArgumentError, TaggedArtifactsError
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
 from ._tagging import tag_path, untagged_path
-from ._versions import describe, versions
+from ._versions import VersionList, describe, versions
 
 __all__ = ["main"]
 
@@ -146,17 +147,79 @@ def _ls(args: argparse.Namespace) -> int:
     if not found:
         _error(f"no tagged versions of {query}")
         return 1
+    configs = {v.path: config_of(v) for v in found} if args.where or args.config_columns else {}
+    if args.where:
+        found = VersionList([v for v in found if _matches(configs[v.path], args.where)], query)
+        if not found:
+            _error(_nothing_matches(query, args.where, configs))
+            return 1
     rows = found.rows(repo=args.repo)
+    keys = differing(configs[v.path] for v in found) if args.config_columns else []
+    if args.config_columns:
+        if all(configs[v.path] is None for v in found):
+            print(f"taggedartifacts: note: {_NO_RECORDS}", file=sys.stderr)
+        for row, version in zip(rows, found, strict=True):
+            values = {k: lookup(configs[version.path] or {}, k) for k in keys}
+            row["config_values"] = {k: v for k, v in values.items() if v is not MISSING}
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    columns = ("path", "commit", "relation", "commit_date", "dirty", "config", "size", "modified")
-    table = [[c.upper().replace("_", " ") for c in columns] + ["SUBJECT"]]
-    for row in rows:
-        cells = ["" if row[c] is None else str(row[c]) for c in columns]
-        table.append([*cells, row["subject"] or ""])
-    _print_table(table)
+    _print_table(_ls_table(rows, keys))
     return 0
+
+
+_NO_RECORDS = "no version has a provenance record with its config; write them with provenance=True"
+
+
+def _matches(config: dict[str, Any] | None, where: list[tuple[str, Any]]) -> bool:
+    """Whether a config has every ``--where`` value (no record: no match)."""
+    return config is not None and all(same(lookup(config, k), v) for k, v in where)
+
+
+def _nothing_matches(
+    query: str, where: list[tuple[str, Any]], configs: dict[Any, dict[str, Any] | None]
+) -> str:
+    if all(c is None for c in configs.values()):
+        return f"--where reads configs from provenance records, but of {query} {_NO_RECORDS}"
+    given = " ".join(f"--where {k}={json.dumps(v)}" for k, v in where)
+    return (
+        f"no version of {query} matches {given}; "
+        f"taggedartifacts ls {query} --config-columns shows how their configs differ"
+    )
+
+
+def _ls_table(rows: list[dict[str, Any]], keys: list[str]) -> list[list[str]]:
+    """The ``ls`` table: a header, then one line per row; config columns after CONFIG."""
+    before = ("path", "commit", "relation", "commit_date", "dirty", "config")
+    after = ("size", "modified")
+    table = [[c.upper().replace("_", " ") for c in before] + keys]
+    table[0] += [c.upper() for c in after] + ["SUBJECT"]
+    for row in rows:
+        values = row.get("config_values", {})
+        table.append(
+            [_text(row[c]) for c in before]
+            + [_config_cell(values.get(k, MISSING)) for k in keys]
+            + [_text(row[c]) for c in after]
+            + [row["subject"] or ""]
+        )
+    return table
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _config_cell(value: Any) -> str:
+    """A config value as ``--where`` takes it: JSON, but a string bare unless it would
+    then read as another JSON value (``"0.1"`` stays quoted)."""
+    if value is MISSING:
+        return ""
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _print_table(table: list[list[str]]) -> None:

@@ -135,6 +135,7 @@ def test_tag_on_a_dirty_tree(repo: Repo, cli: Cli) -> None:
         (("tag", "x", "--config", "@missing.json"), "there is no file missing.json"),
         (("tag", "x", "--config", "@code.py/x"), "cannot read code.py/x"),
         (("latest", "x", "--config", '{"n": ' + "1" * 5000 + "}"), "write it as a JSON string"),
+        (("ls", "x", "--where", "n=" + "1" * 5000), "argument --where: n=: the integer has"),
         (("frobnicate",), "invalid choice: 'frobnicate'"),
         (("tag",), "the following arguments are required: PATH; see taggedartifacts tag --help"),
         (("tag", "x", "--repo", "nowhere"), "argument --repo: nowhere does not exist"),
@@ -263,3 +264,116 @@ def test_show(repo: Repo, cli: Cli) -> None:
     info = json.loads(cli(repo, "show", made.name, "--json").stdout)
     assert info["provenance"]["commit"] == repo.head()
     assert info["untagged"] == "loss.png"
+
+
+SWEEP: list[dict[str, Any]] = [
+    {"lr": 0.1, "model": {"depth": 3, "act": "relu"}, "tags": ["a"]},
+    {"lr": 0.2, "model": {"depth": 3, "act": "relu"}, "tags": ["a"]},
+    {"lr": 0.1, "model": {"depth": 5, "act": "relu"}, "tags": ["a"]},
+]
+
+
+@pytest.fixture
+def sweep(repo: Repo) -> list[str]:
+    """out/curve.png from a small sweep with provenance records (oldest first), and a newer
+    version without a record; returns their paths as ls spells them."""
+    made = []
+    configs: list[dict[str, Any]] = [*SWEEP, {"lr": 0.3}]
+    for i, config in enumerate(configs):
+
+        @Artifact("out", config, provenance=i < len(SWEEP), repo=repo.path)
+        def save(out: Path) -> Path:
+            out.write_text("curve")
+            return out
+
+        path = save(repo.path / "out" / "curve.png")
+        os.utime(path, (1_700_000_000 + i, 1_700_000_000 + i))
+        made.append(f"out/{path.name}")
+    return made
+
+
+def listed(result: Result) -> list[str]:
+    assert result.returncode == 0, result.stderr
+    return [row["path"] for row in json.loads(result.stdout)]
+
+
+def test_ls_where_filters_by_config_values_from_records(
+    repo: Repo, cli: Cli, sweep: list[str]
+) -> None:
+    first, second, third, unrecorded = sweep
+    assert listed(cli(repo, "ls", "out/curve.png", "--json", "--where", "lr=0.1")) == [
+        third,
+        first,
+    ]
+    both = ("--where", "lr=0.1", "--where", "model.depth=5")
+    assert listed(cli(repo, "ls", "out/curve.png", "--json", *both)) == [third]
+    # A bare word is a string; a version without a record matches no --where.
+    words = cli(repo, "ls", "out/curve.png", "--where", "model.act=relu")
+    assert [line.split()[0] for line in words.stdout.splitlines()[1:]] == [third, second, first]
+    assert unrecorded not in words.stdout
+    assert listed(cli(repo, "ls", "out/curve.png", "--json", "--where", 'tags=["a"]')) == [
+        third,
+        second,
+        first,
+    ]
+
+
+def test_ls_where_without_a_match_says_what_helps(repo: Repo, cli: Cli, sweep: list[str]) -> None:
+    result = cli(repo, "ls", "out/curve.png", "--where", "lr=0.3")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "taggedartifacts: error: no version of out/curve.png matches --where lr=0.3; "
+        "taggedartifacts ls out/curve.png --config-columns shows how their configs differ\n"
+    )
+    bad = cli(repo, "ls", "out/curve.png", "--where", "lr")
+    assert (bad.returncode, bad.stderr.count("\n")) == (2, 1)
+    assert "argument --where: 'lr' is not KEY=VALUE" in bad.stderr
+
+
+def test_ls_where_on_versions_without_records(history: Repo, cli: Cli) -> None:
+    result = cli(history, "ls", "out/loss.png", "--where", "lr=0.1")
+    assert result.returncode == 1
+    assert "no version has a provenance record with its config" in result.stderr
+    assert "provenance=True" in result.stderr
+
+
+def table(text: str) -> list[dict[str, str]]:
+    """The rows of a printed table, each cell under its header (cells are padded to line up)."""
+    header, *lines = text.splitlines()
+    starts = [(m.start(), m.group()) for m in re.finditer(r"\S+(?: \S+)*", header)]
+    ends = [start for start, _ in starts[1:]] + [None]
+    return [
+        {name: line[start:end].strip() for (start, name), end in zip(starts, ends, strict=True)}
+        for line in lines
+    ]
+
+
+def test_ls_config_columns_show_what_differs(repo: Repo, cli: Cli, sweep: list[str]) -> None:
+    result = cli(repo, "ls", "out/curve.png", "--config-columns")
+    assert result.returncode == 0, result.stderr
+    header = result.stdout.splitlines()[0].split()
+    assert header[6:10] == ["CONFIG", "lr", "model.depth", "SIZE"]  # what is alike is left out
+    rows = table(result.stdout)
+    assert [(r["PATH"], r["lr"], r["model.depth"]) for r in rows] == [
+        (sweep[3], "", ""),  # no record: no values
+        (sweep[2], "0.1", "5"),
+        (sweep[1], "0.2", "3"),
+        (sweep[0], "0.1", "3"),
+    ]
+    rows = json.loads(cli(repo, "ls", "out/curve.png", "--config-columns", "--json").stdout)
+    assert [r["config_values"] for r in rows] == [
+        {},
+        {"lr": 0.1, "model.depth": 5},
+        {"lr": 0.2, "model.depth": 3},
+        {"lr": 0.1, "model.depth": 3},
+    ]
+
+
+def test_ls_config_columns_without_records_says_so(history: Repo, cli: Cli) -> None:
+    result = cli(history, "ls", "out/loss.png", "--config-columns")
+    assert result.returncode == 0
+    assert result.stdout == GOLDEN_LS
+    assert result.stderr == (
+        "taggedartifacts: note: no version has a provenance record with its config; "
+        "write them with provenance=True\n"
+    )
