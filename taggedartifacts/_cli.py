@@ -14,7 +14,12 @@ from typing import Any
 
 from ._arguments import parser
 from ._configs import MISSING, config_of, differing, lookup, same
-from ._errors import DirtyRepositoryError, InvalidArgumentError, TaggedArtifactsError
+from ._errors import (
+    DirtyRepositoryError,
+    InvalidArgumentError,
+    NotTaggedError,
+    TaggedArtifactsError,
+)
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
 from ._tagging import tag_path, untagged_path
@@ -231,7 +236,18 @@ def _print_table(table: list[list[str]]) -> None:
 
 
 def _show(args: argparse.Namespace) -> int:
-    info = describe(args.path)
+    try:
+        info = describe(args.path)
+    except NotTaggedError:
+        found = versions(args.path)
+        if not found:
+            raise
+        count = f"{len(found)} version{'s' * (len(found) != 1)}"
+        _error(
+            f"{args.path} is not a tagged name, but it has {count}: "
+            f"taggedartifacts ls {args.path} lists them, with the paths show takes"
+        )
+        return 1
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
         return 0

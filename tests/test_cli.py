@@ -250,6 +250,15 @@ def test_ls_and_show_of_missing_files_exit_1(repo: Repo, cli: Cli) -> None:
         assert "Traceback" not in result.stderr
 
 
+def test_show_of_an_untagged_name_with_versions_points_at_ls(history: Repo, cli: Cli) -> None:
+    result = cli(history, "show", "out/loss.png")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "taggedartifacts: error: out/loss.png is not a tagged name, but it has 3 versions: "
+        "taggedartifacts ls out/loss.png lists them, with the paths show takes\n"
+    )
+
+
 def test_show(repo: Repo, cli: Cli) -> None:
     @Artifact("out", {"lr": 0.1}, provenance=True, repo=repo.path)
     def save(out: Path) -> Path:
