@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -99,7 +99,9 @@ def _latest(commands: Commands) -> None:
 
 def _ls(commands: Commands) -> None:
     ls = _command(commands, "ls", "list the tagged versions of PATH, newest first")
-    ls.add_argument("path", metavar="PATH", help="the untagged path whose versions to list")
+    ls.add_argument(
+        "path", metavar="PATH", help="the untagged path (or any of its versions) to list"
+    )
     ls.add_argument("--json", action="store_true", help="print JSON, one object per version")
     ls.add_argument(
         "--where",
@@ -130,8 +132,52 @@ def _config(command: argparse.ArgumentParser) -> None:
         "--config",
         default="{}",
         metavar="JSON",
+        type=_json_object,
         help="the config: a JSON object, or @file.json (default: {})",
     )
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """``--config``: a JSON object, given as text or as ``@file.json``."""
+    import json
+
+    source = "not"
+    if text.startswith("@"):
+        source = f"{text[1:]} is not"
+        text = _read_config_file(text[1:])
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"{source} valid JSON: {exc}") from None
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        raise argparse.ArgumentTypeError(
+            "an integer there has more digits than Python reads (4300 unless "
+            "PYTHONINTMAXSTRDIGITS says otherwise); write it as a JSON string, or raise that limit"
+        ) from None
+    if not isinstance(config, dict):
+        raise argparse.ArgumentTypeError(
+            f"{source} a JSON object; give one like the decorator's config mapping, "
+            """e.g. '{"lr": 0.1}'"""
+        )
+    return config
+
+
+def _read_config_file(name: str) -> str:
+    """The text of ``--config @file``; a file that cannot be read is a usage error."""
+    try:
+        with open(name, encoding="utf-8") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise argparse.ArgumentTypeError(
+            f"there is no file {name}; give the path of a JSON file (relative to the "
+            "current directory), or the JSON itself"
+        ) from None
+    except UnicodeDecodeError:
+        raise argparse.ArgumentTypeError(f"{name} is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(
+            f"cannot read {name} ({exc.strerror}); give a readable JSON file"
+        ) from None
 
 
 def _repo(command: argparse.ArgumentParser, what: str) -> None:

@@ -1,7 +1,9 @@
 """The ``taggedartifacts`` command: the same names for shell scripts, Make and other languages.
 
-Exit status: 0 on success, 1 when a file is missing or not tagged (or git
-refuses, e.g. a dirty tree), 2 for usage errors. Errors are one line on stderr.
+Exit status: 0 on success, 1 when a file is missing or not tagged, nothing
+matched (``ls --where``) or git refuses (a dirty tree), 2 for usage errors.
+Errors are one line on stderr. The grammar is in ``_arguments``, the printing
+in ``_terminal``.
 """
 
 from __future__ import annotations
@@ -23,13 +25,10 @@ from ._errors import (
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
 from ._tagging import tag_path, untagged_path
+from ._terminal import ls_table
 from ._versions import VersionList, describe, versions
 
 __all__ = ["main"]
-
-
-class UsageError(Exception):
-    """A usage mistake the parser could not catch (bad JSON, a config that is no object)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     try:
         return _COMMANDS[args.command](args)
-    except (UsageError, InvalidArgumentError) as exc:  # e.g. --depends-on naming nothing
+    except InvalidArgumentError as exc:  # a usage error, e.g. --depends-on naming nothing
         _error(str(exc))
         return 2
     except (TaggedArtifactsError, OSError, ValueError) as exc:
@@ -73,9 +72,8 @@ def _in_option_words(message: str) -> str:
 
 
 def _tag(args: argparse.Namespace) -> int:
-    config = _load_config(args.config)
     state = _state(args, untracked=args.untracked)
-    digest = config_hash(config)
+    digest = config_hash(args.config)
     print(tag_path(args.path, commit=state.commit, config_digest=digest, fingerprint=state.diff))
     return 0
 
@@ -99,7 +97,7 @@ def _state(args: argparse.Namespace, untracked: bool = False) -> GitState:
 
 
 def _latest(args: argparse.Namespace) -> int:
-    digest = config_hash(_load_config(args.config))
+    digest = config_hash(args.config)
     _state(args)
     found = versions(args.path, config=digest, clean=True, reachable=True, repo=args.repo)
     if not found:
@@ -107,43 +105,6 @@ def _latest(args: argparse.Namespace) -> int:
         return 1
     print(found[0].path)
     return 0
-
-
-def _load_config(text: str) -> Any:
-    source = "--config"
-    if text.startswith("@"):
-        source = text[1:]
-        text = _read_config_file(source)
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{source} is not valid JSON: {exc}") from None
-    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
-        raise UsageError(
-            f"{source} holds an integer with more digits than Python reads (4300 unless "
-            "PYTHONINTMAXSTRDIGITS says otherwise); write it as a JSON string, or raise that limit"
-        ) from None
-    if not isinstance(config, dict):
-        raise UsageError(f"{source} must be a JSON object, like the decorator's config mapping")
-    return config
-
-
-def _read_config_file(name: str) -> str:
-    """The text of ``--config @file``; a file that cannot be read is a usage error."""
-    try:
-        with open(name, encoding="utf-8") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        raise UsageError(
-            f"--config @{name}: there is no file {name}; give the path of a JSON file "
-            "(relative to the current directory), or the JSON itself"
-        ) from None
-    except UnicodeDecodeError:
-        raise UsageError(f"--config @{name}: {name} is not UTF-8 text; save it as UTF-8") from None
-    except OSError as exc:
-        raise UsageError(
-            f"--config @{name}: cannot read {name} ({exc.strerror}); give a readable JSON file"
-        ) from None
 
 
 def _ls(args: argparse.Namespace) -> int:
@@ -169,7 +130,7 @@ def _ls(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    _print_table(_ls_table(rows, keys))
+    print("\n".join(ls_table(rows, keys)))
     return 0
 
 
@@ -191,48 +152,6 @@ def _nothing_matches(
         f"no version of {query} matches {given}; "
         f"taggedartifacts ls {query} --config-columns shows how their configs differ"
     )
-
-
-def _ls_table(rows: list[dict[str, Any]], keys: list[str]) -> list[list[str]]:
-    """The ``ls`` table: a header, then one line per row; config columns after CONFIG."""
-    before = ("path", "commit", "relation", "commit_date", "dirty", "config")
-    after = ("size", "modified")
-    table = [[c.upper().replace("_", " ") for c in before] + keys]
-    table[0] += [c.upper() for c in after] + ["SUBJECT"]
-    for row in rows:
-        values = row.get("config_values", {})
-        table.append(
-            [_text(row[c]) for c in before]
-            + [_config_cell(values.get(k, MISSING)) for k in keys]
-            + [_text(row[c]) for c in after]
-            + [row["subject"] or ""]
-        )
-    return table
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _config_cell(value: Any) -> str:
-    """A config value as ``--where`` takes it: JSON, but a string bare unless it would
-    then read as another JSON value (``"0.1"`` stays quoted)."""
-    if value is MISSING:
-        return ""
-    if isinstance(value, str):
-        try:
-            json.loads(value)
-        except ValueError:
-            return value
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _print_table(table: list[list[str]]) -> None:
-    """Columns padded to their widest cell; the last one (free text) is not padded."""
-    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]) - 1)]
-    for line in table:
-        padded = (cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True))
-        print(("  ".join(padded) + "  " + line[-1]).rstrip())
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -66,6 +66,7 @@ def test_help_shows_examples_that_parse_and_the_exit_codes(repo: Repo, cli: Cli)
     examples = re.findall(r"^  (taggedartifacts .*)$", epilog, flags=re.M)
     examples += re.findall(r"\$\((taggedartifacts [^)]*)\)", epilog)
     assert len(examples) >= 5
+    (repo.path / "config.json").write_text('{"lr": 0.1}')  # what an example names
     for example in examples:
         parser().parse_args(shlex.split(example)[1:])  # exits 2 if an example went stale
     assert "exit status:\n  0  success\n  1  " in result.stdout
@@ -130,10 +131,11 @@ def test_tag_on_a_dirty_tree(repo: Repo, cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("tag", "x", "--config", "{oops"), "--config is not valid JSON"),
-        (("tag", "x", "--config", "[1, 2]"), "must be a JSON object"),
-        (("tag", "x", "--config", "@missing.json"), "there is no file missing.json"),
-        (("tag", "x", "--config", "@code.py/x"), "cannot read code.py/x"),
+        (("tag", "x", "--config", "{oops"), "argument --config: not valid JSON: Expecting"),
+        (("tag", "x", "--config", "[1, 2]"), "argument --config: not a JSON object; give one"),
+        (("tag", "x", "--config", "@code.py"), "argument --config: code.py is not valid JSON"),
+        (("tag", "x", "--config", "@missing.json"), "--config: there is no file missing.json"),
+        (("tag", "x", "--config", "@code.py/x"), "--config: cannot read code.py/x"),
         (("latest", "x", "--config", '{"n": ' + "1" * 5000 + "}"), "write it as a JSON string"),
         (("ls", "x", "--where", "n=" + "1" * 5000), "argument --where: n=: the integer has"),
         (("frobnicate",), "invalid choice: 'frobnicate'"),
