@@ -132,7 +132,15 @@ def listing(directory_url: str) -> list[tuple[str, float, int]]:
         entries = fs.ls(path, detail=True)
     except FileNotFoundError:
         return []
-    return [(fs.unstrip_protocol(e["name"]), _mtime(e), int(e.get("size") or 0)) for e in entries]
+    # After a find() over the directory, s3fs's cached listing can hold a subdirectory
+    # twice: one entry per name.
+    unique: dict[str, Any] = {}
+    for entry in entries:
+        unique.setdefault(entry["name"], entry)
+    return [
+        (fs.unstrip_protocol(name), _mtime(e), int(e.get("size") or 0))
+        for name, e in unique.items()
+    ]
 
 
 def _mtime(info: dict[str, Any]) -> float:

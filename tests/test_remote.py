@@ -103,6 +103,19 @@ def test_versions_lists_two_configs(repo: Repo, base: str) -> None:
     assert all(str(v.path).startswith(base.split("://")[0] + "://") for v in found)
 
 
+def test_versions_lists_a_directory_once(repo: Repo, base: str) -> None:
+    @Artifact("outdir", atomic=True, provenance=True, repo=repo.path)
+    def build(outdir: str) -> None:
+        (Path(outdir) / "weights").mkdir(parents=True)
+        (Path(outdir) / "weights" / "w.bin").write_bytes(b"w")
+
+    build(base + "/model")
+    fs, path = fsspec.core.url_to_fs(base)
+    fs.pipe_file(path + "/loss.png", b"a file next to it")
+    objects(base)  # its find() leaves "model-..." twice in s3fs's cached listing
+    assert len(versions(base + "/model")) == 1
+
+
 def test_atomic_directory_upload(repo: Repo, base: str) -> None:
     @Artifact("outdir", atomic=True, repo=repo.path)
     def build(outdir: str) -> None:
