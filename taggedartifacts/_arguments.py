@@ -27,6 +27,8 @@ examples:
   taggedartifacts ls plots/loss.png --config-columns
   taggedartifacts show plots/loss-3f2a9c1-21b3876c40.png
   taggedartifacts latest plots/loss.png --config '{"lr": 0.1}'
+  taggedartifacts prune plots/loss.png --unreachable --older-than 30 --dry-run
+  taggedartifacts prune plots/loss.png --config '{"lr": 0.1}' --keep 3
 
 exit status:
   0  success
@@ -64,11 +66,16 @@ def parser() -> argparse.ArgumentParser:
     _latest(commands)
     _ls(commands)
     _show(commands)
+    _prune(commands)
     return top
 
 
-def _command(commands: Commands, name: str, summary: str) -> argparse.ArgumentParser:
-    made: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=summary)
+def _command(
+    commands: Commands, name: str, summary: str, details: str = ""
+) -> argparse.ArgumentParser:
+    made: argparse.ArgumentParser = commands.add_parser(
+        name, help=summary, description=summary + details
+    )
     return made
 
 
@@ -127,14 +134,61 @@ def _show(commands: Commands) -> None:
     show.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _config(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "--config",
-        default="{}",
-        metavar="JSON",
-        type=_json_object,
-        help="the config: a JSON object, or @file.json (default: {})",
+def _prune(commands: Commands) -> None:
+    prune = _command(
+        commands,
+        "prune",
+        "remove tagged versions of PATH and their provenance records",
+        ": those every rule given selects, except the newest --keep N. Never an untagged "
+        "file, and with --config never the version tag --config names now.",
     )
+    prune.add_argument(
+        "paths", metavar="PATH", nargs="+", help="an untagged path (or any of its versions)"
+    )
+    prune.add_argument(
+        "--keep",
+        metavar="N",
+        type=_count,
+        help="keep the newest N of the versions selected (of any config)",
+    )
+    prune.add_argument(
+        "--unreachable",
+        action="store_true",
+        help="select versions whose commit is not HEAD or an ancestor of it",
+    )
+    prune.add_argument(
+        "--dirty", action="store_true", help="select versions named after a dirty tree"
+    )
+    prune.add_argument(
+        "--older-than",
+        metavar="DAYS",
+        type=_days,
+        help="select versions last modified more than DAYS days ago",
+    )
+    _config(
+        prune,
+        default=None,
+        what="select this config's versions, but never the one tag --config names now: "
+        "a JSON object, or @file.json",
+    )
+    prune.add_argument(
+        "--dry-run", action="store_true", help="remove nothing; print what would be removed"
+    )
+    prune.add_argument(
+        "--untracked",
+        action="store_true",
+        help="count untracked files as changes when naming the current version",
+    )
+    _repo(prune, "a directory of the work tree whose HEAD and state count (default: PATH's)")
+    _depends_on(prune)
+
+
+def _config(
+    command: argparse.ArgumentParser,
+    default: str | None = "{}",
+    what: str = "the config: a JSON object, or @file.json (default: {})",
+) -> None:
+    command.add_argument("--config", default=default, metavar="JSON", type=_json_object, help=what)
 
 
 def _json_object(text: str) -> dict[str, Any]:
@@ -212,6 +266,26 @@ def _condition(text: str) -> tuple[str, object]:
             f"{key}=: the integer has more digits than Python reads (4300 unless "
             "PYTHONINTMAXSTRDIGITS says otherwise); raise that limit to compare it"
         ) from None
+
+
+def _count(text: str) -> int:
+    """``--keep N``: a whole number, 0 or more."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a count; give 0 or more, e.g. --keep 3")
+    return int(text)
+
+
+def _days(text: str) -> float:
+    """``--older-than DAYS``: a number of days, 0 or more (fractions allowed)."""
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1.0
+    if not days >= 0 or days == float("inf"):  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of days; give 0 or more, e.g. --older-than 30 or 0.5"
+        )
+    return days
 
 
 def _directory(text: str) -> str:

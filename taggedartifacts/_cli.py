@@ -1,15 +1,16 @@
 """The ``taggedartifacts`` command: the same names for shell scripts, Make and other languages.
 
 Exit status: 0 on success, 1 when a file is missing or not tagged, nothing
-matched (``ls --where``) or git refuses (a dirty tree), 2 for usage errors.
-Errors are one line on stderr. The grammar is in ``_arguments``, the printing
-in ``_terminal``.
+matched (``ls --where``, ``prune``) or git refuses (a dirty tree), 2 for usage
+errors. Errors are one line on stderr. The grammar is in ``_arguments``, the
+printing in ``_terminal``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,11 +25,16 @@ from ._errors import (
 )
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
+from ._prune import prune
 from ._tagging import tag_path, untagged_path
-from ._terminal import ls_table
+from ._terminal import byte_count, ls_table
 from ._versions import VersionList, describe, versions
 
 __all__ = ["main"]
+
+
+class UsageError(Exception):
+    """A usage mistake the parser cannot catch (prune without a rule)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     try:
         return _COMMANDS[args.command](args)
-    except InvalidArgumentError as exc:  # a usage error, e.g. --depends-on naming nothing
+    except (UsageError, InvalidArgumentError) as exc:  # e.g. --depends-on naming nothing
         _error(str(exc))
         return 2
     except (TaggedArtifactsError, OSError, ValueError) as exc:
@@ -182,9 +188,67 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prune(args: argparse.Namespace) -> int:
+    rules = _rules(args)
+    if not rules:
+        raise UsageError(
+            "say which versions to remove: --keep N, --unreachable, --dirty, --older-than DAYS "
+            "or --config JSON (prune removes nothing without one); add --dry-run to look first"
+        )
+    queries = list(dict.fromkeys(untagged_path(p) for p in args.paths))  # as ls takes them
+    removed, spared, freed, seen = 0, 0, 0, 0
+    for query in queries:
+        found = versions(query)
+        result = prune(
+            found,
+            keep=args.keep or 0,
+            unreachable=args.unreachable,
+            dirty=args.dirty,
+            older_than=args.older_than,
+            config=args.config,
+            dry_run=args.dry_run,
+            repo=args.repo,
+            depends_on=args.depends_on,
+            untracked=args.untracked,
+        )
+        for version in result.spared:
+            print(f"kept {os.fspath(version.path)}: tag --config names it now")
+        for path in result.paths:
+            print(f"{'would remove' if args.dry_run else 'removed'} {path}")
+        seen, removed = seen + len(found), removed + len(result.removed)
+        spared, freed = spared + len(result.spared), freed + result.freed
+    if not removed:
+        _error(_nothing_to_remove(", ".join(queries), seen, rules, spared))
+        return 1
+    counted = f"{removed} version{'s' * (removed != 1)}"
+    print(f"{'would free' if args.dry_run else 'freed'} {byte_count(freed)} in {counted}")
+    return 0
+
+
+def _nothing_to_remove(queries: str, seen: int, rules: str, spared: int) -> str:
+    if not seen:
+        return f"no tagged versions of {queries}"
+    if spared:
+        return f"nothing to remove: {rules} selects only what tag --config names now, which stays"
+    return f"nothing to remove: {rules} selects none of the {seen} versions of {queries}"
+
+
+def _rules(args: argparse.Namespace) -> str:
+    """The selecting options given, as typed (for messages); empty when there are none."""
+    given = [
+        "--unreachable" if args.unreachable else "",
+        "--dirty" if args.dirty else "",
+        f"--older-than {args.older_than:g}" if args.older_than is not None else "",
+        "--config" if args.config is not None else "",
+        f"--keep {args.keep}" if args.keep is not None else "",
+    ]
+    return " ".join(g for g in given if g)
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "tag": _tag,
     "latest": _latest,
     "ls": _ls,
     "show": _show,
+    "prune": _prune,
 }

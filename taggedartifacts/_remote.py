@@ -13,6 +13,7 @@ __all__ = [
     "complete",
     "exists",
     "filesystem",
+    "footprint",
     "is_url",
     "join",
     "kind",
@@ -21,6 +22,7 @@ __all__ = [
     "parent",
     "put",
     "read_bytes",
+    "remove",
     "stat",
     "write_bytes",
 ]
@@ -107,6 +109,31 @@ def stat(url: str) -> tuple[float, int]:
     fs, path = filesystem(url)
     info = fs.info(path)
     return _mtime(info), int(info.get("size") or 0)
+
+
+def footprint(url: str) -> int:
+    """The bytes stored at ``url``: a file's size, or the sizes of a directory's files summed."""
+    fs, path = filesystem(url)
+    if fs.isdir(path):
+        return int(fs.du(path, total=True))
+    return int(fs.size(path) or 0)
+
+
+def remove(url: str) -> None:
+    """Remove a file, or a directory and everything in it.
+
+    A directory loses its ``COMPLETE`` marker first: object stores remove a
+    directory's objects one by one, and one cut short must look like an upload
+    that did not finish (built again), never like a whole artifact.
+    """
+    fs, path = filesystem(url)
+    if fs.isdir(path):
+        marker = join(path, COMPLETE)
+        if fs.exists(marker):
+            fs.rm_file(marker)
+        fs.rm(path, recursive=True)
+    else:
+        fs.rm_file(path)
 
 
 def put(local: str, url: str) -> None:

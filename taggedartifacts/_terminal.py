@@ -1,4 +1,4 @@
-"""How the command line prints: the ``ls`` table and config values.
+"""How the command line prints: the ``ls`` table, config values, byte counts.
 
 Pure rendering, like ``_display`` for Jupyter: plain rows in, lines of text out.
 """
@@ -10,7 +10,7 @@ from typing import Any
 
 from ._configs import MISSING
 
-__all__ = ["config_cell", "ls_table", "table"]
+__all__ = ["byte_count", "config_cell", "ls_table", "table"]
 
 _BEFORE = ("path", "commit", "relation", "commit_date", "dirty", "config")
 _AFTER = ("size", "modified")
@@ -57,3 +57,12 @@ def config_cell(value: Any) -> str:
         except ValueError:
             return value
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def byte_count(count: int) -> str:
+    """A number of bytes, exact, and in the largest decimal unit it reaches."""
+    exact = f"{count} byte{'s' * (count != 1)}"
+    for unit, scale in (("TB", 10**12), ("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if count >= scale:
+            return f"{exact} ({count / scale:.1f} {unit})"
+    return exact

@@ -86,7 +86,7 @@ def help_entries(text: str) -> dict[str, bool]:
     return entries
 
 
-@pytest.mark.parametrize("command", ["tag", "latest", "ls", "show"])
+@pytest.mark.parametrize("command", ["tag", "latest", "ls", "show", "prune"])
 def test_every_argument_of_every_command_has_help(repo: Repo, cli: Cli, command: str) -> None:
     result = cli(repo, command, "--help")
     assert result.returncode == 0
@@ -137,6 +137,7 @@ def test_tag_on_a_dirty_tree(repo: Repo, cli: Cli) -> None:
         (("tag", "x", "--config", "@missing.json"), "--config: there is no file missing.json"),
         (("tag", "x", "--config", "@code.py/x"), "--config: cannot read code.py/x"),
         (("latest", "x", "--config", '{"n": ' + "1" * 5000 + "}"), "write it as a JSON string"),
+        (("prune", "x", "--config", "@missing.json"), "--config: there is no file missing.json"),
         (("ls", "x", "--where", "n=" + "1" * 5000), "argument --where: n=: the integer has"),
         (("frobnicate",), "invalid choice: 'frobnicate'"),
         (("tag",), "the following arguments are required: PATH; see taggedartifacts tag --help"),
@@ -388,3 +389,113 @@ def test_ls_config_columns_without_records_says_so(history: Repo, cli: Cli) -> N
         "taggedartifacts: note: no version has a provenance record with its config; "
         "write them with provenance=True\n"
     )
+
+
+def test_prune_dry_run_then_for_real(history: Repo, cli: Cli) -> None:
+    unknown = history.path / "out" / "loss-0000000-0123456789.png"
+    dry = cli(history, "prune", "out/loss.png", "--unreachable", "--dry-run")
+    assert dry == (
+        0,
+        "would remove out/loss-0000000-0123456789.png\nwould free 1 byte in 1 version\n",
+        "",
+    )
+    assert unknown.exists()
+    real = cli(history, "prune", "out/loss.png", "--unreachable")
+    assert real == (
+        0,
+        "removed out/loss-0000000-0123456789.png\nfreed 1 byte in 1 version\n",
+        "",
+    )
+    assert not unknown.exists()
+    again = cli(history, "prune", "out/loss.png", "--unreachable")
+    assert again == (
+        1,
+        "",
+        "taggedartifacts: error: nothing to remove: --unreachable selects none of the "
+        "2 versions of out/loss.png\n",
+    )
+
+
+def test_prune_keep_takes_records_along_and_nothing_else(history: Repo, cli: Cli) -> None:
+    out = history.path / "out"
+    (out / "loss-a78e033-21b3876c40.png.provenance.json").write_text("{}\n")
+    (out / "loss.png").write_text("the user's own file")
+    result = cli(history, "prune", "out/loss-f1af7e5-e595a20c49.png", "--keep", "1")
+    assert result == (
+        0,
+        "removed out/loss-a78e033-21b3876c40.png\n"
+        "removed out/loss-a78e033-21b3876c40.png.provenance.json\n"
+        "removed out/loss-0000000-0123456789.png\n"
+        "freed 7 bytes in 2 versions\n",
+        "",
+    )
+    assert sorted(os.listdir(out)) == [
+        "loss-curve-0000000-0123456789.png",
+        "loss-f1af7e5-e595a20c49.png",
+        "loss.png",
+    ]
+
+
+def test_prune_config_keeps_what_tag_names_now(history: Repo, cli: Cli) -> None:
+    result = cli(history, "prune", "out/loss.png", "--config", '{"lr": 0.2}', "--keep", "0")
+    assert result == (
+        1,
+        "kept out/loss-f1af7e5-e595a20c49.png: tag --config names it now\n",
+        "taggedartifacts: error: nothing to remove: --config --keep 0 selects only what "
+        "tag --config names now, which stays\n",
+    )
+    older = cli(history, "prune", "out/loss.png", "--config", '{"lr": 0.1}', "--older-than", "30")
+    assert older.returncode == 0, older.stderr
+    assert older.stdout.splitlines()[0] == "removed out/loss-a78e033-21b3876c40.png"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "say which versions to remove: --keep N, --unreachable, --dirty, --older-than"),
+        (("--keep", "-1"), "argument --keep: '-1' is not a count"),
+        (("--older-than", "soon"), "argument --older-than: 'soon' is not a number of days"),
+        (("--older-than", "nan"), "argument --older-than: 'nan' is not a number of days"),
+    ],
+)
+def test_prune_usage_errors(history: Repo, cli: Cli, args: tuple[str, ...], message: str) -> None:
+    result = cli(history, "prune", "out/loss.png", *args)
+    assert (result.returncode, result.stdout, result.stderr.count("\n")) == (2, "", 1)
+    assert message in result.stderr
+    assert len(os.listdir(history.path / "out")) == 4
+
+
+def test_prune_without_versions_or_work_tree(repo: Repo, cli: Cli, outside: Path) -> None:
+    none = cli(repo, "prune", "nothing.png", "--keep", "0")
+    assert none == (1, "", "taggedartifacts: error: no tagged versions of nothing.png\n")
+    (outside / "loss-abc1234-0123456789.png").write_text("x")
+    refused = cli(repo, "prune", str(outside / "loss.png"), "--unreachable")
+    assert refused.returncode == 1
+    assert "no telling which versions are unreachable; pass --repo naming" in refused.stderr
+    assert (outside / "loss-abc1234-0123456789.png").exists()
+
+
+def test_prune_urls(repo: Repo, cli: Cli) -> None:
+    fsspec = pytest.importorskip("fsspec")
+    root = f"/prune-{os.getpid()}-{id(repo)}/runs"
+    base = "memory://" + root  # as fsspec spells what it lists
+    fs = fsspec.filesystem("memory")
+    for name, data in (
+        ("loss-0000000-0123456789.png", b"old"),
+        ("loss-0000000-0123456789.png.provenance.json", b"{}"),
+        ("loss.png", b"the user's own file"),
+        ("model-0000000-0123456789/weights.bin", b"w" * 10),
+        ("model-0000000-0123456789/.taggedartifacts-complete", b""),
+    ):
+        fs.pipe_file(f"{base}/{name}", data)
+    result = cli(repo, "prune", f"{base}/loss.png", f"{base}/model", "--unreachable")
+    assert result == (
+        0,
+        f"removed {base}/loss-0000000-0123456789.png\n"
+        f"removed {base}/loss-0000000-0123456789.png.provenance.json\n"
+        f"removed {base}/model-0000000-0123456789\n"
+        "freed 15 bytes in 2 versions\n",
+        "",
+    )
+    assert fs.find(root) == [f"{root}/loss.png"]
+    fs.rm(root, recursive=True)
