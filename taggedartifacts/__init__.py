@@ -28,6 +28,7 @@ from ._errors import (
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
 from ._pinned import pinned
+from ._prune import Pruned, prune
 from ._tagging import Tag, parse
 from ._versions import Version, VersionList, describe, versions
 
@@ -45,6 +46,7 @@ __all__ = [
     "MissingExtraError",
     "NotAGitRepositoryError",
     "NotTaggedError",
+    "Pruned",
     "Tag",
     "TaggedArtifactsError",
     "TaggedArtifactsWarning",
@@ -58,5 +60,6 @@ __all__ = [
     "git_state",
     "parse",
     "pinned",
+    "prune",
     "versions",
 ]

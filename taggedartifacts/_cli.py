@@ -1,37 +1,51 @@
 """The ``taggedartifacts`` command: the same names for shell scripts, Make and other languages.
 
-Exit status: 0 on success, 1 when a file is missing or not tagged (or git
-refuses, e.g. a dirty tree), 2 for usage errors. Errors are one line on stderr.
+Exit status: 0 on success, 1 when a file is missing or not tagged, nothing
+matched (``ls --where``, ``prune``) or git refuses (a dirty tree), 2 for usage
+errors. Errors are one line on stderr. The grammar is in ``_arguments``, the
+printing in ``_terminal``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._errors import DirtyRepositoryError, TaggedArtifactsError
+from ._arguments import parser
+from ._configs import MISSING, config_of, differing, lookup, same
+from ._errors import (
+    DirtyRepositoryError,
+    InvalidArgumentError,
+    NotTaggedError,
+    TaggedArtifactsError,
+)
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
-from ._tagging import tag_path
-from ._versions import describe, versions
+from ._prune import prune
+from ._tagging import tag_path, untagged_path
+from ._terminal import byte_count, ls_table
+from ._versions import VersionList, describe, versions
 
 __all__ = ["main"]
 
 
 class UsageError(Exception):
-    """A usage mistake the parser could not catch (bad JSON, a config that is no object)."""
+    """A usage mistake the parser cannot catch (prune without a rule)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = _parser().parse_args(argv)
     try:
-        result: int = args.run(args)
-        return result
-    except UsageError as exc:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error the parser has already printed
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return _COMMANDS[args.command](args)
+    except (UsageError, InvalidArgumentError) as exc:  # e.g. --depends-on naming nothing
         _error(str(exc))
         return 2
     except (TaggedArtifactsError, OSError, ValueError) as exc:
@@ -40,64 +54,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _error(message: str) -> None:
-    print(f"taggedartifacts: error: {message}", file=sys.stderr)
+    print(f"taggedartifacts: error: {_in_option_words(message)}", file=sys.stderr)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="taggedartifacts",
-        description="Name files after the git commit and config that made them.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+# The library's messages name its keywords (repo=, allow_dirty=True); here the user typed
+# options. Not after a path character, so that a directory called depends_on stays itself.
+_OPTION_WORDS = (
+    (r"(?<![\w/.-])depends_on=\['([^']*)'\]", r"--depends-on \1"),
+    (r"(?<![\w/.-])depends_on\b", "--depends-on"),
+    (r"(?<![\w/.-])allow_dirty=True\b", "--allow-dirty"),
+    (r"(?<![\w/.-])untracked=True\b", "--untracked"),
+    (r"(?<![\w/.-])repo=", "--repo"),
+)
 
-    tag = commands.add_parser("tag", help="print the tagged path for the current state")
-    tag.add_argument("path", metavar="PATH")
-    tag.add_argument("--config", default="{}", help="a JSON object, or @file.json (default {})")
-    tag.add_argument("--allow-dirty", action="store_true", help="name after a dirty tree")
-    tag.add_argument("--untracked", action="store_true", help="count untracked files as changes")
-    tag.add_argument("--repo", metavar="DIR", help="a directory in the work tree (default: .)")
-    tag.add_argument(
-        "--depends-on",
-        metavar="PATH",
-        nargs="+",
-        action="extend",
-        help="only these paths hold the code (as depends_on=)",
-    )
-    tag.set_defaults(run=_tag)
 
-    latest = commands.add_parser(
-        "latest", help='print the version of PATH that read="latest" would read'
-    )
-    latest.add_argument("path", metavar="PATH")
-    latest.add_argument("--config", default="{}", help="a JSON object, or @file.json (default {})")
-    latest.add_argument("--repo", metavar="DIR", help="the work tree whose HEAD counts")
-    latest.add_argument("--allow-dirty", action="store_true", help="read from a dirty tree")
-    latest.add_argument(
-        "--depends-on",
-        metavar="PATH",
-        nargs="+",
-        action="extend",
-        help="only these paths hold the code (as depends_on=)",
-    )
-    latest.set_defaults(run=_latest)
+def _in_option_words(message: str) -> str:
+    """A library message in the command line's words: ``--repo`` instead of ``repo=``."""
+    import re
 
-    ls = commands.add_parser("ls", help="list the tagged versions of PATH, newest first")
-    ls.add_argument("path", metavar="PATH")
-    ls.add_argument("--json", action="store_true", help="print JSON")
-    ls.add_argument("--repo", metavar="DIR", help="the work tree that knows the commits")
-    ls.set_defaults(run=_ls)
-
-    show = commands.add_parser("show", help="everything known about one tagged FILE")
-    show.add_argument("path", metavar="FILE")
-    show.add_argument("--json", action="store_true", help="print JSON")
-    show.set_defaults(run=_show)
-    return parser
+    for pattern, replacement in _OPTION_WORDS:
+        message = re.sub(pattern, replacement, message)
+    return message
 
 
 def _tag(args: argparse.Namespace) -> int:
-    config = _load_config(args.config)
     state = _state(args, untracked=args.untracked)
-    digest = config_hash(config)
+    digest = config_hash(args.config)
     print(tag_path(args.path, commit=state.commit, config_digest=digest, fingerprint=state.diff))
     return 0
 
@@ -121,7 +103,7 @@ def _state(args: argparse.Namespace, untracked: bool = False) -> GitState:
 
 
 def _latest(args: argparse.Namespace) -> int:
-    digest = config_hash(_load_config(args.config))
+    digest = config_hash(args.config)
     _state(args)
     found = versions(args.path, config=digest, clean=True, reachable=True, repo=args.repo)
     if not found:
@@ -131,44 +113,66 @@ def _latest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_config(text: str) -> Any:
-    source = "--config"
-    if text.startswith("@"):
-        source = text[1:]
-        with open(source, encoding="utf-8") as fh:
-            text = fh.read()
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{source} is not valid JSON: {exc}") from None
-    if not isinstance(config, dict):
-        raise UsageError(f"{source} must be a JSON object, like the decorator's config mapping")
-    return config
-
-
 def _ls(args: argparse.Namespace) -> int:
-    found = versions(args.path)
+    query = untagged_path(args.path)  # tab completion gives a version's name: list its siblings
+    found = versions(query)
     if not found:
-        _error(f"no tagged versions of {args.path}")
+        _error(f"no tagged versions of {query}")
         return 1
+    configs = {v.path: config_of(v) for v in found} if args.where or args.config_columns else {}
+    if args.where:
+        found = VersionList([v for v in found if _matches(configs[v.path], args.where)], query)
+        if not found:
+            _error(_nothing_matches(query, args.where, configs))
+            return 1
     rows = found.rows(repo=args.repo)
+    keys = differing(configs[v.path] for v in found) if args.config_columns else []
+    if args.config_columns:
+        if all(configs[v.path] is None for v in found):
+            print(f"taggedartifacts: note: {_NO_RECORDS}", file=sys.stderr)
+        for row, version in zip(rows, found, strict=True):
+            values = {k: lookup(configs[version.path] or {}, k) for k in keys}
+            row["config_values"] = {k: v for k, v in values.items() if v is not MISSING}
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    columns = ("name", "commit", "relation", "commit_date", "dirty", "config", "size", "modified")
-    table = [[c.upper().replace("_", " ") for c in columns] + ["SUBJECT"]]
-    for row in rows:
-        cells = ["" if row[c] is None else str(row[c]) for c in columns]
-        table.append([*cells, row["subject"] or ""])
-    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
-    for line in table:
-        padded = (cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True))
-        print(("  ".join(padded) + "  " + line[-1]).rstrip())
+    print("\n".join(ls_table(rows, keys)))
     return 0
 
 
+_NO_RECORDS = "no version has a provenance record with its config; write them with provenance=True"
+
+
+def _matches(config: dict[str, Any] | None, where: list[tuple[str, Any]]) -> bool:
+    """Whether a config has every ``--where`` value (no record: no match)."""
+    return config is not None and all(same(lookup(config, k), v) for k, v in where)
+
+
+def _nothing_matches(
+    query: str, where: list[tuple[str, Any]], configs: dict[Any, dict[str, Any] | None]
+) -> str:
+    if all(c is None for c in configs.values()):
+        return f"--where reads configs from provenance records, but of {query} {_NO_RECORDS}"
+    given = " ".join(f"--where {k}={json.dumps(v)}" for k, v in where)
+    return (
+        f"no version of {query} matches {given}; "
+        f"taggedartifacts ls {query} --config-columns shows how their configs differ"
+    )
+
+
 def _show(args: argparse.Namespace) -> int:
-    info = describe(args.path)
+    try:
+        info = describe(args.path)
+    except NotTaggedError:
+        found = versions(args.path)
+        if not found:
+            raise
+        count = f"{len(found)} version{'s' * (len(found) != 1)}"
+        _error(
+            f"{args.path} is not a tagged name, but it has {count}: "
+            f"taggedartifacts ls {args.path} lists them, with the paths show takes"
+        )
+        return 1
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
         return 0
@@ -182,3 +186,69 @@ def _show(args: argparse.Namespace) -> int:
         for line in json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False).splitlines():
             print("  " + line)
     return 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    rules = _rules(args)
+    if not rules:
+        raise UsageError(
+            "say which versions to remove: --keep N, --unreachable, --dirty, --older-than DAYS "
+            "or --config JSON (prune removes nothing without one); add --dry-run to look first"
+        )
+    queries = list(dict.fromkeys(untagged_path(p) for p in args.paths))  # as ls takes them
+    removed, spared, freed, seen = 0, 0, 0, 0
+    for query in queries:
+        found = versions(query)
+        result = prune(
+            found,
+            keep=args.keep or 0,
+            unreachable=args.unreachable,
+            dirty=args.dirty,
+            older_than=args.older_than,
+            config=args.config,
+            dry_run=args.dry_run,
+            repo=args.repo,
+            depends_on=args.depends_on,
+            untracked=args.untracked,
+        )
+        for version in result.spared:
+            print(f"kept {os.fspath(version.path)}: tag --config names it now")
+        for path in result.paths:
+            print(f"{'would remove' if args.dry_run else 'removed'} {path}")
+        seen, removed = seen + len(found), removed + len(result.removed)
+        spared, freed = spared + len(result.spared), freed + result.freed
+    if not removed:
+        _error(_nothing_to_remove(", ".join(queries), seen, rules, spared))
+        return 1
+    counted = f"{removed} version{'s' * (removed != 1)}"
+    print(f"{'would free' if args.dry_run else 'freed'} {byte_count(freed)} in {counted}")
+    return 0
+
+
+def _nothing_to_remove(queries: str, seen: int, rules: str, spared: int) -> str:
+    if not seen:
+        return f"no tagged versions of {queries}"
+    if spared:
+        return f"nothing to remove: {rules} selects only what tag --config names now, which stays"
+    return f"nothing to remove: {rules} selects none of the {seen} versions of {queries}"
+
+
+def _rules(args: argparse.Namespace) -> str:
+    """The selecting options given, as typed (for messages); empty when there are none."""
+    given = [
+        "--unreachable" if args.unreachable else "",
+        "--dirty" if args.dirty else "",
+        f"--older-than {args.older_than:g}" if args.older_than is not None else "",
+        "--config" if args.config is not None else "",
+        f"--keep {args.keep}" if args.keep is not None else "",
+    ]
+    return " ".join(g for g in given if g)
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "tag": _tag,
+    "latest": _latest,
+    "ls": _ls,
+    "show": _show,
+    "prune": _prune,
+}

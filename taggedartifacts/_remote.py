@@ -13,6 +13,7 @@ __all__ = [
     "complete",
     "exists",
     "filesystem",
+    "footprint",
     "is_url",
     "join",
     "kind",
@@ -21,6 +22,7 @@ __all__ = [
     "parent",
     "put",
     "read_bytes",
+    "remove",
     "stat",
     "write_bytes",
 ]
@@ -111,6 +113,31 @@ def stat(url: str) -> tuple[float, int]:
     return _mtime(info), int(info.get("size") or 0)
 
 
+def footprint(url: str) -> int:
+    """The bytes stored at ``url``: a file's size, or the sizes of a directory's files summed."""
+    fs, path = filesystem(url)
+    if fs.isdir(path):
+        return int(fs.du(path, total=True))
+    return int(fs.size(path) or 0)
+
+
+def remove(url: str) -> None:
+    """Remove a file, or a directory and everything in it.
+
+    A directory loses its ``COMPLETE`` marker first: object stores remove a
+    directory's objects one by one, and one cut short must look like an upload
+    that did not finish (built again), never like a whole artifact.
+    """
+    fs, path = filesystem(url)
+    if fs.isdir(path):
+        marker = join(path, COMPLETE)
+        if fs.exists(marker):
+            fs.rm_file(marker)
+        fs.rm(path, recursive=True)
+    else:
+        fs.rm_file(path)
+
+
 def put(local: str, url: str) -> None:
     """Upload a local file, or a directory's files one by one and then its ``COMPLETE`` marker.
 
@@ -150,7 +177,15 @@ def listing(directory_url: str) -> list[tuple[str, float, int]]:
         entries = fs.ls(path, detail=True)
     except FileNotFoundError:
         return []
-    return [(fs.unstrip_protocol(e["name"]), _mtime(e), int(e.get("size") or 0)) for e in entries]
+    # After a find() over the directory, s3fs's cached listing can hold a subdirectory
+    # twice: one entry per name.
+    unique: dict[str, Any] = {}
+    for entry in entries:
+        unique.setdefault(entry["name"], entry)
+    return [
+        (fs.unstrip_protocol(name), _mtime(e), int(e.get("size") or 0))
+        for name, e in unique.items()
+    ]
 
 
 def _mtime(info: dict[str, Any]) -> float:

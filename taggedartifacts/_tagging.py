@@ -35,6 +35,7 @@ __all__ = [
     "split_query",
     "tag_name",
     "tag_path",
+    "untagged_path",
 ]
 
 # Every name this package gives to what it writes: tagged artifacts, their records,
@@ -224,6 +225,20 @@ def parse(path: str | os.PathLike[str]) -> Tag:
         config=match["config"],
         suffix=suffix,
     )
+
+
+def untagged_path(path: str) -> str:
+    """The path a tagged path was made from (``plots/loss-abc1234-0123456789.png`` ->
+    ``plots/loss.png``); any other path as it is."""
+    try:
+        head, name, trail = _split_str(path)
+    except InvalidPathError:
+        return path
+    try:
+        tag = parse(name)
+    except NotTaggedError:
+        return path
+    return head + tag.untagged + trail
 
 
 def is_output(path: str) -> bool:

@@ -16,7 +16,7 @@ from ._records import read_json, record_path
 from ._remote import is_url
 from ._tagging import Tag, parse, split_name, split_query
 
-__all__ = ["Version", "VersionList", "describe", "versions", "versions_note"]
+__all__ = ["Version", "VersionList", "describe", "home", "versions", "versions_note"]
 
 
 class Version(NamedTuple):
@@ -70,15 +70,20 @@ class VersionList(list[Version]):
     def rows(self, repo: str | None = None) -> list[dict[str, Any]]:
         """One dict per version, with what git knows of its commit (as ``taggedartifacts ls``).
 
+        Keys: ``path``, ``name``, ``commit``, ``relation`` (HEAD, ancestor, other or
+        unknown), ``commit_date``, ``subject``, ``dirty``, ``diff``, ``config``,
+        ``size`` and ``modified``.
+
         :param repo: a directory of the work tree that knows the commits; by default
             the one holding the versions, else the current directory's.
         """
-        history = History(repo or _home(self.query))
+        history = History(repo or home(self.query))
         out = []
         for v in self:
             commit = history.lookup(v.tag.commit)
             out.append(
                 {
+                    "path": os.fspath(v.path),
                     "name": v.name,
                     "commit": v.tag.commit,
                     "relation": commit["relation"],
@@ -144,7 +149,7 @@ def versions(
     if clean is not None:
         found = [v for v in found if v.tag.dirty is not clean]
     if reachable is not None:
-        history = History(os.fspath(repo) if repo is not None else _home(os.fspath(path)))
+        history = History(os.fspath(repo) if repo is not None else home(os.fspath(path)))
         ancestry = ("HEAD", "ancestor")
         found = [
             v for v in found if (history.lookup(v.tag.commit)["relation"] in ancestry) == reachable
@@ -152,8 +157,9 @@ def versions(
     return VersionList(found, os.fspath(path))
 
 
-def _home(query: str) -> str:
-    """Where the work tree that knows a path's commits is looked for."""
+def home(query: str) -> str:
+    """Where the work tree that knows a path's commits is looked for: the directory
+    holding it, or for a URL the current directory."""
     return os.getcwd() if is_url(query) else os.path.dirname(os.path.abspath(query))
 
 

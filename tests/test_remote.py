@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import Repo
 
-from taggedartifacts import Artifact, MissingExtraError, describe, parse, versions
+from taggedartifacts import Artifact, MissingExtraError, describe, parse, prune, versions
 
 fsspec = pytest.importorskip("fsspec", reason="the remote extra (fsspec) is not installed")
 
@@ -103,6 +103,19 @@ def test_versions_lists_two_configs(repo: Repo, base: str) -> None:
     assert all(str(v.path).startswith(base.split("://")[0] + "://") for v in found)
 
 
+def test_versions_lists_a_directory_once(repo: Repo, base: str) -> None:
+    @Artifact("outdir", atomic=True, provenance=True, repo=repo.path)
+    def build(outdir: str) -> None:
+        (Path(outdir) / "weights").mkdir(parents=True)
+        (Path(outdir) / "weights" / "w.bin").write_bytes(b"w")
+
+    build(base + "/model")
+    fs, path = fsspec.core.url_to_fs(base)
+    fs.pipe_file(path + "/loss.png", b"a file next to it")
+    objects(base)  # its find() leaves "model-..." twice in s3fs's cached listing
+    assert len(versions(base + "/model")) == 1
+
+
 def test_atomic_directory_upload(repo: Repo, base: str) -> None:
     @Artifact("outdir", atomic=True, repo=repo.path)
     def build(outdir: str) -> None:
@@ -157,6 +170,71 @@ def test_an_unfinished_directory_upload_is_built_again_not_reused(
     assert uploaded == [".taggedartifacts-complete", "w.bin"]
     build(base + "/model")
     assert len(calls) == 2  # now complete, so reused
+
+
+def test_prune_removes_remote_versions_with_their_records(
+    repo: Repo, base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(repo.path)  # for URLs, the current directory's work tree knows the commits
+
+    @Artifact("outpath", {"lr": 0.1}, cache=True, provenance=True, repo=repo.path)
+    def save(outpath: str) -> None:
+        Path(outpath).write_text("loss curve")
+
+    @Artifact("outdir", atomic=True, provenance=True, repo=repo.path)
+    def build(outdir: str) -> None:
+        (Path(outdir) / "weights").mkdir(parents=True)
+        (Path(outdir) / "weights" / "w.bin").write_bytes(b"w" * 100)
+
+    save(base + "/loss.png")
+    build(base + "/model")
+    fs, _ = fsspec.core.url_to_fs(base)
+    fs.pipe_file(fs._strip_protocol(base + "/loss.png"), b"the user's own file")
+    assert prune(versions(base + "/loss.png"), unreachable=True).removed == []  # HEAD's
+
+    [file_version] = versions(base + "/loss.png")
+    record = fs.size(fs._strip_protocol(f"{file_version.path}.provenance.json"))
+    pruned = prune(versions(base + "/loss.png"), keep=0)
+    assert pruned.paths == [str(file_version.path), f"{file_version.path}.provenance.json"]
+    assert pruned.freed == len("loss curve") + record
+    [directory] = versions(base + "/model")
+    record = fs.size(fs._strip_protocol(f"{directory.path}.provenance.json"))
+    assert prune(versions(base + "/model"), keep=0, dry_run=True).freed == 100 + record
+    assert objects(base) == [  # a dry run leaves it all
+        ".taggedartifacts-complete",
+        "loss.png",
+        f"{directory.name}.provenance.json",
+        "w.bin",
+    ]
+    prune(versions(base + "/model"), keep=0)
+    assert objects(base) == ["loss.png"]
+    assert versions(base + "/model") == []
+
+
+def test_a_directory_removal_cut_short_is_built_again(
+    repo: Repo, base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+
+    @Artifact("outdir", cache=True, repo=repo.path)
+    def build(outdir: str) -> None:
+        calls.append(outdir)
+        Path(outdir).mkdir()
+        (Path(outdir) / "w.bin").write_bytes(b"weights")
+
+    build(base + "/model")
+    fs, _ = fsspec.core.url_to_fs(base)
+
+    def connection_lost(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("connection lost")
+
+    with monkeypatch.context() as patch:  # the marker goes, then the network does
+        patch.setattr(fs, "rm", connection_lost)  # fsspec caches this instance
+        with pytest.raises(ConnectionError):
+            prune(versions(base + "/model"), keep=0)
+    assert [o for o in objects(base) if not o.endswith(".provenance.json")] == ["w.bin"]
+    build(base + "/model")
+    assert len(calls) == 2  # what is left is an unfinished upload: built again, not reused
 
 
 def test_file_urls_are_renamed_into_place_like_paths(repo: Repo, tmp_path: Path) -> None:

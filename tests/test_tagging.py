@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from taggedartifacts import InvalidPathError, NotTaggedError, Tag, parse
-from taggedartifacts._tagging import split_name, split_query, tag_name, tag_path
+from taggedartifacts._tagging import split_name, split_query, tag_name, tag_path, untagged_path
 
 C = "abc1234" + "0" * 33
 H = "0123456789" + "f" * 54
@@ -168,6 +168,22 @@ def test_parse_finds_the_last_tag_when_the_stem_looks_tagged() -> None:
     tag = parse(twice)
     assert tag.commit == "1111111"
     assert tag.stem == "x-abc1234-0123456789"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("plots/loss-abc1234-0123456789.png", "plots/loss.png"),
+        ("data-abc1234-dirtyfedcba9999-0123456789.csv.gz", "data.csv.gz"),
+        ("runs/model-abc1234-0123456789/", "runs/model/"),
+        ("s3://b/runs/loss-abc1234-0123456789.png?versionId=2", "s3://b/runs/loss.png?versionId=2"),
+        ("plots/loss.png", "plots/loss.png"),
+        ("plots/", "plots/"),
+        (".", "."),
+    ],
+)
+def test_untagged_path(path: str, expected: str) -> None:
+    assert untagged_path(path) == expected
 
 
 def test_split_name() -> None:

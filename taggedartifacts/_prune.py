@@ -1,0 +1,208 @@
+"""Pruning: remove tagged versions of a path, each with its provenance record.
+
+:func:`prune` is handed versions (what :func:`~taggedartifacts.versions`
+lists) and removes those that every given rule selects, newest kept first. It
+only ever removes a tagged version and its ``.provenance.json`` record, never an
+untagged file, and with ``config`` never the version the current git state
+names for that config (what ``taggedartifacts tag PATH --config ...`` prints).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from . import _remote as remote
+from ._atomic import private_prefix
+from ._errors import InvalidArgumentError, NotAGitRepositoryError
+from ._gitinfo import git_state
+from ._hashing import config_hash
+from ._history import History
+from ._records import record_path
+from ._remote import is_url
+from ._tagging import tag_name
+from ._versions import Version, home
+from ._worktree import find_work_tree
+
+__all__ = ["Pruned", "prune"]
+
+_DAY = 24 * 3600
+_HEX = "0123456789abcdef"
+
+
+class Pruned(NamedTuple):
+    """What :func:`prune` removed, or would remove with ``dry_run=True``.
+
+    :ivar removed: the versions removed, newest first.
+    :ivar paths: every path removed: each version, then its record when it has one.
+    :ivar freed: the bytes those paths held (a directory's files summed).
+    :ivar spared: versions the rules selected but which were kept because the
+        current state names them for ``config``.
+    :ivar dry_run: True when nothing was actually removed.
+    """
+
+    removed: list[Version]
+    paths: list[str]
+    freed: int
+    spared: list[Version]
+    dry_run: bool
+
+
+def prune(
+    found: Iterable[Version],
+    *,
+    keep: int = 0,
+    unreachable: bool = False,
+    dirty: bool = False,
+    older_than: float | None = None,
+    config: str | Mapping[str, Any] | None = None,
+    dry_run: bool = False,
+    repo: str | os.PathLike[str] | None = None,
+    depends_on: Sequence[str] | None = None,
+    untracked: bool = False,
+) -> Pruned:
+    """Remove versions with their provenance records: those every given rule selects,
+    except the newest ``keep`` of them. Without a rule, every version given is selected.
+
+    ``prune(versions("plots/loss.png"), unreachable=True, keep=3, dry_run=True)``
+
+    :param found: the versions to choose from, e.g. ``versions(path)``.
+    :param keep: keep the newest this many of the selected versions (of any config).
+    :param unreachable: only versions whose commit is not HEAD or an ancestor of it.
+    :param dirty: only versions named after a dirty tree.
+    :param older_than: only versions last modified more than this many days ago.
+    :param config: only this config's versions (a mapping, or its hash); the one the
+        current state names for it is never removed.
+    :param dry_run: remove nothing; say what would be removed.
+    :param repo: the work tree whose HEAD and state count; by default the one
+        holding the versions (for URLs, the current directory's).
+    :param depends_on: as the decorator's, for the name the current state gives.
+    :param untracked: as the decorator's, for the name the current state gives.
+    :raises NotAGitRepositoryError: for ``unreachable`` or ``config`` without a
+        work tree (which versions they select would be a guess).
+    :raises InvalidArgumentError: for a negative ``keep`` or ``older_than``.
+    """
+    _check(keep, older_than, config)
+    candidates = sorted(found, key=lambda v: (v.mtime, v.name), reverse=True)
+    if not candidates:
+        return Pruned([], [], 0, [], dry_run)
+    where = os.fspath(repo) if repo is not None else home(os.fspath(candidates[0].path))
+    digest = None if config is None else config if isinstance(config, str) else config_hash(config)
+    selected = [v for v in candidates if _chosen(v, dirty, _cutoff(older_than), digest)]
+    if unreachable:
+        selected = _unreachable(selected, where, given=repo is not None)
+    doomed = selected[keep:]
+    current = _current(where, digest, depends_on, untracked) if digest and doomed else None
+    spared = [v for v in doomed if current is not None and v.name == current(v)]
+    removed = [v for v in doomed if v not in spared]
+    paths, freed = [], 0
+    for version in removed:
+        for path in _with_record(os.fspath(version.path)):
+            paths.append(path)
+            freed += _size(path)
+            if not dry_run:
+                _remove(path)
+    return Pruned(removed, paths, freed, spared, dry_run)
+
+
+def _check(keep: int, older_than: float | None, config: object) -> None:
+    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
+        raise InvalidArgumentError(f"keep must be a count of versions (0 or more), got {keep!r}")
+    if older_than is not None and not (isinstance(older_than, (int, float)) and older_than >= 0):
+        raise InvalidArgumentError(f"older_than must be days (0 or more), got {older_than!r}")
+    if isinstance(config, str) and (len(config) < 10 or not set(config) <= set(_HEX)):
+        raise InvalidArgumentError(
+            f"config must be a config mapping or a config hash (at least its first 10 hex "
+            f"digits), got {config!r}"
+        )
+
+
+def _cutoff(older_than: float | None) -> float | None:
+    """The modification time before which a version is older than ``older_than`` days."""
+    import time
+
+    return None if older_than is None else time.time() - older_than * _DAY
+
+
+def _chosen(version: Version, dirty: bool, cutoff: float | None, digest: str | None) -> bool:
+    """Whether a version passes the rules that need no git."""
+    if dirty and not version.tag.dirty:
+        return False
+    if cutoff is not None and version.mtime >= cutoff:
+        return False
+    return digest is None or version.tag.config == digest[:10]
+
+
+def _unreachable(selected: list[Version], where: str, given: bool) -> list[Version]:
+    """The versions whose commit is neither HEAD nor an ancestor of HEAD.
+
+    Every commit is unknown, and so unreachable, to a work tree that did not make the
+    versions: only the one holding them counts (History would also try the current
+    directory's), or the one the caller names.
+    """
+    history = History(where)
+    if history.repo is None or not (given or find_work_tree((where,))):
+        raise NotAGitRepositoryError(
+            f"no git work tree with a commit at or above {where}, so there is no telling which "
+            "versions are unreachable; pass repo= naming the work tree that made them",
+            (where,),
+        )
+    ancestry = ("HEAD", "ancestor")
+    return [v for v in selected if history.lookup(v.tag.commit)["relation"] not in ancestry]
+
+
+def _current(
+    where: str, digest: str, depends_on: Sequence[str] | None, untracked: bool
+) -> Callable[[Version], str]:
+    """A function giving, for a version, the name the current state gives its untagged name."""
+    state = git_state(where, untracked=untracked, depends_on=depends_on)
+
+    def name(version: Version) -> str:
+        return tag_name(
+            version.tag.untagged, commit=state.commit, config_digest=digest, fingerprint=state.diff
+        )
+
+    return name
+
+
+def _with_record(path: str) -> list[str]:
+    """A version's path, then its record's when there is one."""
+    record = record_path(path)
+    exists = remote.exists(record) if is_url(record) else os.path.lexists(record)
+    return [path, record] if exists else [path]
+
+
+def _size(path: str) -> int:
+    """The bytes stored at a path or URL: a file's size, or a directory's files summed."""
+    local = remote.local_path(path) if is_url(path) else path
+    if local is None:
+        return remote.footprint(path)
+    if not os.path.isdir(local) or os.path.islink(local):
+        return os.lstat(local).st_size
+    total = 0
+    for directory, _, files in os.walk(local):
+        total += sum(os.lstat(os.path.join(directory, f)).st_size for f in files)
+    return total
+
+
+def _remove(path: str) -> None:
+    """Remove a file, or a directory with everything in it."""
+    local = remote.local_path(path) if is_url(path) else path
+    if local is None:
+        remote.remove(path)
+    elif os.path.isdir(local) and not os.path.islink(local):
+        import secrets
+        import shutil
+
+        # Renamed out of the way first: a directory half removed must never pass for a
+        # finished artifact (cache=True reuses any that exists). Should the removal be
+        # cut short, the hidden name is cleaned up like any build directory left behind.
+        hidden = os.path.join(
+            os.path.dirname(os.path.abspath(local)),
+            f"{private_prefix()}pruned-{secrets.token_hex(4)}",
+        )
+        os.rename(local, hidden)
+        shutil.rmtree(hidden)
+    else:
+        os.unlink(local)
