@@ -14,14 +14,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from . import _remote as remote
-from ._atomic import private_prefix
 from ._errors import InvalidArgumentError, NotAGitRepositoryError
 from ._gitinfo import git_state
 from ._hashing import config_hash
 from ._history import History
 from ._records import record_path
 from ._remote import is_url
-from ._tagging import tag_name
+from ._tagging import PRIVATE_PREFIX, tag_name
 from ._versions import Version, home
 from ._worktree import find_work_tree
 
@@ -196,11 +195,11 @@ def _remove(path: str) -> None:
         import shutil
 
         # Renamed out of the way first: a directory half removed must never pass for a
-        # finished artifact (cache=True reuses any that exists). Should the removal be
-        # cut short, the hidden name is cleaned up like any build directory left behind.
+        # finished artifact. Should the removal be cut short, the hidden name is swept
+        # like any unlocked leftover of ours (after a day).
         hidden = os.path.join(
             os.path.dirname(os.path.abspath(local)),
-            f"{private_prefix()}pruned-{secrets.token_hex(4)}",
+            f"{PRIVATE_PREFIX}pruned-{secrets.token_hex(4)}",
         )
         os.rename(local, hidden)
         shutil.rmtree(hidden)
