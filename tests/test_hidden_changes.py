@@ -262,7 +262,7 @@ def test_a_refused_call_reads_no_changed_file_and_a_repeated_one_reads_it_once(
 
 
 def test_a_notebook_changes_only_when_its_code_does(repo: Repo) -> None:
-    cell = {"cell_type": "code", "source": ["x = 1\n", "print(x)"], "metadata": {},
+    cell: dict[str, Any] = {"cell_type": "code", "source": ["x = 1\n", "print(x)"], "metadata": {},
             "outputs": [], "execution_count": None}  # fmt: skip
     notebook = {"cells": [cell], "metadata": {"kernelspec": {"language": "python"}},
                 "nbformat": 4, "nbformat_minor": 5}  # fmt: skip
