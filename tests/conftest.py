@@ -59,12 +59,15 @@ def make_repo(path: Path, *, commit: bool = True) -> Repo:
 
 @pytest.fixture(autouse=True)
 def _isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test sees the machine's git config, identity or the override variable."""
+    """No test sees the machine's git config, identity or the override variables, and
+    none writes into this checkout: each starts in its own temporary directory."""
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     for key, value in IDENTITY.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.delenv("TAGGEDARTIFACTS_COMMIT", raising=False)
+    for name in ("TAGGEDARTIFACTS_COMMIT", "TAGGEDARTIFACTS_ALLOW_DIRTY", "TAGGEDARTIFACTS_NOTEBOOK"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
