@@ -247,6 +247,29 @@ def test_dirty_tree_with_allow_dirty_warns_at_the_callers_line(repo: Repo) -> No
         assert parse(save("a.txt")).diff != tag.diff
 
 
+class FakeShell:
+    execution_count = 1
+
+
+def test_dirty_warning_in_an_ipython_cell_namespace(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cell's globals hold __spec__ = None, which Python 3.12+ refuses as module_globals."""
+    ipython = ModuleType("IPython")
+    ipython.get_ipython = FakeShell  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    repo.write("code.py", "print('edited')\n")
+
+    @Artifact("outpath", allow_dirty=True, repo=repo.path)
+    def save(outpath: str) -> str:
+        return outpath
+
+    cell = {"__name__": "__main__", "__spec__": None, "__loader__": None, "save": save}
+    with pytest.warns(DirtyRepositoryWarning) as record:
+        exec(compile("for i in range(3):\n    save('a.txt')", "<cell 1>", "exec"), cell)
+    assert [(w.filename, w.lineno) for w in record] == [("<cell 1>", 2)]  # once per cell
+
+
 def test_untracked_flag(repo: Repo) -> None:
     repo.write("scratch.txt", "x")
 
