@@ -44,7 +44,10 @@ def load_module(path: Path, name: str) -> ModuleType:
     return module
 
 
-def test_the_function_receives_the_tagged_path(repo: Repo) -> None:
+def test_the_function_receives_the_tagged_path(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the missing parent, plots/, is made here
     received = []
 
     @Artifact(keyword="outpath", config=CONFIG, repo=repo.path)
@@ -74,7 +77,11 @@ def test_binding(repo: Repo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> N
     assert save(*args, **kwargs) == expected(repo, "out.csv")
 
 
-def test_str_stays_str_and_pathlike_becomes_path(repo: Repo) -> None:
+def test_str_stays_str_and_pathlike_becomes_path(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the missing parent, dir/, is made here
+
     @Artifact("out", repo=repo.path)
     def save(out: Any) -> Any:
         return out
