@@ -79,6 +79,10 @@ def warn_dirty(func: Callable[..., Any], state: GitState) -> None:
     seen = _warned_for(func)
     if site in seen:
         return
+    # module_globals only lets linecache ask a module's loader for its source. A cell's
+    # namespace has __spec__ = None, which Python 3.12+ refuses with ValueError; IPython
+    # has already put the cell's source into linecache, so there is nothing to ask then.
+    has_loader = getattr(caller.f_globals.get("__spec__"), "loader", None) is not None
     warnings.warn_explicit(
         _dirty_warning(func, state),
         DirtyRepositoryWarning,
@@ -86,7 +90,7 @@ def warn_dirty(func: Callable[..., Any], state: GitState) -> None:
         caller.f_lineno,
         module=caller.f_globals.get("__name__"),
         registry=None,
-        module_globals=caller.f_globals,
+        module_globals=caller.f_globals if has_loader else None,
     )
     seen.add(site)  # only once shown (or ignored): an "error" filter raises every time
 

@@ -66,7 +66,11 @@ def _isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     for key, value in IDENTITY.items():
         monkeypatch.setenv(key, value)
-    for name in ("TAGGEDARTIFACTS_COMMIT", "TAGGEDARTIFACTS_ALLOW_DIRTY", "TAGGEDARTIFACTS_NOTEBOOK"):
+    for name in (
+        "TAGGEDARTIFACTS_COMMIT",
+        "TAGGEDARTIFACTS_ALLOW_DIRTY",
+        "TAGGEDARTIFACTS_NOTEBOOK",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -45,7 +45,10 @@ def load_module(path: Path, name: str) -> ModuleType:
     return module
 
 
-def test_the_function_receives_the_tagged_path(repo: Repo) -> None:
+def test_the_function_receives_the_tagged_path(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the missing parent, plots/, is made here
     received = []
 
     @Artifact(keyword="outpath", config=CONFIG, repo=repo.path)
@@ -75,7 +78,11 @@ def test_binding(repo: Repo, args: tuple[Any, ...], kwargs: dict[str, Any]) -> N
     assert save(*args, **kwargs) == expected(repo, "out.csv")
 
 
-def test_str_stays_str_and_pathlike_becomes_path(repo: Repo) -> None:
+def test_str_stays_str_and_pathlike_becomes_path(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the missing parent, dir/, is made here
+
     @Artifact("out", repo=repo.path)
     def save(out: Any) -> Any:
         return out
@@ -300,6 +307,29 @@ def test_the_dirty_warning_comes_once_per_call_site_whatever_the_body_does(repo:
         for _ in range(2):
             with pytest.raises(DirtyRepositoryWarning):
                 save("b.txt")
+
+
+class FakeShell:
+    execution_count = 1
+
+
+def test_dirty_warning_in_an_ipython_cell_namespace(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cell's globals hold __spec__ = None, which Python 3.12+ refuses as module_globals."""
+    ipython = ModuleType("IPython")
+    ipython.get_ipython = FakeShell  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    repo.write("code.py", "print('edited')\n")
+
+    @Artifact("outpath", allow_dirty=True, repo=repo.path)
+    def save(outpath: str) -> str:
+        return outpath
+
+    cell = {"__name__": "__main__", "__spec__": None, "__loader__": None, "save": save}
+    with pytest.warns(DirtyRepositoryWarning) as record:
+        exec(compile("for i in range(3):\n    save('a.txt')", "<cell 1>", "exec"), cell)
+    assert [(w.filename, w.lineno) for w in record] == [("<cell 1>", 2)]  # once per cell
 
 
 def test_untracked_flag(repo: Repo) -> None:

@@ -1,11 +1,7 @@
 from __future__ import annotations
 
-import dataclasses
 import datetime
-import decimal
-import enum
 import hashlib
-import math
 import os
 import pathlib
 import subprocess
@@ -16,63 +12,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from golden import PLAIN_GOLDEN, Color, Opt
 from hypothesis import given
 from hypothesis import strategies as st
 
 from taggedartifacts import UnhashableConfigError, config_hash
 
-
-class Color(enum.Enum):
-    RED = "red"
-
-
-@dataclasses.dataclass
-class Opt:
-    lr: float
-    layers: tuple[object, ...]
-
-
 GOLDEN: list[tuple[str, Any, str]] = [
-    ("empty", {}, "c08edbf323f4915c3daa76c81bd2ca7eb0d24733ed79b528e4e384153811b31c"),
-    ("lr", {"lr": 0.1}, "21b3876c401c3e4c5da5ef373ef81a1032a113b531aa2a87c7a2476ede866719"),
-    (
-        "nested",
-        {"lr": 0.1, "layers": [64, 64], "model": {"name": "mlp", "dropout": None, "bn": True}},
-        "64a541a9d7cd63663b452689de2d75b3d7120d4a3ee22cae66820a36c2b94fd5",
-    ),
-    ("int", {"x": 1}, "b7eda210c93129a063bf80f33a4b837e2ded684db792f4286d0a0c35e5545ab0"),
-    ("float", {"x": 1.0}, "a90cfcb54636263397ae168dd58469cd41c311b2368ad4a0e873550cdc8f394f"),
-    ("bool", {"x": True}, "3e59a1915afe6abf5658f7693be9f6ee6a11505cace1f4b186b8c6dd108d9cd4"),
-    (
-        "special floats",
-        {"nan": math.nan, "inf": math.inf, "ninf": -math.inf, "negzero": -0.0},
-        "c45406b51326195edcd079674ca79be70f8ac409863d080fbeba3cea8c44f315",
-    ),
-    (
-        "unicode",
-        {"name": "Zürich ✓", "key\nwith newline": "v"},
-        "6e0754a81381be56c599fd1ff423c1d2ed10fec7812f851d421522ff0b131690",
-    ),
-    (
-        "bytes set path",
-        {"b": b"\x00\xff", "s": {3, 1, 2}, "p": pathlib.PurePosixPath("data/train.csv")},
-        "8fa1f6212ca639b94e872962320d98f624e538baca84dfb1490d78c96025dd2e",
-    ),
-    (
-        "date decimal enum",
-        {
-            "d": datetime.date(2024, 1, 2),
-            "dt": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
-            "m": decimal.Decimal("1.10"),
-            "c": Color.RED,
-        },
-        "f6903c085d37a376e4563d94970e288c49587efdd7df94da1e02bf1310e20721",
-    ),
-    (
-        "dataclass",
-        {"opt": Opt(0.01, (1, 2))},
-        "abf3d6dff3e4e68be287b990b6931a3a58997c0d1bfbeb4a48752a39abd7ebcd",
-    ),
+    *PLAIN_GOLDEN,  # the standard library's types, checked on every Python by test_interpreters
     (
         "numpy",  # changed in 0.2: NumPy scalars hash as the Python numbers they are
         {"a": np.arange(6, dtype="<f8").reshape(2, 3), "s": np.int32(7)},
@@ -83,7 +30,6 @@ GOLDEN: list[tuple[str, Any, str]] = [
         {"m": np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False])},
         "24f92f8542e5aa08d0c9a332c6f203521a3c634489332f0802b7bcbe9280a6a6",
     ),
-    ("big int", {"n": 2**100}, "d96ddf20f75209cf68a79f9ee09dac454d6f609e50123e0345325f3c864f693b"),
 ]
 
 
