@@ -92,9 +92,7 @@ def test_the_issues_example(repo: Repo) -> None:
     @Artifact("outpath", repo=repo.path)
     def save(outpath: str) -> None: ...
 
-    with pytest.raises(
-        TypeError, match=r"^save\(\) got an unexpected keyword argument 'out_path'$"
-    ):
+    with pytest.raises(TypeError, match=r"^save\(\) got an unexpected keyword argument 'out_path'"):
         save(out_path="x.png")  # type: ignore[call-arg]
 
 
