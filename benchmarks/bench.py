@@ -10,7 +10,7 @@ tracked files, 100,000 untracked ones, a 200 MB file, directories of 50,000 and
 Times are medians of rounds in which every variant runs once in turn, so machine
 noise hits a call and its floor alike; every ratio is to a floor measured in the
 same run. It only measures: a missed target is reported, never raised. A full run
-takes about seven minutes on a shared 2-core machine (most of it building and
+takes three to four minutes on a shared 2-core machine (most of it building and
 removing files); ``--quick`` (smaller sizes, few rounds, for CI) under a minute.
 """
 
@@ -43,8 +43,11 @@ GIT_ENV = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
 # Python processes as pip installs them, with bytecode: PYTHONDONTWRITEBYTECODE would
 # time the compiler at every start instead.
 PY_ENV = {k: v for k, v in GIT_ENV.items() if k != "PYTHONDONTWRITEBYTECODE"}
-STATUS = ("git", "status", "--porcelain=v2", "--untracked-files=no")
-STATUS_ALL = ("git", "status", "--porcelain=v2", "--untracked-files=all")
+# Floors run git as cheaply as Python can, as the library does: by its full path (a bare
+# "git" makes exec try every PATH entry before it), reading one pipe.
+GIT = shutil.which("git") or "git"
+STATUS = (GIT, "status", "--porcelain=v2", "--untracked-files=no")
+STATUS_ALL = (GIT, "status", "--porcelain=v2", "--untracked-files=all")
 CONFIG = {"lr": 0.1, "layers": [64, 64], "optimizer": "adam"}
 PAYLOAD = b"x" * 100  # what the writing functions write
 # A time in the past for files whose stat data we set: mtimes before the index was
@@ -171,8 +174,17 @@ def medians(funcs: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float
     return {name: statistics.median(values) for name, values in times.items()}
 
 
-def run(cwd: Path, *command: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(command, cwd=cwd, capture_output=True, env=GIT_ENV)
+def run(
+    cwd: Path, *command: str, env: dict[str, str] = GIT_ENV
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
 
 
 def git(repo: Path, *args: str) -> None:
@@ -337,7 +349,9 @@ def bench_clean(files: int, repo: Path, rounds: int) -> None:
     naive.close()
     ours = m["ours"] - m["bare"]
     row(f"{at(files)} floor: git status --porcelain=v2 --untracked-files=no", ms(m["floor"]))
-    row(f"{at(files)} the same on a copy of the index, index.lock allowed", ms(m["private"]))
+    row(
+        f"{at(files)} the same as we run git: LC_ALL=C, an index copy it may lock", ms(m["private"])
+    )
     row(f"{at(files)} clean decorated call - bare call", ms(ours))
     row(f"{at(files)} GitPython naive: head.commit.hexsha + is_dirty()", ms(m["naive"]))
     ratio = ours / m["floor"]
@@ -353,13 +367,14 @@ def bench_clean(files: int, repo: Path, rounds: int) -> None:
 
 
 def private_status(repo: Path) -> Callable[[], Any]:
-    """git status as our calls run it: on a private copy of the index (in the temporary
-    directory, as the library's copies are), which git may lock to refresh it."""
+    """The floor's git status as our calls run git: with LC_ALL=C (git loads no
+    translations) on a private copy of the index (in the temporary directory, as the
+    library's copies are), which git may lock to refresh it."""
     copy = repo.parent / f"{repo.name}.index"
     shutil.copyfile(repo / ".git" / "index", copy)
     env = {k: v for k, v in os.environ.items() if k != "GIT_OPTIONAL_LOCKS"}
-    env["GIT_INDEX_FILE"] = str(copy)
-    return lambda: subprocess.run(STATUS, cwd=repo, capture_output=True, env=env)
+    env.update(GIT_INDEX_FILE=str(copy), LC_ALL="C", LANGUAGE="C")
+    return lambda: run(repo, *STATUS, env=env)
 
 
 def bench_dirty(files: int, repo: Path, rounds: int) -> None:
