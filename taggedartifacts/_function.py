@@ -188,4 +188,4 @@ class Function:
         plan = self.plan(self.bind(args, kwargs))
         if self.options.read:
             plan = plan._replace(tagged=resolve(plan))
-        return Run(plan)
+        return Run(plan, args, kwargs)

@@ -27,7 +27,7 @@ importing GitPython.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._errors import GitError
 
@@ -91,12 +91,26 @@ def environment(index: str | None = None) -> dict[str, str]:
     :param index: a private index file for git to use (and refresh) instead of the
         user's; only then may git take a lock, and only on that file.
     """
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _KEEP_ENV}
-    env.update(GIT_TERMINAL_PROMPT="0", GIT_GRAFT_FILE=os.devnull, LC_ALL="C", LANGUAGE="C")
+    env = dict(_base())
     if index is None:
         env["GIT_OPTIONAL_LOCKS"] = "0"
     else:
         env["GIT_INDEX_FILE"] = index
+    return env
+
+
+_BASE: list[tuple[Any, dict[str, str]]] = []  # (the os.environ it was made from, it)
+
+
+def _base() -> dict[str, str]:
+    """The caller's environment without ``GIT_*``, plus ours; rebuilt only when it changed
+    (a call runs git at least once, and filtering the whole environment each time showed)."""
+    snapshot = getattr(os.environ, "_data", None)  # CPython's own mapping: compared in C
+    if _BASE and snapshot is not None and _BASE[0][0] == snapshot:
+        return _BASE[0][1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _KEEP_ENV}
+    env.update(GIT_TERMINAL_PROMPT="0", GIT_GRAFT_FILE=os.devnull, LC_ALL="C", LANGUAGE="C")
+    _BASE[:] = [(dict(snapshot) if snapshot is not None else None, env)]
     return env
 
 

@@ -84,16 +84,24 @@ def canonical_json(obj: Any, *, name: str = "config") -> str:
 
 
 def _dumps(value: Any) -> str:
+    return (_ENCODER[0] if _ENCODER else _encoder())(value)
+
+
+_ENCODER: list[Callable[[Any], str]] = []  # one encoder: json.dumps would make one per call
+
+
+def _encoder() -> Callable[[Any], str]:
     import json  # on first use: ``import taggedartifacts`` stays instant
 
-    return json.dumps(
-        value,
+    encoder = json.JSONEncoder(
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=True,
         allow_nan=True,
         check_circular=False,  # the normal form has refused cycles already
     )
+    _ENCODER.append(encoder.encode)
+    return encoder.encode
 
 
 def normal_form(obj: Any, *, name: str = "config") -> Any:

@@ -59,8 +59,8 @@ def private_index(root: str, index: str, key: IndexKey) -> str | None:
     the caller then reads the real index, without writing it.
     """
     copy = _COPIES.get(index)
-    if copy is not None and copy.key == key and os.path.exists(copy.path):
-        return copy.path
+    if copy is not None and copy.key == key:
+        return copy.path  # gone after all (a fork's parent removed it)? git fails: forget()
     import hashlib
     import shutil
     import tempfile
@@ -109,11 +109,20 @@ def _sparse(root: str) -> bool:
 
 @functools.cache
 def _home() -> str:
-    """This process's private directory, removed when it exits."""
+    """This process's private directory, removed when it exits: in memory where the
+    system has such a place (git takes and drops a lock file there at every status)."""
     import atexit
     import shutil
     import tempfile
 
-    home = tempfile.mkdtemp(prefix="taggedartifacts-index-")
+    for memory in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):
+        if memory and os.path.isdir(memory) and os.access(memory, os.W_OK | os.X_OK):
+            try:
+                home = tempfile.mkdtemp(prefix="taggedartifacts-index-", dir=memory)
+                break
+            except OSError:
+                continue
+    else:
+        home = tempfile.mkdtemp(prefix="taggedartifacts-index-")
     atexit.register(shutil.rmtree, home, ignore_errors=True)
     return home

@@ -14,6 +14,7 @@ look are examined, and git is asked again only when those, or the index, change.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import NamedTuple
@@ -69,19 +70,27 @@ def _add(path: str) -> None:
     if path in _LOOKED:
         return
     _LOOKED.add(path)
+    if _installed(path):  # most modules: decided without resolving links
+        return
     real = os.path.realpath(path)  # git names the work tree by its real path too
-    if not _installed(path) and not _installed(real) and real not in _FILES:
+    if not _installed(real) and real not in _FILES:
         _FILES.add(real)
         _SEEN[1] += 1
 
 
 def _installed(path: str) -> bool:
     """A file of an installed package or of the interpreter: never the user's code."""
-    parts = path.split(os.sep)
-    if "site-packages" in parts or "dist-packages" in parts:
+    if path.startswith(_prefixes()):
         return True
-    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix}
-    return any(path.startswith(p.rstrip(os.sep) + os.sep) for p in prefixes)
+    parts = path.split(os.sep)
+    return "site-packages" in parts or "dist-packages" in parts
+
+
+@functools.cache
+def _prefixes() -> tuple[str, ...]:
+    return tuple(
+        {p.rstrip(os.sep) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    )
 
 
 def _ask_git(root: str) -> tuple[str, ...]:

@@ -62,8 +62,14 @@ def build_locks(plan: Plan) -> list[FileLock]:
 
 
 def check_names(plan: Plan) -> None:
-    """Every name the call will create must fit the file system, checked before it runs."""
+    """Every name the call will create must fit the file system, checked before it runs.
+
+    A plain call creates nothing itself (the function opens its path and hears from
+    the file system at once); ``atomic`` publishes the artifact and records are ours.
+    """
     options = plan.options
+    if not (options.atomic or options.provenance):
+        return
     for target in plan.tagged.values():
         local = remote.local_path(str(target)) if is_url(target) else os.fspath(target)
         if local is None:
@@ -85,8 +91,9 @@ def make_parents(paths: Iterable[PathArg]) -> None:
     """A writer's missing parent directories, made as atomic writes make them."""
     for path in paths:
         if not is_url(path):
-            parent = os.path.dirname(os.path.abspath(os.fspath(path)))
-            os.makedirs(parent, exist_ok=True)
+            parent = os.path.dirname(os.fspath(path).rstrip("/" + os.sep))
+            if parent and not os.path.isdir(parent):  # one stat, not makedirs' walk
+                os.makedirs(parent, exist_ok=True)
 
 
 def output_kind(path: PathArg) -> str | None:

@@ -239,6 +239,8 @@ def read_json(path: str) -> dict[str, Any] | None:
     (or it is not a record: not JSON, or not an object)."""
     import json
 
+    if not is_url(path) and not os.path.lexists(path):
+        return None  # the common case: one stat, no failing open and its exception
     try:
         if is_url(path):
             data = json.loads(remote.read_bytes(path))

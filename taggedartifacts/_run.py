@@ -15,7 +15,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from ._atomic import Stage
-from ._binding import PathArg, var_keyword
+from ._binding import PathArg
 from ._errors import TaggedArtifactsWarning, add_note
 from ._outputs import (
     build_locks,
@@ -39,6 +39,7 @@ from ._versions import versions_note
 
 if TYPE_CHECKING:
     import datetime
+    import inspect
 
 __all__ = ["Run"]
 
@@ -53,7 +54,7 @@ class Run:
     :ivar warnings: warnings for the caller's frame, once the call is over.
     """
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.plan, options = plan, plan.options
         self.warnings: list[Warning] = []
         self.value: Any = None
@@ -75,15 +76,7 @@ class Run:
         if self.hit:
             self._release()
         self.handed = self.stage.paths if self.stage is not None else plan.tagged
-        arguments = dict(plan.bound.arguments)
-        for kw, path in self.handed.items():
-            if kw in plan.bound.signature.parameters:
-                arguments[kw] = path
-            else:  # it travels in **kwargs
-                varkw = str(var_keyword(plan.bound.signature))
-                arguments[varkw] = {**arguments[varkw], kw: path}
-        call = type(plan.bound)(plan.bound.signature, arguments)
-        self.args, self.kwargs = call.args, call.kwargs
+        self.args, self.kwargs = _substituted(plan.bound, args, kwargs, self.handed)
 
     def finish(self, result: Any) -> Any:
         """The function returned ``result``: write records and publish; return the result
@@ -161,6 +154,32 @@ class Run:
             redact=plan.options.redact,
             notebook=plan.notebook,
         )
+
+
+def _substituted(
+    bound: inspect.BoundArguments,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    paths: Mapping[str, PathArg],
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """The call's own arguments with each path parameter's value replaced by ``paths``:
+    where it was passed (by position, by keyword, in ``**kwargs``), else by keyword."""
+    params = bound.signature.parameters
+    listed, named = list(args), dict(kwargs)
+    for kw, path in paths.items():
+        param = params.get(kw)
+        by_position = param is not None and (param.kind == param.POSITIONAL_ONLY or kw not in named)
+        if not by_position:  # passed by keyword, or it travels in **kwargs
+            named[kw] = path
+        elif list(params).index(kw) < len(listed):  # positional parameters come first
+            listed[list(params).index(kw)] = path
+        elif param is not None and param.kind != param.POSITIONAL_ONLY:  # a default: by keyword
+            named[kw] = path
+        else:  # a positional-only default, behind other defaults: bind it all again
+            arguments = {**bound.arguments, **{k: paths[k] for k in paths if k in params}}
+            call = type(bound)(bound.signature, arguments)
+            return call.args, call.kwargs
+    return tuple(listed), named
 
 
 def _published(value: Any, handed: Mapping[str, PathArg], tagged: Mapping[str, PathArg]) -> Any:

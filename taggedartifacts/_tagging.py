@@ -166,7 +166,6 @@ def tag_path(
     return _tag_str(path, commit, config_digest, fingerprint)
 
 
-@functools.lru_cache(maxsize=4096)  # pure; a loop writing many artifacts repeats its paths
 def _tag_str(path: str, commit: str, config_digest: str, fingerprint: str | None) -> str:
     head, name, trail = _split_str(path)
     tagged = tag_name(name, commit=commit, config_digest=config_digest, fingerprint=fingerprint)

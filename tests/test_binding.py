@@ -126,3 +126,19 @@ def test_partials_and_callable_objects_can_be_decorated(repo: Repo) -> None:
     assert parse(saver("b.txt")).untagged == "b.txt"
     with pytest.raises(InvalidArgumentError, match=r"^Saver.__call__\(\) has no parameter 'x'"):
         Artifact("x", repo=repo.path)(Saver())
+
+
+def odd(outpath: Any = "d.txt", /, **extra: Any) -> Any: ...
+
+
+def test_a_positional_only_path_with_a_keyword_of_the_same_name_in_kwargs(repo: Repo) -> None:
+    received: list[tuple[Any, ...]] = []
+
+    @functools.wraps(odd)
+    def spy(*a: Any, **k: Any) -> None:
+        received.append((a, k))
+
+    Artifact("outpath", repo=repo.path)(spy)("a.txt", outpath="b.txt")
+    [(args, kwargs)] = received
+    assert parse(args[0]).untagged == "a.txt"  # the parameter, tagged
+    assert kwargs == {"outpath": "b.txt"}  # **extra's own entry, left alone
