@@ -14,7 +14,10 @@ from ._dirty import warn_dirty
 from ._errors import InvalidArgumentError
 from ._function import Function
 from ._hashing import config_hash
-from ._plan import Options
+from ._locks import FileLock
+from ._log import logger
+from ._plan import Options, Plan
+from ._run import Run
 from ._scope import check_depends_on
 
 __all__ = ["Artifact", "TaggedFunction"]
@@ -173,9 +176,10 @@ class Artifact:
 def _sync_wrapper(function: Function) -> Callable[..., Any]:
     @functools.wraps(function.func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        run = function.start(args, kwargs)
-        if run.plan.state.dirty:
-            warn_dirty(function.func, run.plan.state)
+        plan = function.plan_call(args, kwargs)
+        if plan.state.dirty:  # before anything is held: an "error" filter may raise here
+            warn_dirty(function.func, plan.state)
+        run = function.start(plan, args, kwargs, function.locks(plan) or [])
         if run.hit:
             return run.value
         try:
@@ -196,11 +200,13 @@ def _async_wrapper(function: Function) -> Callable[..., Any]:
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         import asyncio  # an async function's caller has imported it already
 
-        # git, hashing and publishing run in a worker thread (with this task's context,
-        # so pinned() blocks still apply): the event loop never waits for them.
-        run = await asyncio.to_thread(function.start, args, kwargs)
-        if run.plan.state.dirty:
-            warn_dirty(function.func, run.plan.state)
+        # git, hashing and publishing run in worker threads (with this task's context, so
+        # pinned() blocks still apply): the event loop never waits for them.
+        plan = await asyncio.to_thread(function.plan_call, args, kwargs)
+        if plan.state.dirty:
+            warn_dirty(function.func, plan.state)
+        locks = await _locks_without_blocking(function, plan)
+        run = await _started(function, plan, args, kwargs, locks)
         if run.hit:
             return run.value
         try:
@@ -214,3 +220,43 @@ def _async_wrapper(function: Function) -> Callable[..., Any]:
         return result
 
     return wrapper
+
+
+async def _locks_without_blocking(function: Function, plan: Plan) -> list[FileLock]:
+    """The build locks, waited for on the event loop: a worker thread blocked on a lock
+    held by another task of this loop could starve that task of the threads it needs."""
+    import asyncio
+
+    locks = function.locks(plan, blocking=False)
+    if locks is None:
+        logger().info("%s: waiting for its output, which another call is building", plan.name)
+    while locks is None:
+        await asyncio.sleep(0.05)
+        locks = function.locks(plan, blocking=False)
+    return locks
+
+
+async def _started(
+    function: Function,
+    plan: Plan,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    locks: list[FileLock],
+) -> Run:
+    """The run, made in a worker thread; if the caller is cancelled meanwhile, the run
+    made all the same is given up (its stage removed, its locks released)."""
+    import asyncio
+
+    future = asyncio.ensure_future(asyncio.to_thread(function.start, plan, args, kwargs, locks))
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        future.add_done_callback(_give_up)
+        raise
+
+
+def _give_up(future: Any) -> None:
+    import asyncio
+
+    if not future.cancelled() and future.exception() is None:
+        future.result().fail(asyncio.CancelledError())

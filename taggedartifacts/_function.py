@@ -31,7 +31,9 @@ from ._dirty import allowed_by_environment, dirty_error
 from ._errors import InvalidArgumentError, UnhashableConfigError
 from ._hashing import config_hash
 from ._loaded import add_source
+from ._locks import FileLock
 from ._log import logger
+from ._outputs import build_locks
 from ._pinned import current_state
 from ._plan import Options, Plan
 from ._read import resolve
@@ -182,10 +184,20 @@ class Function:
             )
         return self.plan(bound).tagged
 
-    def start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
-        """Plan a call and prepare where it writes (nothing, for a cache hit); a reader's
-        paths are the versions it reads, found before it runs."""
+    def plan_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Plan:
+        """Bind and plan a call; a reader's paths are the versions it reads."""
         plan = self.plan(self.bind(args, kwargs))
         if self.options.read:
             plan = plan._replace(tagged=resolve(plan))
-        return Run(plan, args, kwargs)
+        return plan
+
+    def locks(self, plan: Plan, blocking: bool = True) -> list[FileLock] | None:
+        """The build locks a call takes (``cache=True``), or None when one is taken and
+        ``blocking`` is off."""
+        return build_locks(plan, blocking) if self.options.cache else []
+
+    def start(
+        self, plan: Plan, args: tuple[Any, ...], kwargs: dict[str, Any], locks: list[FileLock]
+    ) -> Run:
+        """Prepare where a planned call writes (nothing, for a cache hit)."""
+        return Run(plan, args, kwargs, locks)

@@ -34,13 +34,18 @@ __all__ = [
     "check_replaceable",
     "make_parents",
     "output_kind",
+    "release",
 ]
 
 
-def build_locks(plan: Plan) -> list[FileLock]:
+def build_locks(plan: Plan, blocking: bool = True) -> list[FileLock] | None:
     """Take the lock of every local output, so concurrent callers build it once: the
-    first builds, the others wait, then find it and return what it recorded."""
-    locks = []
+    first builds, the others wait, then find it and return what it recorded.
+
+    :param blocking: wait for a lock another call holds (saying so at INFO level);
+        without it, return None at once, holding nothing, when one is taken.
+    """
+    locks: list[FileLock] = []
     try:
         for target in sorted(os.fspath(t) for t in plan.tagged.values()):
             local = remote.local_path(target) if is_url(target) else target
@@ -49,16 +54,25 @@ def build_locks(plan: Plan) -> list[FileLock]:
             os.makedirs(os.path.dirname(os.path.abspath(local)), exist_ok=True)
             lock = build_lock(local)
             if not lock.acquire(blocking=False):
+                if not blocking:
+                    release(locks)
+                    return None
                 logger().info(
                     "%s: waiting for %s, which another call is building", plan.name, local
                 )
                 lock.acquire()
             locks.append(lock)
     except BaseException:
-        for lock in locks:
-            lock.release(remove=True)
+        release(locks)
         raise
     return locks
+
+
+def release(locks: list[FileLock]) -> None:
+    """Give up build locks, newest first."""
+    for lock in reversed(locks):
+        lock.release(remove=True)
+    locks.clear()
 
 
 def check_names(plan: Plan) -> None:

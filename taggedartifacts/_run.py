@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 from ._atomic import Stage
 from ._binding import PathArg
 from ._errors import TaggedArtifactsWarning, add_note
+from ._locks import FileLock
 from ._outputs import (
-    build_locks,
     cached,
     check_names,
     check_replaceable,
     make_parents,
     output_kind,
+    release,
 )
 from ._plan import Plan
 from ._records import (
@@ -54,13 +55,21 @@ class Run:
     :ivar warnings: warnings for the caller's frame, once the call is over.
     """
 
-    def __init__(self, plan: Plan, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        locks: list[FileLock],
+    ) -> None:
+        """Prepare the call; ``locks`` (its outputs' build locks, see ``_outputs``) are
+        the run's from now on, given up when it is over."""
         self.plan, options = plan, plan.options
         self.warnings: list[Warning] = []
         self.value: Any = None
         self.stage: Stage | None = None
         self.started = _now() if options.provenance else None
-        self.locks = build_locks(plan) if options.cache else []
+        self.locks = locks
         try:
             self.hit, self.value = cached(plan) if options.cache else (False, None)
             if not self.hit and not options.read:
@@ -109,9 +118,7 @@ class Run:
             self._release()
 
     def _release(self) -> None:
-        for lock in reversed(self.locks):
-            lock.release(remove=True)
-        self.locks = []
+        release(self.locks)
 
     def _write_records(self, returned: Any) -> None:
         plan, options = self.plan, self.plan.options

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import warnings
 from pathlib import Path
+from typing import Any
 
+import pytest
 from conftest import Repo
 
-from taggedartifacts import versions
+from taggedartifacts import Artifact, DirtyRepositoryWarning, _function, versions
 
 BUILDER = """
 import logging, sys, time
@@ -78,3 +84,75 @@ def test_a_killed_builders_lock_is_taken_over_at_once(repo: Repo, tmp_path: Path
     assert time.monotonic() - began < 20  # no wait for a dead owner (the kernel released it)
     assert log.read_text() == "built\nbuilt\n"
     assert second.stdout == "{'rows': 3}\n"
+
+
+def test_more_async_waiters_than_worker_threads_do_not_deadlock(repo: Repo, tmp_path: Path) -> None:
+    built = []
+
+    @Artifact("outpath", cache=True, repo=repo.path)
+    async def fetch(outpath: Path) -> str:
+        built.append(outpath)
+        await asyncio.sleep(0.2)
+        outpath.write_text("data")
+        return "fetched"
+
+    async def main() -> list[str]:
+        calls = [fetch(tmp_path / "out.txt") for _ in range(3 * ((os.cpu_count() or 1) + 4))]
+        return await asyncio.wait_for(asyncio.gather(*calls), timeout=60)
+
+    assert set(asyncio.run(main())) == {"fetched"}
+    assert len(built) == 1
+
+
+def test_a_call_cancelled_while_it_starts_leaves_nothing_held(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_start = _function.Function.start
+
+    def slow_start(self: Any, *args: Any) -> Any:
+        time.sleep(0.5)  # the task is cancelled meanwhile
+        return real_start(self, *args)
+
+    @Artifact("outpath", cache=True, repo=repo.path)
+    async def fetch(outpath: Path) -> str:
+        outpath.write_text("data")
+        return "fetched"
+
+    async def cancel_then_call() -> str:
+        with monkeypatch.context() as patch:
+            patch.setattr(_function.Function, "start", slow_start)
+            task = asyncio.ensure_future(fetch(tmp_path / "out.txt"))
+            await asyncio.sleep(0.2)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            await asyncio.sleep(0.6)  # the started run is given up when it is made
+        return await asyncio.wait_for(fetch(tmp_path / "out.txt"), timeout=30)
+
+    assert asyncio.run(cancel_then_call()) == "fetched"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".taggedartifacts")] == []
+
+
+def test_a_warning_turned_error_holds_nothing(repo: Repo, tmp_path: Path) -> None:
+    repo.write("code.py", "print('edited')\n")
+
+    @Artifact("outpath", cache=True, allow_dirty=True, repo=repo.path)
+    def build(outpath: Path) -> None:
+        outpath.write_text("x")
+
+    raised: list[BaseException] = []
+
+    def twice() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # as pytest's filterwarnings = error
+            for _ in range(2):  # the second would wait forever for a lock the first held
+                try:
+                    build(tmp_path / "out" / "x.txt")
+                except DirtyRepositoryWarning as exc:
+                    raised.append(exc)
+
+    caller = threading.Thread(target=twice, daemon=True)
+    caller.start()
+    caller.join(timeout=60)
+    assert len(raised) == 2
+    assert not (tmp_path / "out").exists()  # no lock, no stage, no output
