@@ -58,6 +58,10 @@ def _untracked_code(func: Callable[..., Any], state: GitState) -> list[str]:
         if path == own
         else f"{path} is imported but not committed: git add it, or ignore it"
         for path in state.untracked_code
+    ] + [
+        f"{path} changed on disk after this process loaded it, so the code that ran is no "
+        "longer what any commit or file holds: restart the process"
+        for path in state.stale_code
     ]
 
 

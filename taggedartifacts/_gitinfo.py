@@ -21,7 +21,7 @@ from . import _git as git
 from ._errors import GitError, NotAGitRepositoryError
 from ._fingerprint import Change, content_digest, fingerprint_of, notebook_digest
 from ._index import IndexKey, forget, index_key, private_index
-from ._loaded import untracked_code
+from ._loaded import loaded_changes
 from ._log import logger
 from ._notebook import committed_code, is_notebook
 from ._scope import Scope, check_depends_on, check_paths, scoped_commit
@@ -45,6 +45,8 @@ class GitState(NamedTuple):
     :ivar changed: the changed paths relative to ``root``.
     :ivar untracked_code: those of ``changed`` that are source files this process
         loaded (imported, or ran as a script) which git neither tracks nor ignores.
+    :ivar stale_code: those of ``changed`` that this process loaded and that changed
+        on disk since: the code that ran is no longer what the files hold.
     :ivar head: the HEAD commit, when ``commit`` is a ``depends_on`` scope's
         commit (an ancestor of HEAD with the same code in scope); else None.
     :ivar scope: the ``depends_on`` paths that ``commit``, ``dirty`` and ``diff``
@@ -59,6 +61,7 @@ class GitState(NamedTuple):
     untracked_code: tuple[str, ...] = ()
     head: str | None = None
     scope: tuple[str, ...] = ()
+    stale_code: tuple[str, ...] = ()
 
 
 def git_state(
@@ -152,12 +155,16 @@ def status(
             "so that names have a commit to refer to"
         )
     changes = [c for c in changes if not _same_notebook_code(root, c)]
-    code = untracked_code(root, key)
+    code, stale = loaded_changes(root, key)
     if scope is not None:  # git listed only what is in scope; our own outputs never count
-        changes = [c for c in changes if c.head != b"untracked" or not is_output(c.path.decode())]
+        changes = [
+            c for c in changes if c.head != b"untracked" or not is_output(os.fsdecode(c.path))
+        ]
         code = tuple(p for p in code if os.fsencode(p) in {c.path for c in changes})
+        stale = tuple(s for s in stale if scope.covers(s[0], root))
     listed = {c.path for c in changes}
     changes += [Change(p, b"untracked", False) for p in map(os.fsencode, code) if p not in listed]
+    changes += [Change(os.fsencode(p), b"loaded " + ran, False) for p, ran in stale]
     state = GitState(commit=head, dirty=False, diff=None, root=root)
     if scope is not None:
         commit = scoped_commit(root, head, scope)
@@ -167,8 +174,9 @@ def status(
     return state._replace(
         dirty=True,
         diff=fingerprint_of(root, changes, _submodule_digest, untracked) if fingerprint else None,
-        changed=tuple(sorted(os.fsdecode(c.path).rstrip("/") for c in changes)),
+        changed=tuple(sorted({os.fsdecode(c.path).rstrip("/") for c in changes})),
         untracked_code=code,
+        stale_code=tuple(p for p, _ in stale),
     )
 
 

@@ -29,6 +29,21 @@ class Scope(NamedTuple):
     pathspecs: tuple[str, ...]  # relative to the work tree's root, as the user wrote them
     files: tuple[str, ...]  # absolute: the decorated function's own source file
 
+    def covers(self, path: str, root: str) -> bool:
+        """Whether a path relative to the work tree is in scope (pathspecs read as git
+        reads plain paths and globs; other pathspec magic counts as covering)."""
+        import fnmatch
+
+        if any(path == os.path.relpath(f, root) for f in self.files):
+            return True
+        for spec in self.pathspecs:
+            plain = spec.rstrip("/")
+            if spec.startswith(":") or fnmatch.fnmatchcase(path, spec):
+                return True
+            if path == plain or path.startswith(plain + "/") or plain in ("", "."):
+                return True
+        return False
+
     def for_root(self, root: str) -> tuple[str, ...]:
         """The pathspecs git is given for the work tree at ``root``."""
         own = tuple(

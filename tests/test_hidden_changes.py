@@ -279,3 +279,91 @@ def test_a_notebook_changes_only_when_its_code_does(repo: Repo) -> None:
     assert git_state(repo.path).changed == ("analysis.ipynb",)
     path.write_text("{ not json")  # not a notebook any more: compared by bytes
     assert git_state(repo.path).changed == ("analysis.ipynb",)
+
+
+def load(repo: Repo, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Import a module from the repository, as the user's script would."""
+    monkeypatch.syspath_prepend(str(repo.path))
+    monkeypatch.delitem(sys.modules, name, raising=False)
+    importlib.import_module(name)
+
+
+def test_code_edited_after_it_was_imported_is_stale_even_once_committed(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.write("model_stale.py", "SCALE = 1\n")
+    repo.commit("model")
+    load(repo, "model_stale", monkeypatch)
+    assert git_state(repo.path).dirty is False
+    repo.write("model_stale.py", "SCALE = 1000\n")
+    repo.commit("new scale")  # the files and the commit agree; the code that ran does not
+    state = git_state(repo.path)
+    assert state.stale_code == ("model_stale.py",)
+    assert state.dirty
+    repo.write("model_stale.py", "SCALE = 1\n")  # what ran, back on disk (not committed)
+    assert git_state(repo.path).stale_code == ()
+
+
+def test_code_from_an_untracked_nested_repository_counts(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vendor = make_repo(repo.path / "vendor")
+    vendor.write("vendored_lib.py", "VALUE = 1\n")
+    vendor.commit("its own commit")  # committed in vendor/, which the outer repo lacks
+    monkeypatch.syspath_prepend(str(vendor.path))
+    monkeypatch.delitem(sys.modules, "vendored_lib", raising=False)
+    importlib.import_module("vendored_lib")
+    state = git_state(repo.path)
+    assert state.untracked_code == ("vendor/",)
+    assert state.changed == ("vendor",)
+    vendor.write("vendored_lib.py", "VALUE = 2\n")
+    assert git_state(repo.path).diff != state.diff  # hashed inside
+
+
+def test_an_untracked_file_of_a_submodule_that_ran_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = make_repo(tmp_path / "library")
+    outer = make_repo(tmp_path / "outer")
+    outer.git(
+        "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library.path), "lib"
+    )
+    outer.commit("submodule")
+    (outer.path / "lib" / "sub_helper.py").write_text("X = 1\n")  # untracked in lib
+    monkeypatch.syspath_prepend(str(outer.path / "lib"))
+    monkeypatch.delitem(sys.modules, "sub_helper", raising=False)
+    importlib.import_module("sub_helper")
+    assert git_state(outer.path).untracked_code == ("lib/sub_helper.py",)
+
+
+def test_a_repository_under_the_interpreters_prefix_still_counts(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("prefix", "base_prefix", "exec_prefix"):  # as /usr/src/app under /usr
+        monkeypatch.setattr(sys, name, str(repo.path.parent))
+    repo.write("helper_prefix.py", "X = 1\n")
+    load(repo, "helper_prefix", monkeypatch)
+    assert git_state(repo.path).untracked_code == ("helper_prefix.py",)
+
+
+def test_a_module_swapped_in_for_another_is_seen(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    importlib.import_module("colorsys")
+    git_state(repo.path)
+    git_state(repo.path)  # steady: everything the first call loaded is seen
+    monkeypatch.delitem(sys.modules, "colorsys")  # one out...
+    repo.write("helper_swap.py", "X = 1\n")
+    monkeypatch.syspath_prepend(str(repo.path))
+    importlib.import_module("helper_swap")  # ...one in: as many modules as before
+    assert git_state(repo.path).untracked_code == ("helper_swap.py",)
+
+
+def test_a_clones_own_exclude_file_does_not_hide_code_that_ran(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (repo.path / ".git" / "info").mkdir(exist_ok=True)
+    (repo.path / ".git" / "info" / "exclude").write_text("helper_excluded.py\n")
+    repo.write("helper_excluded.py", "X = 1\n")
+    load(repo, "helper_excluded", monkeypatch)
+    assert git_state(repo.path).untracked_code == ("helper_excluded.py",)

@@ -72,6 +72,10 @@ def test_the_functions_own_file_is_always_in_scope(project: Repo, tmp_path: Path
     with pytest.raises(DirtyRepositoryError, match=r"scripts/train\.py"):
         train(str(tmp_path / "a.txt"))
     after = project.commit("edit the script")
+    with pytest.raises(DirtyRepositoryError, match=r"changed on disk after this process loaded"):
+        train(str(tmp_path / "a.txt"))  # committed, but the old code is what runs here
+    exec(compile(source.read_text(), str(source), "exec"), namespace)  # as a new process
+    train = Artifact("outpath", depends_on=["src/"])(namespace["train"])
     assert parse(train(str(tmp_path / "a.txt"))).commit == after[:7] != before
 
 
