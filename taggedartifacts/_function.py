@@ -95,8 +95,10 @@ class Function:
         include, params = self.options.include_args, self.signature.parameters
         if include is False:
             return None
-        if include is True:
-            return tuple(n for n in params if n not in self.options.keywords)
+        if include is True:  # every argument but the paths, and a method's self or cls
+            first = next(iter(params), None)
+            skipped = {first} if first in ("self", "cls") else set()
+            return tuple(n for n in params if n not in self.options.keywords and n not in skipped)
         for name in include:
             if name not in params:
                 raise InvalidArgumentError(
@@ -165,8 +167,12 @@ class Function:
         if self.varkw in values:  # path arguments passed through **kwargs are not hashed
             kwargs = values[self.varkw]
             values[self.varkw] = {k: v for k, v in kwargs.items() if k not in self.options.keywords}
+        hashed: dict[str, Any] = {"arguments": values, "config": self.options.config}
+        frozen = _frozen_positionals(self.func) if self.options.include_args is True else ()
+        if frozen:  # functools.partial(train, 0.1): arguments the signature no longer shows
+            hashed["partial"] = list(frozen)
         try:
-            return config_hash({"arguments": values, "config": self.options.config}), values
+            return config_hash(hashed), values
         except UnhashableConfigError:
             for name, value in values.items():  # hash again only to name the culprit
                 config_hash(value, name=f"argument {name!r}")
@@ -201,3 +207,13 @@ class Function:
     ) -> Run:
         """Prepare where a planned call writes (nothing, for a cache hit)."""
         return Run(plan, args, kwargs, locks)
+
+
+def _frozen_positionals(func: Any) -> tuple[Any, ...]:
+    """The positional arguments ``functools.partial`` objects around ``func`` hold."""
+    import functools
+
+    frozen: tuple[Any, ...] = ()
+    while isinstance(func, functools.partial):
+        frozen, func = func.args + frozen, func.func
+    return frozen

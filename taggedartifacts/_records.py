@@ -30,7 +30,6 @@ from ._atomic import temporary_name
 from ._binding import innermost
 from ._fingerprint import content_digest
 from ._gitinfo import GitState
-from ._hashing import normal_form
 from ._provenance import origin_url, process_facts
 from ._remote import is_url
 from ._tagging import RECORD_SUFFIX, split_query
@@ -62,8 +61,8 @@ class Made(NamedTuple):
     """How one call made its artifacts: what provenance records say beyond the cache."""
 
     requested: str | os.PathLike[str]
-    config: Mapping[str, Any]
-    arguments: Mapping[str, Any] | None
+    config: Any  # its normal form (see ``_hashing``), taken before the function ran
+    arguments: Any  # likewise, or None without include_args
     function: Any
     started: datetime.datetime
     finished: datetime.datetime
@@ -111,8 +110,8 @@ def record(
     return {
         **out,
         "requested_path": os.fspath(made.requested),
-        "config": _jsonable(normal_form(made.config), hidden),
-        "arguments": None if arguments is None else _jsonable(normal_form(arguments), hidden),
+        "config": _jsonable(made.config, hidden),
+        "arguments": None if arguments is None else _jsonable(arguments, hidden),
         "function": {
             "module": getattr(inner, "__module__", None),
             "qualname": getattr(inner, "__qualname__", None),

@@ -9,6 +9,7 @@ as the published one.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping
 from pathlib import PurePath
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ._atomic import Stage
 from ._binding import PathArg
 from ._errors import TaggedArtifactsWarning, add_note
+from ._hashing import normal_form
 from ._locks import FileLock
 from ._outputs import (
     cached,
@@ -69,6 +71,13 @@ class Run:
         self.value: Any = None
         self.stage: Stage | None = None
         self.started = _now() if options.provenance else None
+        # What made the artifact, as it was before the function ran (it may change them;
+        # the normal form of plain data is that data itself, so it is copied).
+        self.recorded = (
+            copy.deepcopy((normal_form(options.config), normal_form(plan.arguments)))
+            if options.provenance
+            else None
+        )
         self.locks = locks
         try:
             self.hit, self.value = cached(plan) if options.cache else (False, None)
@@ -150,11 +159,12 @@ class Run:
 
     def _made(self) -> Made:
         assert self.started is not None
+        assert self.recorded is not None
         plan = self.plan
         return Made(
             requested="",
-            config=plan.options.config,
-            arguments=plan.arguments,
+            config=self.recorded[0],
+            arguments=self.recorded[1] if plan.arguments is not None else None,
             function=plan.func,
             started=self.started,
             finished=_now(),

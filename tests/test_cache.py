@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import subprocess
@@ -277,3 +278,32 @@ def test_a_directory_at_a_tagged_file_name_is_no_hit(repo: Repo, tmp_path: Path)
     with pytest.raises(IsADirectoryError):
         table(tmp_path / "t.csv")  # not a hit: the function runs (and cannot replace it)
     assert len(ran) == 2
+
+
+def train_with(lr: float, outpath: str) -> str:
+    Path(outpath).write_text(f"lr={lr}")
+    return outpath
+
+
+def test_a_partials_frozen_arguments_go_into_the_name(repo: Repo, tmp_path: Path) -> None:
+    slow = Artifact("outpath", include_args=True, repo=repo.path)(
+        functools.partial(train_with, 0.1)
+    )
+    fast = Artifact("outpath", include_args=True, repo=repo.path)(
+        functools.partial(train_with, 0.2)
+    )
+    assert slow(str(tmp_path / "m.txt")) != fast(str(tmp_path / "m.txt"))
+    assert len(versions(tmp_path / "m.txt")) == 2
+
+
+def test_include_args_leaves_a_methods_self_out(repo: Repo) -> None:
+    class Model:
+        """An object that has no stable encoding: only its arguments describe the output."""
+
+        @Artifact("outpath", include_args=True, repo=repo.path)
+        def save(self, outpath: str, epochs: int = 3) -> str:
+            return outpath
+
+    model = Model()
+    assert model.save("w.bin", epochs=3) == model.save("w.bin")
+    assert model.save("w.bin", epochs=4) != model.save("w.bin")

@@ -207,3 +207,17 @@ def test_the_record_names_the_function_behind_a_partial(repo: Repo, tmp_path: Pa
     [version] = versions(tmp_path / "a.txt")
     record = read(version.path)
     assert record["function"] == {"module": __name__, "qualname": "_write"}
+
+
+def test_the_record_holds_the_config_as_it_was_before_the_call(repo: Repo, tmp_path: Path) -> None:
+    config = {"layers": [64, 64]}
+
+    @Artifact("outpath", config, provenance=True, repo=repo.path)
+    def train(outpath: Path) -> Path:
+        config["layers"].append(128)  # the function changes what it was given
+        outpath.write_text("weights")
+        return outpath
+
+    record = read(train(tmp_path / "m.bin"))
+    assert record["config"] == {"layers": [64, 64]}
+    assert record["config_hash"] == config_hash({"layers": [64, 64]})
