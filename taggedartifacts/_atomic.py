@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from . import _remote as remote
@@ -29,7 +29,7 @@ from ._errors import ArtifactConflictError, add_note
 from ._locks import FileLock
 from ._log import logger
 from ._remote import is_url
-from ._tagging import KEPT_PREFIX, PRIVATE_PREFIX, split_name
+from ._tagging import KEPT_PREFIX, PRIVATE_PREFIX, RECORD_SUFFIX, REPLACED_PREFIX, split_name
 
 # secrets, shutil, tempfile and time load on first use: ``import taggedartifacts`` stays instant.
 
@@ -111,17 +111,25 @@ class Stage:
             self.locks.append(lock)
             return path
 
-    def publish(self) -> None:
+    def publish(self, trusted: Collection[str] = ()) -> list[str]:
         """Move (or upload) what the function wrote into place, artifacts last.
 
+        A directory artifact cannot replace another at once. An existing one named in
+        ``trusted`` (its record shows the same full digests) is kept and ours dropped,
+        record and all; an untrusted one (no record: a run without ``atomic`` may have
+        been cut short) is moved aside, never deleted, and ours published.
+
+        :return: where untrusted existing directories were moved.
         :raises ArtifactConflictError: when a side file would overwrite an unrelated
             existing entry; nothing is moved then.
         """
         names = {_name(t) for t in self.targets.values()}
         stems = tuple(split_name(n)[0] for n in names)
+        moved: list[str] = []
         for parent, directory in self.private.items():
-            _publish(directory, parent, names, stems)
+            moved += _publish(directory, parent, names, stems, frozenset(trusted))
         self._release()
+        return moved
 
     def discard(self) -> None:
         """Remove everything the function wrote (it raised: nothing of it may appear)."""
@@ -167,7 +175,13 @@ def _keep(directory: str, targets: Mapping[str, PathArg]) -> str:
     return kept
 
 
-def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str, ...]) -> None:
+def _publish(
+    directory: str,
+    parent: str,
+    artifacts: set[str],
+    stems: tuple[str, ...],
+    trusted: frozenset[str],
+) -> list[str]:
     """Move (or, for a URL, upload) what the function wrote into ``parent``, artifacts last."""
     import shutil
 
@@ -178,9 +192,6 @@ def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str,
             return remote.exists(remote.join(parent, name))
         return os.path.lexists(os.path.join(parent, name))
 
-    def complete(name: str) -> bool:  # a directory artifact that need not be built again
-        return remote.complete(remote.join(parent, name)) if url else exists(name)
-
     entries = sorted(os.listdir(directory), key=lambda name: (name in artifacts, name))
     clobbered = [n for n in entries if n not in artifacts and not n.startswith(stems) and exists(n)]
     if clobbered:
@@ -189,19 +200,41 @@ def _publish(directory: str, parent: str, artifacts: set[str], stems: tuple[str,
             f"names already exist in {parent}; nothing was moved and nothing was overwritten. "
             "Write side files under the artifact's own name"
         )
+    dropped, moved = set(), []
+    for name in artifacts.intersection(entries):
+        if not os.path.isdir(os.path.join(directory, name)) or not exists(name):
+            continue
+        if url:  # an upload that finished stays; one that did not is uploaded over
+            if remote.complete(remote.join(parent, name)):
+                dropped.add(name)
+        elif name in trusted:  # the same full digests made it: keep it, drop ours
+            dropped.add(name)
+        else:
+            moved.append(_move_aside(os.path.join(parent, name)))
     for name in entries:
-        source = os.path.join(directory, name)
-        is_dir = os.path.isdir(source) and not os.path.islink(source)
-        if is_dir and complete(name):
-            # A directory cannot replace another atomically; the existing one has the same
-            # name, so the same code and config made it: keep it and drop ours. (An upload
-            # that did not finish is not complete: ours is uploaded over it.)
+        if name in dropped or name.removesuffix(RECORD_SUFFIX) in dropped:
             logger().info("kept existing %s; dropped the copy just built", name)
         elif url:
-            remote.put(source, remote.join(parent, name))
+            remote.put(os.path.join(directory, name), remote.join(parent, name))
         else:
-            os.replace(source, os.path.join(parent, name))
+            os.replace(os.path.join(directory, name), os.path.join(parent, name))
     shutil.rmtree(directory, ignore_errors=True)
+    return moved
+
+
+def _move_aside(path: str) -> str:
+    """Rename an existing entry out of the way, to a visible name nothing removes."""
+    import secrets
+    import time
+
+    name = os.path.basename(path)
+    aside = os.path.join(
+        os.path.dirname(path),
+        f"{REPLACED_PREFIX}{split_name(name)[0][:40]}-{time.strftime('%Y%m%d-%H%M%S')}"
+        f"-{secrets.token_hex(2)}",
+    )
+    os.rename(path, aside)
+    return aside
 
 
 _SWEPT: set[str] = set()  # directories swept by this process

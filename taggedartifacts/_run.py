@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
+from . import _remote as remote
 from ._atomic import Stage
 from ._binding import PathArg
 from ._errors import TaggedArtifactsWarning, add_note
@@ -107,7 +108,15 @@ class Run:
             self._write_records(returned)
             if self.stage is not None:
                 check_replaceable(self.plan)  # another writer may have published meanwhile
-                self.stage.publish()
+                trusted = [_name(t) for t in self.plan.tagged.values() if _has_record(t)]
+                for aside in self.stage.publish(trusted):
+                    self.warnings.append(
+                        TaggedArtifactsWarning(
+                            f"{self.plan.name}: a directory with no record stood at the tagged "
+                            f"name (a run without atomic cut short?); it was moved to {aside}, "
+                            "and the new output published"
+                        )
+                    )
         except BaseException as exc:  # a conflict, a full disk, a lost connection
             if self.stage is not None:
                 self.stage.keep(exc)  # the work is not lost: it is kept, and exc says where
@@ -171,6 +180,17 @@ class Run:
             redact=plan.options.redact,
             notebook=plan.notebook,
         )
+
+
+def _name(target: PathArg) -> str:
+    return os.path.basename(os.fspath(target).rstrip("/" + os.sep))
+
+
+def _has_record(target: PathArg) -> bool:
+    """Whether a target's record exists (then its digests are this call's: see
+    ``check_replaceable``), so an existing directory there is the same output."""
+    path = record_path(target)
+    return remote.exists(path) if is_url(path) else os.path.lexists(path)
 
 
 def _substituted(

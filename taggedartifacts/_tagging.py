@@ -27,6 +27,7 @@ __all__ = [
     "KEPT_PREFIX",
     "PRIVATE_PREFIX",
     "RECORD_SUFFIX",
+    "REPLACED_PREFIX",
     "Tag",
     "is_output",
     "is_url",
@@ -43,6 +44,7 @@ __all__ = [
 RECORD_SUFFIX = ".provenance.json"
 PRIVATE_PREFIX = ".taggedartifacts-"
 KEPT_PREFIX = "taggedartifacts-unpublished-"
+REPLACED_PREFIX = "taggedartifacts-replaced-"  # a directory without a record, moved aside
 
 COMPRESSION_SUFFIXES = frozenset({".gz", ".bz2", ".xz", ".zst", ".lz4", ".br"})
 _SUFFIX = re.compile(r"\.[^.\s-]+\Z")
@@ -244,7 +246,7 @@ def is_output(path: str) -> bool:
     """Whether a relative path lies in something this package writes: a tagged
     artifact, its record, a private build directory or kept output."""
     for part in path.replace(os.sep, "/").strip("/").split("/"):
-        if part.startswith((PRIVATE_PREFIX, KEPT_PREFIX)):
+        if part.startswith((PRIVATE_PREFIX, KEPT_PREFIX, REPLACED_PREFIX)):
             return True
         name = part[: -len(RECORD_SUFFIX)] if part.endswith(RECORD_SUFFIX) else part
         if _TAGGED.match(split_name(name)[0]):

@@ -18,6 +18,7 @@ from taggedartifacts import (
     Artifact,
     ArtifactConflictError,
     InvalidPathError,
+    TaggedArtifactsWarning,
     _atomic,
     describe,
     parse,
@@ -358,3 +359,30 @@ def test_file_names_that_are_not_utf8_are_recorded(repo: Repo, tmp_path: Path) -
     assert os.path.exists(made)
     assert describe(made)["provenance"]["requested_path"] == name
     assert save(name) == made  # the record reads back: a cache hit
+
+
+def test_a_partial_directory_left_by_a_plain_run_never_stands_for_the_new_build(
+    repo: Repo, tmp_path: Path
+) -> None:
+    @Artifact("outdir", repo=repo.path)  # no atomic: killed mid-way, it leaves a part
+    def plain(outdir: Path) -> None:
+        outdir.mkdir()
+        (outdir / "epoch1.bin").write_text("1")
+        raise KeyboardInterrupt
+
+    @Artifact("outdir", cache=True, repo=repo.path)
+    def cached(outdir: Path) -> str:
+        outdir.mkdir()
+        for epoch in ("epoch1.bin", "epoch2.bin"):
+            (outdir / epoch).write_text("done")
+        return "trained"
+
+    with pytest.raises(KeyboardInterrupt):
+        plain(tmp_path / "runs")
+    with pytest.warns(TaggedArtifactsWarning, match="moved to"):
+        assert cached(tmp_path / "runs") == "trained"
+    [built] = versions(tmp_path / "runs")
+    assert sorted(p.name for p in Path(built.path).iterdir()) == ["epoch1.bin", "epoch2.bin"]
+    assert cached(tmp_path / "runs") == "trained"  # and the hit is the complete one
+    [aside] = tmp_path.glob("taggedartifacts-replaced-runs-*")
+    assert [p.name for p in aside.iterdir()] == ["epoch1.bin"]  # the part, kept

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from conftest import Repo
 
-from taggedartifacts import Artifact, config_hash, describe, parse, versions
+from taggedartifacts import Artifact, TaggedArtifactsWarning, config_hash, describe, parse, versions
 from taggedartifacts._atomic import PRIVATE_PREFIX as PREFIX
 from taggedartifacts._provenance import strip_credentials
 from taggedartifacts._records import record_path
@@ -102,9 +102,12 @@ def test_record_is_published_with_an_atomic_artifact_and_every_cache_hit_has_it(
     assert build(out / "model") is None
     assert calls == [1]
     Path(record_path(model)).unlink()  # an artifact without its record is no hit
-    build(out / "model")
+    with pytest.warns(TaggedArtifactsWarning, match="a directory with no record stood"):
+        build(out / "model")
     assert calls == [1, 1]
     assert read(model)["artifact"] == model.name
+    [aside] = out.glob("taggedartifacts-replaced-model-*")  # the old one: moved, not deleted
+    assert (aside / "part-0").read_text() == "x"
 
 
 def test_a_failed_call_leaves_no_record(repo: Repo, tmp_path: Path) -> None:
