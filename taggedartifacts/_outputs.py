@@ -23,9 +23,10 @@ from ._errors import ArtifactConflictError, InvalidPathError
 from ._locks import FileLock
 from ._log import logger
 from ._plan import Plan
-from ._records import CACHE_FORMAT, FORMAT, decode_value, read_json, record_path
+from ._records import CACHE_FORMAT, FORMAT, read_json, record_path
 from ._remote import is_url
 from ._tagging import RECORD_SUFFIX
+from ._values import decode_value
 
 __all__ = [
     "build_locks",
@@ -146,7 +147,9 @@ def cached(plan: Plan) -> tuple[bool, Any]:
         ):
             return False, None
         if i == 0 and "returned" in found:
-            value = decode_value(found["returned"])
+            value = decode_value(
+                found["returned"], {k: os.fspath(t) for k, t in plan.tagged.items()}
+            )
     logger().info("%s: reusing %s", plan.name, ", ".join(map(str, plan.tagged.values())))
     return True, value
 

@@ -3,7 +3,7 @@
 Every record (format ``taggedartifacts.cache/1`` with ``cache=True`` alone)
 holds what a cache hit must check and give back: the full commit, the dirty
 flag and full fingerprint, the full config hash, the kind of output (``file``
-or ``directory``) and the value the function returned (see :func:`encode_value`).
+or ``directory``) and the value the function returned (see ``_values``).
 
 With ``provenance=True`` (format ``taggedartifacts.provenance/2``) it also holds
 the config and any hashed arguments (in the JSON normal form of the config
@@ -33,6 +33,7 @@ from ._gitinfo import GitState
 from ._provenance import origin_url, process_facts
 from ._remote import is_url
 from ._tagging import RECORD_SUFFIX, split_query
+from ._values import Unrecordable
 
 if TYPE_CHECKING:
     import datetime
@@ -42,9 +43,6 @@ __all__ = [
     "FORMAT",
     "RECORD_SUFFIX",
     "Made",
-    "Unrecordable",
-    "decode_value",
-    "encode_value",
     "read_json",
     "record",
     "record_path",
@@ -54,7 +52,7 @@ __all__ = [
 FORMAT = "taggedartifacts.provenance/2"
 CACHE_FORMAT = "taggedartifacts.cache/1"
 REDACTED = "<redacted>"
-_TUPLE, _PATH, _FLOAT = "\x00tuple", "\x00path", "\x00float"
+_FLOAT = "\x00float"
 
 
 class Made(NamedTuple):
@@ -87,7 +85,7 @@ def record(
     """The record of one artifact, as a JSON-ready dict.
 
     :param output: ``file`` or ``directory``.
-    :param returned: :func:`encode_value` of what the function returned, or
+    :param returned: ``_values.encode_value`` of what the function returned, or
         :class:`Unrecordable` (not written).
     :param made: what provenance adds; None for a cache record.
     """
@@ -145,61 +143,6 @@ def _jsonable(value: Any, hidden: frozenset[str]) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return {_FLOAT: repr(value).replace("inf", "Infinity").replace("nan", "NaN")}
     return value
-
-
-class Unrecordable(NamedTuple):
-    """A returned value that a record cannot hold; ``what`` names the culprit."""
-
-    what: str
-
-
-def encode_value(value: Any) -> Any:
-    """A returned value as JSON data that :func:`decode_value` turns back into it.
-
-    ``None``, ``bool``, ``int``, ``float``, ``str``, lists, tuples, dicts with
-    ``str`` keys and paths (as :class:`~pathlib.Path`) are kept; subclasses of
-    int, float and str (NumPy's ``float64``, say) come back as the plain type.
-    Anything else gives :class:`Unrecordable`.
-    """
-    if value is None or type(value) in (bool, int, str):
-        return value
-    if isinstance(value, float):
-        number = float(value)
-        return number if math.isfinite(number) else {_FLOAT: repr(number)}
-    if isinstance(value, int) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        items = [encode_value(v) for v in value]
-        bad = next((i for i in items if isinstance(i, Unrecordable)), None)
-        return bad or (items if isinstance(value, list) else {_TUPLE: items})
-    if isinstance(value, dict) and all(type(k) is str and k[:1] != "\x00" for k in value):
-        encoded = {k: encode_value(v) for k, v in value.items()}
-        bad = next((v for v in encoded.values() if isinstance(v, Unrecordable)), None)
-        return bad or encoded
-    if isinstance(value, os.PathLike) and isinstance(os.fspath(value), str):
-        return {_PATH: os.fspath(value)}
-    return Unrecordable(type(value).__qualname__)
-
-
-def decode_value(value: Any) -> Any:
-    """The value :func:`encode_value` encoded."""
-    if isinstance(value, list):
-        return [decode_value(v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    if len(value) == 1:
-        key, inner = next(iter(value.items()))
-        if key == _TUPLE:
-            return tuple(decode_value(v) for v in inner)
-        if key == _PATH:
-            from pathlib import Path
-
-            return Path(inner)
-        if key == _FLOAT:
-            return float(inner)
-    return {k: decode_value(v) for k, v in value.items()}
 
 
 def write_json(path: str, data: Mapping[str, Any]) -> None:

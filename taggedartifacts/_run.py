@@ -30,15 +30,9 @@ from ._outputs import (
     release,
 )
 from ._plan import Plan
-from ._records import (
-    Made,
-    Unrecordable,
-    encode_value,
-    record,
-    record_path,
-    write_json,
-)
+from ._records import Made, record, record_path, write_json
 from ._remote import is_url
+from ._values import Unrecordable, encode_value
 from ._versions import versions_note
 
 if TYPE_CHECKING:
@@ -142,7 +136,7 @@ class Run:
         plan, options = self.plan, self.plan.options
         if not (options.cache or options.provenance):
             return
-        encoded = encode_value(returned)
+        encoded = encode_value(returned, {k: os.fspath(t) for k, t in plan.tagged.items()})
         if options.cache and isinstance(encoded, Unrecordable):
             self.warnings.append(
                 TaggedArtifactsWarning(

@@ -307,3 +307,26 @@ def test_include_args_leaves_a_methods_self_out(repo: Repo) -> None:
     model = Model()
     assert model.save("w.bin", epochs=3) == model.save("w.bin")
     assert model.save("w.bin", epochs=4) != model.save("w.bin")
+
+
+def test_a_hit_spells_returned_paths_as_its_own_caller_did(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @Artifact("outdir", cache=True, repo=repo.path)
+    def build(outdir: str) -> dict[str, Any]:
+        Path(outdir).mkdir()
+        (Path(outdir) / "weights.bin").write_text("w")
+        Path(outdir + ".log").write_text("log")  # beside it
+        return {"dir": outdir, "weights": Path(outdir) / "weights.bin", "log": outdir + ".log"}
+
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    made = build("out/model")
+    assert made["dir"].startswith("out/model-")
+    monkeypatch.chdir(tmp_path / "sub")  # another worker, another working directory
+    hit = build("../out/model")
+    assert hit["dir"] == "../" + made["dir"]
+    assert hit["weights"] == Path("../" + made["dir"]) / "weights.bin"
+    assert Path(hit["log"]).read_text() == "log"
+    absolute = build(str(tmp_path / "out" / "model"))
+    assert absolute["dir"] == str(tmp_path / made["dir"])

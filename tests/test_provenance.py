@@ -38,7 +38,7 @@ def test_record_holds_everything_and_redacts_at_depth(repo: Repo, tmp_path: Path
     assert record["format"] == "taggedartifacts.provenance/2"
     assert record["artifact"] == out.name
     assert record["output"] == "file"
-    assert record["returned"] == {"\u0000path": str(out)}
+    assert record["returned"] == {"\u0000output": ["outpath", "", "path"]}  # the artifact
     assert record["requested_path"] == str(tmp_path / "loss.png")
     assert record["commit"] == repo.head()
     assert (record["dirty"], record["diff"]) == (False, None)
