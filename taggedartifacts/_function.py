@@ -188,7 +188,8 @@ class Function:
                 f"{self.name}.paths() needs {', '.join(missing)} as well: include_args "
                 "puts it into the name, so without it no call would get this name"
             )
-        return self.plan(bound).tagged
+        plan = self.plan(bound)
+        return resolve(plan) if self.options.read else plan.tagged  # a reader: what it reads
 
     def plan_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Plan:
         """Bind and plan a call; a reader's paths are the versions it reads."""

@@ -14,16 +14,31 @@ from . import _git as git
 from ._errors import GitError
 from ._worktree import find_work_tree
 
-__all__ = ["History"]
+__all__ = ["History", "history_at"]
 
-_UNKNOWN = {"relation": "unknown", "date": None, "subject": None, "sha": None}
+_UNKNOWN = {"relation": "unknown", "date": None, "subject": None, "sha": None, "timestamp": None}
+_HISTORIES: dict[tuple[str, str], History] = {}
+
+
+def history_at(root: str, head: str) -> History:
+    """The history of the work tree at ``root`` as of ``head``, kept for the process: a
+    reader asks at every call, and what git says of a commit and HEAD never changes."""
+    key = (root, head)
+    if key not in _HISTORIES:
+        if len(_HISTORIES) >= 16:  # bounded: every commit of a session adds one
+            _HISTORIES.clear()
+        _HISTORIES[key] = History(root, head)
+    return _HISTORIES[key]
 
 
 class History:
     """Commit lookups by short sha in the work tree holding ``directory`` (else the
-    current directory's); every commit is looked up once."""
+    current directory's); every commit is looked up once.
 
-    def __init__(self, directory: str) -> None:
+    :param head: HEAD's sha, when the caller knows it (it saves a git call).
+    """
+
+    def __init__(self, directory: str, head: str | None = None) -> None:
         self.known: dict[str, dict[str, Any]] = {}  # many versions share a commit
         self.repo: Any = None
         try:
@@ -31,16 +46,17 @@ class History:
             if found is None:
                 return
             root = found.root
-            common, head = git.check(root, "rev-parse", "--git-common-dir", "HEAD").split(b"\n")[:2]
+            asked = ("rev-parse", "--git-common-dir", *(["HEAD"] if head is None else []))
+            out = git.check(root, *asked).split(b"\n")
         except GitError:  # no commit yet, or a .git that git cannot read: nothing is known
             return
         import git as gitpython
         from git.db import GitDB
 
-        self.root, self.head = root, head.decode()
+        self.root, self.head = root, head or out[1].decode()
         self.repo = gitpython.Repo(root)
         # Read objects in Python from the directory git named, whatever GIT_* variables say.
-        objects = os.path.join(root, os.fsdecode(common), "objects")
+        objects = os.path.join(root, os.fsdecode(out[0]), "objects")
         self.repo.odb = GitDB(objects)
 
     def lookup(self, short: str) -> dict[str, Any]:
@@ -59,6 +75,7 @@ class History:
             binsha = self.repo.odb.partial_to_complete_sha_hex(short)
             commit = gitpython.Commit(self.repo, binsha)
             date, subject = commit.committed_datetime.isoformat(), commit.summary
+            timestamp = int(commit.committed_date)
         except (gitdb.exc.BadObject, gitdb.exc.AmbiguousObjectName, ValueError, TypeError):
             return _UNKNOWN  # unknown here, ambiguous, or not a commit
         sha = commit.hexsha
@@ -68,4 +85,10 @@ class History:
             relation = "ancestor"
         else:
             relation = "other"
-        return {"relation": relation, "date": date, "subject": str(subject), "sha": sha}
+        return {
+            "relation": relation,
+            "date": date,
+            "subject": str(subject),
+            "sha": sha,
+            "timestamp": timestamp,
+        }

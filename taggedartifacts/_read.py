@@ -15,12 +15,13 @@ import os
 
 from ._binding import PathArg
 from ._errors import add_note
+from ._history import history_at
 from ._log import logger
 from ._outputs import output_kind
 from ._plan import Plan
 from ._remote import is_url
 from ._tagging import split_query
-from ._versions import versions, versions_note
+from ._versions import Version, versions, versions_note
 
 __all__ = ["resolve"]
 
@@ -34,12 +35,10 @@ def resolve(plan: Plan) -> dict[str, PathArg]:
     for kw, tagged in plan.tagged.items():
         given = plan.given[kw]
         if plan.options.read == "latest":
-            newest = versions(
-                given, config=plan.digest, clean=True, reachable=True, repo=plan.state.root
-            )
-            if newest:
-                found[kw] = _spelled_as(given, newest[0].name)
-                logger().info("%s reads %s, the latest version of %s", plan.name, newest[0], given)
+            newest = _latest(plan, given)
+            if newest is not None:
+                found[kw] = _spelled_as(given, newest.name)
+                logger().info("%s reads %s, the latest version of %s", plan.name, newest, given)
                 continue
         elif output_kind(tagged) is not None:
             found[kw] = tagged
@@ -50,6 +49,22 @@ def resolve(plan: Plan) -> dict[str, PathArg]:
         add_note(missing, versions_note(given, tagged))
         raise missing
     return found
+
+
+def _latest(plan: Plan, given: PathArg) -> Version | None:
+    """The version of the newest commit that is HEAD or an ancestor of it (HEAD's first),
+    the newest file of that commit: a copy's or rsync's new mtime picks nothing."""
+    candidates = versions(given, config=plan.digest, clean=True)
+    if not candidates or plan.state.root is None:
+        return None
+    history = history_at(plan.state.root, plan.state.head or plan.state.commit)
+    ranked = []
+    for version in candidates:
+        commit = history.lookup(version.tag.commit)
+        if commit["relation"] in ("HEAD", "ancestor"):
+            order = (commit["relation"] == "HEAD", commit["timestamp"] or 0, version.mtime)
+            ranked.append((order, version))
+    return max(ranked, key=lambda pair: pair[0])[1] if ranked else None
 
 
 def _spelled_as(given: PathArg, name: str) -> PathArg:

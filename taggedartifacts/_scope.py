@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from . import _git as git
-from ._errors import InvalidArgumentError
+from ._errors import GitError, InvalidArgumentError
 
 __all__ = ["Scope", "check_depends_on", "check_paths", "scoped_commit"]
 
@@ -83,8 +83,10 @@ def scoped_commit(root: str, head: str, scope: Scope) -> str:
     key = (root, head, pathspecs)
     found = _COMMITS.get(key)
     if found is None:
-        last = git.check(root, "log", "-1", "--format=%H", head, "--", *pathspecs).strip()
-        found = last.decode() or head
+        last = git.check(root, "log", "-1", "--format=%H %P", head, "--", *pathspecs).split()
+        found = last[0].decode() if last else head
+        if len(last) == 1:  # no parents: the first commit, or where a shallow clone ends
+            _refuse_shallow(root, found)
         if found != head:
             same = git.run(root, "diff", "--quiet", found, head, "--", *pathspecs).returncode
             found = found if same == 0 else head
@@ -92,6 +94,17 @@ def scoped_commit(root: str, head: str, scope: Scope) -> str:
             _COMMITS.clear()
         _COMMITS[key] = found
     return found
+
+
+def _refuse_shallow(root: str, commit: str) -> None:
+    """A shallow clone's oldest commit is no proof that the scope last changed there: a
+    full clone would name an older commit. Refuse, rather than give another name."""
+    if git.check(root, "rev-parse", "--is-shallow-repository").strip() == b"true":
+        raise GitError(
+            f"the history of the depends_on paths in {root} reaches the start of this shallow "
+            f"clone (commit {commit[:7]}), so which commit last changed them is not known "
+            "here; fetch more history (git fetch --unshallow, or --deepen=N)"
+        )
 
 
 _CHECKED: set[tuple[str, tuple[str, ...]]] = set()

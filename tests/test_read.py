@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -139,3 +141,40 @@ def test_the_latest_command(
     made = train("out/model.bin")
     assert main(["latest", "out/model.bin", "--config", '{"lr": 0.1}']) == 0
     assert capsys.readouterr().out.strip() == made  # spelled as given: relative
+
+
+def test_read_latest_prefers_the_newest_commit_not_the_newest_file(
+    project: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project.path)
+    train, plot, seen = pair(project, "latest")
+    older = train("out/model.bin")
+    project.write("src/model.py", "LAYERS = 3\n")
+    project.commit("more layers")
+    newer = train("out/model.bin")
+    later = time.time() + 60
+    os.utime(older, (later, later))  # copied, rsynced, or rebuilt at the old commit
+    plot("out/model.bin")
+    assert seen == [newer]
+
+
+def test_read_latest_runs_no_extra_git_in_steady_state(
+    project: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project.path)
+    train, plot, _ = pair(project, "latest")
+    for lr_commit in range(3):  # versions at three commits
+        project.write("src/model.py", f"LAYERS = {lr_commit}\n")
+        project.commit(f"commit {lr_commit}")
+        train("out/model.bin")
+    plot("out/model.bin")
+    calls: list[list[str]] = []
+    real = subprocess.run
+
+    def counting(command: list[str], **kwargs: Any) -> Any:
+        calls.append(command)
+        return real(command, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counting)
+    plot("out/model.bin")
+    assert [c for c in calls if "status" not in c] == []  # one git status, nothing else

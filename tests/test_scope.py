@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from conftest import Repo
 from taggedartifacts import (
     Artifact,
     DirtyRepositoryError,
+    GitError,
     InvalidArgumentError,
     describe,
     git_state,
@@ -190,3 +192,18 @@ def test_paths_and_pinned_follow_the_scope(project: Repo, tmp_path: Path) -> Non
     assert parse(train.paths(tmp_path / "m.bin")["outpath"]).commit == code_commit[:7]
     with pinned(project.path):
         assert parse(train(tmp_path / "m.bin")).commit == code_commit[:7]
+
+
+def test_a_shallow_clone_never_names_its_boundary_as_the_scopes_commit(
+    project: Repo, tmp_path: Path
+) -> None:
+    project.write("README.md", "# docs only\n")
+    project.commit("docs")
+    clone = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{project.path}", str(clone)], check=True
+    )
+    with pytest.raises(GitError, match=r"start of this shallow clone .* \(git fetch --unshallow"):
+        git_state(clone, depends_on=["src/"])
+    full = git_state(project.path, depends_on=["src/"])
+    assert full.commit != full.head  # a full clone names the older commit that changed src/
