@@ -154,7 +154,7 @@ def _prune(commands: Commands) -> None:
     prune.add_argument(
         "--unreachable",
         action="store_true",
-        help="select versions whose commit is not HEAD or an ancestor of it",
+        help="select versions whose commit git knows and is not HEAD or an ancestor of it",
     )
     prune.add_argument(
         "--dirty", action="store_true", help="select versions named after a dirty tree"

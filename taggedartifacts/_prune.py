@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from . import _remote as remote
-from ._errors import InvalidArgumentError, NotAGitRepositoryError
+from ._errors import DirtyRepositoryError, InvalidArgumentError, NotAGitRepositoryError
 from ._gitinfo import git_state
 from ._hashing import config_hash
 from ._history import History
 from ._records import record_path
 from ._remote import is_url
-from ._tagging import PRIVATE_PREFIX, tag_name
+from ._tagging import PRIVATE_PREFIX
 from ._versions import Version, home
 from ._worktree import find_work_tree
 
@@ -93,7 +93,7 @@ def prune(
         selected = _unreachable(selected, where, given=repo is not None)
     doomed = selected[keep:]
     current = _current(where, digest, depends_on, untracked) if digest and doomed else None
-    spared = [v for v in doomed if current is not None and v.name == current(v)]
+    spared = [v for v in doomed if current is not None and current(v)]
     removed = [v for v in doomed if v not in spared]
     paths, freed = [], 0
     for version in removed:
@@ -134,10 +134,11 @@ def _chosen(version: Version, dirty: bool, cutoff: float | None, digest: str | N
 
 
 def _unreachable(selected: list[Version], where: str, given: bool) -> list[Version]:
-    """The versions whose commit is neither HEAD nor an ancestor of HEAD.
+    """The versions whose commit git knows and which is neither HEAD nor an ancestor.
 
-    Every commit is unknown, and so unreachable, to a work tree that did not make the
-    versions: only the one holding them counts (History would also try the current
+    A commit git does not know here (a shallow clone, a branch not fetched, an
+    ambiguous short sha) is not thereby unreachable: such versions are kept. Only
+    the work tree holding the versions counts (History would also try the current
     directory's), or the one the caller names.
     """
     history = History(where)
@@ -147,22 +148,34 @@ def _unreachable(selected: list[Version], where: str, given: bool) -> list[Versi
             "versions are unreachable; pass repo= naming the work tree that made them",
             (where,),
         )
-    ancestry = ("HEAD", "ancestor")
-    return [v for v in selected if history.lookup(v.tag.commit)["relation"] not in ancestry]
+    return [v for v in selected if history.lookup(v.tag.commit)["relation"] == "other"]
 
 
 def _current(
     where: str, digest: str, depends_on: Sequence[str] | None, untracked: bool
-) -> Callable[[Version], str]:
-    """A function giving, for a version, the name the current state gives its untagged name."""
+) -> Callable[[Version], bool]:
+    """A function telling whether a version is one the current state names for the config:
+    of its commit (or HEAD's, or the scope's), clean, or of this very dirty state.
+
+    :raises DirtyRepositoryError: when the tree is dirty, as ``tag`` refuses it: which
+        versions are current would then depend on uncommitted code.
+    """
     state = git_state(where, untracked=untracked, depends_on=depends_on)
-
-    def name(version: Version) -> str:
-        return tag_name(
-            version.tag.untagged, commit=state.commit, config_digest=digest, fingerprint=state.diff
+    if state.dirty:
+        raise DirtyRepositoryError(
+            f"the work tree at {state.root} has uncommitted changes "
+            f"({', '.join(state.changed[:10])}); pruning by config keeps the version the "
+            "current state names, which is unknown until they are committed or stashed",
+            root=state.root or "",
+            changed=state.changed,
         )
+    commits = {state.commit[:7], (state.head or state.commit)[:7]}
 
-    return name
+    def current(version: Version) -> bool:
+        tag = version.tag
+        return tag.config == digest[:10] and tag.commit in commits and not tag.dirty
+
+    return current
 
 
 def _with_record(path: str) -> list[str]:

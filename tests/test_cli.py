@@ -391,28 +391,35 @@ def test_ls_config_columns_without_records_says_so(history: Repo, cli: Cli) -> N
     )
 
 
+def side_commit(repo: Repo) -> str:
+    """A commit git knows that is not HEAD's ancestor: an abandoned branch's."""
+    repo.git("checkout", "-q", "-b", "abandoned")
+    repo.git("commit", "-q", "--allow-empty", "-m", "an idea that went nowhere")  # files stay
+    sha = repo.head()
+    repo.git("checkout", "-q", "main")
+    return sha[:7]
+
+
 def test_prune_dry_run_then_for_real(history: Repo, cli: Cli) -> None:
-    unknown = history.path / "out" / "loss-0000000-0123456789.png"
+    other = history.path / "out" / f"loss-{side_commit(history)}-0123456789.png"
+    other.write_text("x")
     dry = cli(history, "prune", "out/loss.png", "--unreachable", "--dry-run")
     assert dry == (
         0,
-        "would remove out/loss-0000000-0123456789.png\nwould free 1 byte in 1 version\n",
+        f"would remove out/{other.name}\nwould free 1 byte in 1 version\n",
         "",
     )
-    assert unknown.exists()
+    assert other.exists()
     real = cli(history, "prune", "out/loss.png", "--unreachable")
-    assert real == (
-        0,
-        "removed out/loss-0000000-0123456789.png\nfreed 1 byte in 1 version\n",
-        "",
-    )
-    assert not unknown.exists()
+    assert real == (0, f"removed out/{other.name}\nfreed 1 byte in 1 version\n", "")
+    assert not other.exists()
+    assert (history.path / "out" / "loss-0000000-0123456789.png").exists()  # unknown: kept
     again = cli(history, "prune", "out/loss.png", "--unreachable")
     assert again == (
         1,
         "",
         "taggedartifacts: error: nothing to remove: --unreachable selects none of the "
-        "2 versions of out/loss.png\n",
+        "3 versions of out/loss.png\n",
     )
 
 
@@ -480,20 +487,21 @@ def test_prune_urls(repo: Repo, cli: Cli) -> None:
     root = f"/prune-{os.getpid()}-{id(repo)}/runs"
     base = "memory://" + root  # as fsspec spells what it lists
     fs = fsspec.filesystem("memory")
+    sha = side_commit(repo)
     for name, data in (
-        ("loss-0000000-0123456789.png", b"old"),
-        ("loss-0000000-0123456789.png.provenance.json", b"{}"),
+        (f"loss-{sha}-0123456789.png", b"old"),
+        (f"loss-{sha}-0123456789.png.provenance.json", b"{}"),
         ("loss.png", b"the user's own file"),
-        ("model-0000000-0123456789/weights.bin", b"w" * 10),
-        ("model-0000000-0123456789/.taggedartifacts-complete", b""),
+        (f"model-{sha}-0123456789/weights.bin", b"w" * 10),
+        (f"model-{sha}-0123456789/.taggedartifacts-complete", b""),
     ):
         fs.pipe_file(f"{base}/{name}", data)
     result = cli(repo, "prune", f"{base}/loss.png", f"{base}/model", "--unreachable")
     assert result == (
         0,
-        f"removed {base}/loss-0000000-0123456789.png\n"
-        f"removed {base}/loss-0000000-0123456789.png.provenance.json\n"
-        f"removed {base}/model-0000000-0123456789\n"
+        f"removed {base}/loss-{sha}-0123456789.png\n"
+        f"removed {base}/loss-{sha}-0123456789.png.provenance.json\n"
+        f"removed {base}/model-{sha}-0123456789\n"
         "freed 15 bytes in 2 versions\n",
         "",
     )
