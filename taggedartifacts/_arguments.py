@@ -244,7 +244,8 @@ def _depends_on(command: argparse.ArgumentParser) -> None:
         metavar="PATH",
         nargs="+",
         action="extend",
-        help="only these paths (relative to the work tree's root) hold the code",
+        help="only these paths (relative to the work tree's root) hold the code; as "
+        "depends_on=, plus the script's own file, which the decorator always counts",
     )
 
 

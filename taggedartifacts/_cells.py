@@ -1,14 +1,16 @@
-"""Functions decorated in a notebook cell: their code is checked against the notebook at HEAD.
+"""Code run in a notebook's kernel: checked against the notebook at HEAD.
 
-A function defined in a Jupyter cell has no source file, so without a check the
-name would say "clean at commit X" whatever the cell holds: edit the cell, do
-not save, run it, and the name still claims X. When the kernel's notebook is
-known (see ``_notebook``), such a function counts as committed only when the
-source of the cell that defines it equals a code cell of that notebook at HEAD,
-up to trailing white space (IPython adds a newline). Otherwise its cell is
-uncommitted code: refused without ``allow_dirty``, and hashed into the
-fingerprint with it. When the notebook is not known (a plain IPython shell),
-nothing is checked.
+A function defined in a Jupyter cell has no source file, and the cells a
+kernel ran (a helper edited but not saved, a scratch cell deleted since) are
+code no file shows: without a check the name would say "clean at commit X"
+whatever the kernel ran. When the kernel's notebook is known (see
+``_notebook``), every cell the kernel has run must equal a code cell of that
+notebook at HEAD, up to trailing white space (IPython adds a newline);
+otherwise the cells that do not are uncommitted code: refused without
+``allow_dirty``, and hashed into the fingerprint. This applies to a function
+defined in a cell, and to any call without ``depends_on`` (then the whole work
+tree, the notebook included, is the code). When the notebook is not known (a
+plain IPython shell), nothing is checked.
 """
 
 from __future__ import annotations
@@ -21,56 +23,75 @@ from ._binding import innermost
 from ._gitinfo import GitState
 from ._notebook import committed_code, ipython, kernel_notebook
 
-__all__ = ["Cell", "cell_of", "check_cell"]
+__all__ = ["Kernel", "check_kernel", "kernel_of"]
 
 
-class Cell(NamedTuple):
-    """The notebook cell that defines a function."""
+class Kernel:
+    """What a notebook's kernel has run, for a decorated call.
 
-    notebook: str  # the notebook file, absolute
-    source: str  # the cell's source, as the kernel ran it
+    :ivar notebook: the notebook file, absolute.
+    :ivar defines: whether the decorated function was defined in one of its cells.
+    """
+
+    def __init__(self, notebook: str, shell: Any, defines: bool) -> None:
+        self.notebook, self.shell, self.defines = notebook, shell, defines
+
+    def inputs(self) -> list[str]:
+        """Every cell the kernel has run, in order, as typed (magics included)."""
+        history = getattr(getattr(self.shell, "history_manager", None), "input_hist_raw", None)
+        return [str(source) for source in history or () if str(source).strip()]
 
 
-def cell_of(func: Callable[..., Any]) -> Cell | None:
-    """The cell defining ``func``, when it was defined in one of a known notebook."""
-    if ipython() is None:
+class _Verdict(NamedTuple):
+    state: GitState
+    why: str | None  # what to say of uncommitted cells, None when all are committed
+
+
+def kernel_of(func: Callable[..., Any], scoped: bool) -> Kernel | None:
+    """The kernel to check for a call of ``func``: when a notebook's kernel runs it, and
+    the function was defined in a cell or no ``depends_on`` scope leaves the notebook out."""
+    shell = ipython()
+    if shell is None:
+        return None
+    notebook = kernel_notebook()
+    if notebook is None:
         return None
     inner = innermost(func)
     code = getattr(inner, "__code__", None)
-    if getattr(inner, "__module__", None) != "__main__" or code is None:
-        return None
-    filename = code.co_filename
-    if os.path.exists(filename):  # ``%run script.py``: a file like any other
-        return None
-    import linecache
-
-    lines = linecache.getlines(filename)  # IPython keeps each cell's source there
-    notebook = kernel_notebook()
-    if not lines or notebook is None:
-        return None
-    return Cell(notebook, "".join(lines))
+    defines = (
+        getattr(inner, "__module__", None) == "__main__"
+        and code is not None
+        and not os.path.exists(code.co_filename)  # ``%run script.py`` is a file like any other
+    )
+    return Kernel(notebook, shell, defines) if defines or not scoped else None
 
 
-def check_cell(cell: Cell, state: GitState, *, fingerprint: bool) -> tuple[GitState, str | None]:
-    """The state with the cell's code counted, and what to say when it is not committed."""
+def check_kernel(kernel: Kernel, state: GitState, *, fingerprint: bool) -> _Verdict:
+    """The state with the kernel's uncommitted cells counted, and what to say of them."""
     if state.root is None:  # the commit came from TAGGEDARTIFACTS_COMMIT: no notebook to read
-        return state, None
-    notebook = os.path.relpath(cell.notebook, state.root)
+        return _Verdict(state, None)
+    notebook = os.path.relpath(kernel.notebook, state.root)
     committed = committed_code(state.root, f"{state.head or state.commit}:{notebook}")
-    if committed is not None and _normal(cell.source) in _cells(committed):
-        return state, None
+    known = _cells(committed) if committed is not None else set()
+    loose = [source for source in kernel.inputs() if _normal(source) not in known]
+    if not loose:
+        return _Verdict(state, None)
     import hashlib
 
-    digest = hashlib.sha256(b"cell\n" + (state.diff or "").encode() + b"\0")
-    digest.update(cell.source.encode("utf-8", "surrogateescape"))
-    changed = tuple(sorted({*state.changed, notebook}))
+    digest = hashlib.sha256(b"cells\n" + (state.diff or "").encode() + b"\0")
+    for source in loose:
+        digest.update(source.encode("utf-8", "surrogateescape") + b"\0")
     dirty = state._replace(
-        dirty=True, diff=digest.hexdigest() if fingerprint else None, changed=changed
+        dirty=True,
+        diff=digest.hexdigest() if fingerprint else None,
+        changed=tuple(sorted({*state.changed, notebook})),
     )
-    name = os.path.basename(cell.notebook)
-    return dirty, (
-        f"the cell that defines it is not a code cell of {notebook} at its commit: "
-        f"save and commit {name}, or pass allow_dirty=True"
+    first = _normal(loose[0]).splitlines()[0][:60]
+    return _Verdict(
+        dirty,
+        f"{len(loose)} cell(s) this kernel ran are not code cells of {notebook} at its commit "
+        f"(the first begins {first!r}): save and commit {os.path.basename(notebook)}, or pass "
+        "allow_dirty=True",
     )
 
 

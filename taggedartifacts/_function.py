@@ -26,7 +26,7 @@ from ._binding import (
     source_file,
     var_keyword,
 )
-from ._cells import cell_of, check_cell
+from ._cells import check_kernel, kernel_of
 from ._dirty import allowed_by_environment, dirty_error
 from ._errors import InvalidArgumentError, UnhashableConfigError
 from ._hashing import config_hash
@@ -132,18 +132,18 @@ class Function:
         given = {kw: path_argument(self.func, bound, kw, self.varkw) for kw in options.keywords}
         digest, arguments = self._digest(bound)
         allow_dirty = options.allow_dirty or allowed_by_environment()
-        cell = cell_of(self.func)  # per call: the notebook may be renamed, or saved at last
+        kernel = kernel_of(self.func, scoped=self.scope is not None)  # per call: it may change
         candidates, scope = self.candidates, self.scope
-        if cell is not None:  # the notebook is where the code is, and always in scope
-            candidates = (os.path.dirname(cell.notebook), *candidates)
+        if kernel is not None and kernel.defines:  # the notebook holds the code: in scope
+            candidates = (os.path.dirname(kernel.notebook), *candidates)
             if scope is not None:
-                scope = scope._replace(files=(*scope.files, cell.notebook))
+                scope = scope._replace(files=(*scope.files, kernel.notebook))
         state = current_state(
             candidates, untracked=options.untracked, fingerprint=allow_dirty, scope=scope
         )
         why = None
-        if cell is not None:
-            state, why = check_cell(cell, state, fingerprint=allow_dirty)
+        if kernel is not None:
+            state, why = check_kernel(kernel, state, fingerprint=allow_dirty)
         if state.dirty and not allow_dirty:
             raise dirty_error(self.func, state, why)
         tagged = {
@@ -154,7 +154,7 @@ class Function:
             if is_url(path):
                 remote.filesystem(str(path))  # fsspec present? say which extra, before any work
         logger().debug("%s tagged %s", self.name, tagged)
-        notebook = cell.notebook if cell is not None else None
+        notebook = kernel.notebook if kernel is not None else None
         return Plan(
             self.name, self.func, options, bound, given, tagged, state, digest, arguments, notebook
         )

@@ -167,6 +167,9 @@ def test_a_notebooks_code_counts_and_its_outputs_do_not(
     refused = execute(repo, notebook(edited))  # edited in the kernel, not saved
     assert refused.startswith("DirtyRepositoryError histogram():")
     assert "save and commit analysis.ipynb, or pass allow_dirty=True" in refused
+    helper = [ANALYSIS[0] + "\nSCALE = 1000  # a helper cell, edited", *ANALYSIS[1:]]
+    also_refused = execute(repo, notebook(helper))  # the decorated cell itself is unchanged
+    assert "1 cell(s) this kernel ran are not code cells of analysis.ipynb" in also_refused
     unsaved = parse(execute(repo, notebook(edited, allow_dirty=True)))
     assert unsaved.dirty
 
