@@ -838,14 +838,20 @@ def judged_joblib(label: str, m: dict[str, float], goal: float) -> None:
 # ---------------------------------------------------------------- T14
 
 
-def importtime() -> float:
+# The package as a regular install lays it out: plain files on sys.path. A development
+# checkout installed with ``pip install -e .`` adds setuptools' editable finder to every
+# submodule import, which no user of a released package pays; that figure is a row too.
+REGULAR = {**PY_ENV, "PYTHONPATH": str(Path(taggedartifacts.__file__).resolve().parent.parent)}
+
+
+def importtime(env: dict[str, str] = REGULAR) -> float:
     """What ``python -X importtime`` says ``import taggedartifacts`` took, all included."""
     err = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import taggedartifacts"],
         capture_output=True,
         text=True,
         check=True,
-        env=PY_ENV,
+        env=env,
     ).stderr
     own = [line for line in err.splitlines() if line.rstrip().endswith("| taggedartifacts")]
     return int(own[-1].split("|")[1]) / 1e6
@@ -853,17 +859,19 @@ def importtime() -> float:
 
 def bench_import(root: Path, rounds: int) -> None:
     def start(code: str) -> None:
-        subprocess.run([sys.executable, "-c", code], check=True, env=PY_ENV)
+        subprocess.run([sys.executable, "-c", code], check=True, env=REGULAR)
 
     m = medians(
         {"sys": lambda: start("import sys"), "ours": lambda: start("import taggedartifacts")},
         rounds,
     )
     cumulative = statistics.median(importtime() for _ in range(rounds))
+    editable = statistics.median(importtime(PY_ENV) for _ in range(rounds))
     row("wall clock of a process importing it minus one importing sys", ms(m["ours"] - m["sys"]))
+    row("  the same, -X importtime, through pip install -e's finder (no target)", ms(editable))
     judge(
         14,
-        "import taggedartifacts, -X importtime cumulative (target <= 15 ms)",
+        "import taggedartifacts, -X importtime cumulative, installed (target <= 15 ms)",
         ms(cumulative),
         cumulative <= 0.015,
     )

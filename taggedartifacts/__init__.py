@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._artifact import Artifact, TaggedFunction
 from ._errors import (
     ArtifactConflictError,
@@ -28,11 +30,40 @@ from ._errors import (
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
 from ._pinned import pinned
-from ._prune import Pruned, prune
 from ._tagging import Tag, parse
-from ._versions import Version, VersionList, describe, versions
+
+if TYPE_CHECKING:
+    from ._prune import Pruned, prune
+    from ._versions import Version, VersionList, describe, versions
 
 __version__ = "0.1.0"
+
+# The reading side loads when first used: a script that only writes artifacts never
+# pays for it, and ``import taggedartifacts`` stays instant (PEP 562).
+_READING = {
+    "Pruned": "_prune",
+    "prune": "_prune",
+    "Version": "_versions",
+    "VersionList": "_versions",
+    "describe": "_versions",
+    "versions": "_versions",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _READING.get(name)
+    if module is None:
+        raise AttributeError(f"module 'taggedartifacts' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "Artifact",

@@ -36,7 +36,6 @@ from ._log import logger
 from ._outputs import build_locks
 from ._pinned import current_state
 from ._plan import Options, Plan
-from ._read import resolve
 from ._remote import is_url
 from ._run import Run
 from ._scope import Scope
@@ -189,12 +188,18 @@ class Function:
                 "puts it into the name, so without it no call would get this name"
             )
         plan = self.plan(bound)
-        return resolve(plan) if self.options.read else plan.tagged  # a reader: what it reads
+        if not self.options.read:
+            return plan.tagged
+        from ._read import resolve
+
+        return resolve(plan)  # a reader: what it would read
 
     def plan_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Plan:
         """Bind and plan a call; a reader's paths are the versions it reads."""
         plan = self.plan(self.bind(args, kwargs))
         if self.options.read:
+            from ._read import resolve  # the reading side loads when a reader first runs
+
             plan = plan._replace(tagged=resolve(plan))
         return plan
 

@@ -157,7 +157,10 @@ def cached(plan: Plan) -> tuple[bool, Any]:
 def check_replaceable(plan: Plan) -> None:
     """Refuse to replace an artifact whose record shows other full digests."""
     for path in plan.tagged.values():
-        found = read_json(record_path(path))
+        record = record_path(path)
+        if not is_url(record) and not os.path.lexists(record):
+            continue  # the common case: no record, one lstat
+        found = read_json(record)
         if found is not None and "config_hash" in found and not _same_digests(found, plan):
             raise ArtifactConflictError(
                 f"{plan.name}: {path} exists, made by config hash {found.get('config_hash')}, "

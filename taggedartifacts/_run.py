@@ -33,7 +33,6 @@ from ._plan import Plan
 from ._records import Made, record, record_path, write_json
 from ._remote import is_url
 from ._values import Unrecordable, encode_value
-from ._versions import versions_note
 
 if TYPE_CHECKING:
     import datetime
@@ -258,6 +257,8 @@ def _now() -> datetime.datetime:
 
 def _note_versions(exc: FileNotFoundError, plan: Plan) -> None:
     """Tell a reader which versions exist when its own tagged path does not (PEP 678 note)."""
+    from ._versions import versions_note  # the reading side, loaded on this error only
+
     missing = os.path.basename(os.fspath(exc.filename)) if exc.filename else None
     for kw, tagged in plan.tagged.items():
         if missing == os.path.basename(os.fspath(tagged)):

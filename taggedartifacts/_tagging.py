@@ -63,7 +63,8 @@ PureT = TypeVar("PureT", bound=PurePath)
 
 def is_url(path: object) -> bool:
     """Whether a path argument is a URL (``scheme://...``); local paths never are."""
-    return isinstance(path, str) and _URL.match(path) is not None
+    # "://" first: most paths are local, and a substring test is cheaper than the pattern.
+    return isinstance(path, str) and "://" in path and _URL.match(path) is not None
 
 
 def split_query(path: str) -> tuple[str, str]:
@@ -72,7 +73,7 @@ def split_query(path: str) -> tuple[str, str]:
     Only ``?`` starts a query: fsspec reads ``#`` as part of a key
     (``s3://bucket/run#3/loss.png``), so it is part of the path here too.
     """
-    url = _URL.match(path)
+    url = _URL.match(path) if "://" in path else None
     cut = path.find("?", url.end()) if url else -1
     return (path, "") if cut < 0 else (path[:cut], path[cut:])
 
@@ -181,7 +182,7 @@ def _split_str(path: str) -> tuple[str, str, str]:
     ``scheme://`` part, and keeps its query; a plain path at this platform's
     separators, keeping trailing separators (a directory).
     """
-    url = _URL.match(path)
+    url = _URL.match(path) if "://" in path else None
     if url:
         core, query = split_query(path)
         if "/" not in core[url.end() :].rstrip("/"):
