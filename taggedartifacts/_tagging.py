@@ -49,7 +49,7 @@ REPLACED_PREFIX = "taggedartifacts-replaced-"  # a directory without a record, m
 COMPRESSION_SUFFIXES = frozenset({".gz", ".bz2", ".xz", ".zst", ".lz4", ".br"})
 _SUFFIX = re.compile(r"\.[^.\s-]+\Z")
 _TAGGED = re.compile(
-    # Names made before 0.2 carry a 6-digit fingerprint; they still parse.
+    # Names made by 0.1 carry a 6-digit fingerprint; they still parse.
     r"(?P<stem>.+)-(?P<commit>[0-9a-f]{7})-(?:dirty(?P<diff>[0-9a-f]{10}|[0-9a-f]{6})-)?"
     r"(?P<config>[0-9a-f]{10})\Z",
     re.DOTALL,
