@@ -46,6 +46,7 @@ from taggedartifacts import (
     pinned,
     versions,
 )
+from taggedartifacts._git import _OPTIONS as GIT_OPTIONS
 from taggedartifacts._tagging import tag_path
 
 GIT_ENV = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
@@ -358,6 +359,7 @@ def bench_clean(files: int, repo: Path, rounds: int) -> None:
             "floor": lambda: run(repo, *STATUS),
             "naive": lambda: (naive.head.commit.hexsha, naive.is_dirty()),
             "private": private,
+            "exact": exact_status(repo),
             "state": lambda: git_state(repo),
         },
         rounds,
@@ -369,6 +371,7 @@ def bench_clean(files: int, repo: Path, rounds: int) -> None:
     row(
         f"{at(files)} the same as we run git: LC_ALL=C, an index copy it may lock", ms(m["private"])
     )
+    row(f"{at(files)}   and with our whole command line (settings, --branch)", ms(m["exact"]))
     row(f"{at(files)}   git_state() alone: that status, run and parsed", ms(m["state"]))
     row(f"{at(files)}   the rest: a call in pinned(), timed right after a git status", ms(rest))
     row(f"{at(files)} clean decorated call - bare call", ms(ours))
@@ -407,6 +410,17 @@ def private_status(repo: Path) -> Callable[[], Any]:
     env = {k: v for k, v in os.environ.items() if k != "GIT_OPTIONAL_LOCKS"}
     env.update(GIT_INDEX_FILE=str(copy), LC_ALL="C", LANGUAGE="C")
     return lambda: run(repo, *STATUS, env=env)
+
+
+def exact_status(repo: Path) -> Callable[[], Any]:
+    """That status with the library's whole command line: its fixed options and
+    settings, and --branch, which is how a call learns HEAD without a second git."""
+    copy = repo.parent / f"{repo.name}.index"
+    env = {k: v for k, v in os.environ.items() if k != "GIT_OPTIONAL_LOCKS"}
+    env.update(GIT_INDEX_FILE=str(copy), LC_ALL="C", LANGUAGE="C")
+    command = (GIT, *GIT_OPTIONS, *STATUS[1:], "--branch", "-z", "--no-renames")
+    command += ("--no-ahead-behind", "--ignore-submodules=none", "--")
+    return lambda: run(repo, *command, env=env)
 
 
 def bench_dirty(files: int, repo: Path, rounds: int) -> None:
