@@ -7,18 +7,20 @@ import os
 import stat
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal, ParamSpec, Protocol, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Protocol, TypeVar, cast, overload
 
 from ._binding import PathArg, keywords
 from ._dirty import warn_dirty
 from ._errors import InvalidArgumentError
 from ._function import Function
 from ._hashing import config_hash
-from ._locks import FileLock
 from ._log import logger
 from ._plan import Options, Plan
-from ._run import Run
 from ._scope import check_depends_on
+
+if TYPE_CHECKING:
+    from ._locks import FileLock
+    from ._run import Run
 
 __all__ = ["Artifact", "TaggedFunction"]
 

@@ -31,18 +31,18 @@ from ._dirty import allowed_by_environment, dirty_error
 from ._errors import InvalidArgumentError, UnhashableConfigError
 from ._hashing import config_hash
 from ._loaded import add_source
-from ._locks import FileLock
 from ._log import logger
-from ._outputs import build_locks
 from ._pinned import current_state
 from ._plan import Options, Plan
 from ._remote import is_url
-from ._run import Run
 from ._scope import Scope
 from ._tagging import tag_path
 
 if TYPE_CHECKING:
     import inspect
+
+    from ._locks import FileLock
+    from ._run import Run
 
 __all__ = ["Function"]
 
@@ -206,12 +206,18 @@ class Function:
     def locks(self, plan: Plan, blocking: bool = True) -> list[FileLock] | None:
         """The build locks a call takes (``cache=True``), or None when one is taken and
         ``blocking`` is off."""
-        return build_locks(plan, blocking) if self.options.cache else []
+        if not self.options.cache:
+            return []
+        from ._outputs import build_locks  # the write side loads on the first call
+
+        return build_locks(plan, blocking)
 
     def start(
         self, plan: Plan, args: tuple[Any, ...], kwargs: dict[str, Any], locks: list[FileLock]
     ) -> Run:
         """Prepare where a planned call writes (nothing, for a cache hit)."""
+        from ._run import Run  # on the first call: decorating stays instant
+
         return Run(plan, args, kwargs, locks)
 
 
