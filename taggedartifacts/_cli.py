@@ -3,7 +3,8 @@
 Exit status: 0 on success, 1 when a file is missing or not tagged, nothing
 matched (``ls --where``, ``prune``) or git refuses (a dirty tree), 2 for usage
 errors. Errors are one line on stderr. The grammar is in ``_arguments``, the
-printing in ``_terminal``.
+printing in ``_terminal``. The commands that read versions import the reading
+side when they run, so ``tag`` (run once per file from Make) starts without it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._arguments import parser
-from ._configs import MISSING, config_of, differing, lookup, same
 from ._errors import (
     DirtyRepositoryError,
     InvalidArgumentError,
@@ -25,10 +25,7 @@ from ._errors import (
 )
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
-from ._prune import prune
 from ._tagging import tag_path, untagged_path
-from ._terminal import byte_count, ls_table
-from ._versions import VersionList, describe, versions
 
 __all__ = ["main"]
 
@@ -103,6 +100,8 @@ def _state(args: argparse.Namespace, untracked: bool = False) -> GitState:
 
 
 def _latest(args: argparse.Namespace) -> int:
+    from ._versions import versions
+
     digest = config_hash(args.config)
     _state(args)
     found = versions(args.path, config=digest, clean=True, reachable=True, repo=args.repo)
@@ -114,6 +113,10 @@ def _latest(args: argparse.Namespace) -> int:
 
 
 def _ls(args: argparse.Namespace) -> int:
+    from ._configs import MISSING, config_of, differing, lookup
+    from ._terminal import ls_table
+    from ._versions import VersionList, versions
+
     query = untagged_path(args.path)  # tab completion gives a version's name: list its siblings
     found = versions(query)
     if not found:
@@ -145,6 +148,8 @@ _NO_RECORDS = "no version has a provenance record with its config; write them wi
 
 def _matches(config: dict[str, Any] | None, where: list[tuple[str, Any]]) -> bool:
     """Whether a config has every ``--where`` value (no record: no match)."""
+    from ._configs import lookup, same
+
     return config is not None and all(same(lookup(config, k), v) for k, v in where)
 
 
@@ -161,6 +166,8 @@ def _nothing_matches(
 
 
 def _show(args: argparse.Namespace) -> int:
+    from ._versions import describe, versions
+
     try:
         info = describe(args.path)
     except NotTaggedError:
@@ -189,6 +196,10 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _prune(args: argparse.Namespace) -> int:
+    from ._prune import prune
+    from ._terminal import byte_count
+    from ._versions import versions
+
     rules = _rules(args)
     if not rules:
         raise UsageError(
