@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,3 +87,17 @@ def outside(tmp_path: Path) -> Path:
     path = tmp_path / "outside"
     path.mkdir()
     return path
+
+
+def count_processes(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """From now on, every command the library runs through ``subprocess.run`` (git: every
+    git call goes through it) is appended to the returned list, then run as usual."""
+    calls: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting_run(command: list[str], *args: Any, **kwargs: Any) -> Any:
+        calls.append(command)
+        return real_run(command, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counting_run)
+    return calls

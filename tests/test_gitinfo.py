@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Repo, make_repo
+from conftest import Repo, count_processes, make_repo
 
 from taggedartifacts import GitError, NotAGitRepositoryError, _git, git_state
 
@@ -215,14 +215,7 @@ def test_git_state_inside_the_submodule_describes_the_submodule(
 def test_one_git_call_when_clean_and_no_diff_work_until_status_says_dirty(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[list[str]] = []
-    real_run = subprocess.run
-
-    def counting_run(command: list[str], **kwargs: object) -> object:
-        calls.append(command)
-        return real_run(command, **kwargs)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(subprocess, "run", counting_run)
+    calls = count_processes(monkeypatch)
     git_state(repo.path)  # the first call for a directory also asks where its work tree is
     first = [next(a for a in ("rev-parse", "ls-files", "status") if a in c) for c in calls]
     assert first == ["rev-parse", "ls-files", "status"]  # ls-files: flags in a new index

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Repo, make_repo
+from conftest import Repo, count_processes, make_repo
 
 from taggedartifacts import (
     Artifact,
@@ -208,14 +208,7 @@ def test_checking_loaded_code_costs_no_git_call_in_steady_state(
     importlib.import_module("pkg_steady")  # loaded: now it is code that ran
 
     git_state(repo.path)
-    calls: list[list[str]] = []
-    real_run = subprocess.run
-
-    def counting_run(command: list[str], **kwargs: Any) -> Any:
-        calls.append(command)
-        return real_run(command, **kwargs)
-
-    monkeypatch.setattr(subprocess, "run", counting_run)
+    calls = count_processes(monkeypatch)
     for _ in range(3):
         assert git_state(repo.path).dirty is False
     assert len(calls) == 3

@@ -2,13 +2,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import subprocess
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import Repo, make_repo
+from conftest import Repo, count_processes, make_repo
 
 from taggedartifacts import Artifact, NotAGitRepositoryError, parse, pinned
 
@@ -31,14 +29,7 @@ def test_state_is_read_once_for_the_block(repo: Repo, monkeypatch: pytest.Monkey
         assert state.commit == repo.head()
         repo.write("code.py", "print('committed inside the block')\n")
         repo.commit("inside")
-        runs: list[object] = []
-        real_run = subprocess.run
-
-        def counting_run(*args: Any, **kwargs: Any) -> Any:
-            runs.append(args)
-            return real_run(*args, **kwargs)
-
-        monkeypatch.setattr(subprocess, "run", counting_run)
+        runs = count_processes(monkeypatch)
         assert [commit_of(repo) for _ in range(5)] == [first] * 5
         assert runs == []  # no git call inside the block
         monkeypatch.undo()

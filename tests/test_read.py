@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Repo
+from conftest import Repo, count_processes
 
 from taggedartifacts import Artifact, InvalidArgumentError, config_hash, parse, versions
 from taggedartifacts._cli import main
@@ -168,13 +167,6 @@ def test_read_latest_runs_no_extra_git_in_steady_state(
         project.commit(f"commit {lr_commit}")
         train("out/model.bin")
     plot("out/model.bin")
-    calls: list[list[str]] = []
-    real = subprocess.run
-
-    def counting(command: list[str], **kwargs: Any) -> Any:
-        calls.append(command)
-        return real(command, **kwargs)
-
-    monkeypatch.setattr(subprocess, "run", counting)
+    calls = count_processes(monkeypatch)
     plot("out/model.bin")
     assert [c for c in calls if "status" not in c] == []  # one git status, nothing else
