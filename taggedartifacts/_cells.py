@@ -15,6 +15,7 @@ plain IPython shell), nothing is checked.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -72,7 +73,7 @@ def check_kernel(kernel: Kernel, state: GitState, *, fingerprint: bool) -> _Verd
         return _Verdict(state, None)
     notebook = os.path.relpath(kernel.notebook, state.root)
     committed = committed_code(state.root, f"{state.head or state.commit}:{notebook}")
-    known = _cells(committed) if committed is not None else set()
+    known = _cells(committed) if committed is not None else frozenset()
     loose = [source for source in kernel.inputs() if _normal(source) not in known]
     if not loose:
         return _Verdict(state, None)
@@ -95,10 +96,11 @@ def check_kernel(kernel: Kernel, state: GitState, *, fingerprint: bool) -> _Verd
     )
 
 
-def _cells(code: bytes) -> set[str]:
+@functools.lru_cache(maxsize=8)  # the same committed code at every call of a session
+def _cells(code: bytes) -> frozenset[str]:
     import json
 
-    return {_normal(source) for source in json.loads(code)["cells"]}
+    return frozenset(_normal(source) for source in json.loads(code)["cells"])
 
 
 def _normal(source: str) -> str:
