@@ -201,8 +201,8 @@ def _substituted(
         by_position = param is not None and (param.kind == param.POSITIONAL_ONLY or kw not in named)
         if not by_position:  # passed by keyword, or it travels in **kwargs
             named[kw] = path
-        elif list(params).index(kw) < len(listed):  # positional parameters come first
-            listed[list(params).index(kw)] = path
+        elif (position := list(params).index(kw)) < len(listed):  # positionals come first
+            listed[position] = path
         elif param is not None and param.kind != param.POSITIONAL_ONLY:  # a default: by keyword
             named[kw] = path
         else:  # a positional-only default, behind other defaults: bind it all again
