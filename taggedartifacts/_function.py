@@ -11,6 +11,7 @@ the same ones.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from ._binding import (
 from ._cells import check_kernel, kernel_of
 from ._dirty import allowed_by_environment, dirty_error
 from ._errors import InvalidArgumentError, UnhashableConfigError
-from ._hashing import config_hash
+from ._hashing import ConfigDigest, config_hash
 from ._loaded import add_source
 from ._log import logger
 from ._pinned import current_state
@@ -72,6 +73,7 @@ class Function:
                 "complete; decorate a function that writes its output and returns"
             )
         self.hashed = self._hashed_args()
+        self.config = ConfigDigest(options.config)
         source = source_file(func)
         if source is not None:
             add_source(source)  # its code runs at every call, whoever imported it
@@ -161,7 +163,7 @@ class Function:
     def _digest(self, bound: inspect.BoundArguments) -> tuple[str, dict[str, Any] | None]:
         """The hash of the config and the hashed arguments, and those arguments."""
         if self.hashed is None:
-            return config_hash(self.options.config), None
+            return self.config.digest(), None
         values = {name: bound.arguments[name] for name in self.hashed}
         if self.varkw in values:  # path arguments passed through **kwargs are not hashed
             kwargs = values[self.varkw]
@@ -208,23 +210,33 @@ class Function:
         ``blocking`` is off."""
         if not self.options.cache:
             return []
-        from ._outputs import build_locks  # the write side loads on the first call
-
-        return build_locks(plan, blocking)
+        return _build_locks()(plan, blocking)
 
     def start(
         self, plan: Plan, args: tuple[Any, ...], kwargs: dict[str, Any], locks: list[FileLock]
     ) -> Run:
         """Prepare where a planned call writes (nothing, for a cache hit)."""
-        from ._run import Run  # on the first call: decorating stays instant
+        return _run_class()(plan, args, kwargs, locks)
 
-        return Run(plan, args, kwargs, locks)
+
+# The write side loads on the first call, so decorating stays instant; once, since an
+# import statement inside a function costs microseconds at every call.
+@functools.cache
+def _run_class() -> type[Run]:
+    from ._run import Run
+
+    return Run
+
+
+@functools.cache
+def _build_locks() -> Callable[[Plan, bool], list[FileLock] | None]:
+    from ._outputs import build_locks
+
+    return build_locks
 
 
 def _frozen_positionals(func: Any) -> tuple[Any, ...]:
     """The positional arguments ``functools.partial`` objects around ``func`` hold."""
-    import functools
-
     frozen: tuple[Any, ...] = ()
     while isinstance(func, functools.partial):
         frozen, func = func.args + frozen, func.func
