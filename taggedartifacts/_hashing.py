@@ -45,14 +45,15 @@ The normal form is built by a table of encoders, one per kind of value
 
 from __future__ import annotations
 
+import operator
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from itertools import chain
+from itertools import chain, starmap
 from typing import Any
 
 from ._errors import UnhashableConfigError
 
-__all__ = ["canonical_json", "config_hash", "normal_form"]
+__all__ = ["ConfigDigest", "canonical_json", "config_hash", "normal_form"]
 
 _PREFIX = b"taggedartifacts-config-v1\n"
 _RESERVED = "\x00"
@@ -73,6 +74,62 @@ def config_hash(obj: Any, *, name: str = "config") -> str:
 
     text = canonical_json(obj, name=name)
     return hashlib.sha256(_PREFIX + text.encode("ascii")).hexdigest()
+
+
+class ConfigDigest:
+    """The hash of one config, hashed again only when it may have changed.
+
+    A config may be changed between calls, and its new value must give a new name.
+    Plain data (dicts, lists and tuples of ``str``, ``int``, ``float``, ``bool`` and
+    ``None``) is provably unchanged while each of its containers still holds the
+    very objects it held when hashed: scalars are immutable, so the same objects are
+    the same value. Checking that costs a fraction of hashing again. Anything else
+    (a set, an array, a mapping of another type) is hashed at every call.
+    """
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self._seen: tuple[list[_Contents] | None, str] = (None, "")
+
+    def digest(self) -> str:
+        """The config's :func:`config_hash` as it is now.
+
+        :raises UnhashableConfigError: for a value with no stable encoding.
+        """
+        contents, digest = self._seen
+        if contents is not None and all(starmap(_unchanged, contents)):
+            return digest
+        digest = config_hash(self.config)  # first: it refuses what cannot be walked
+        self._seen = (_containers(self.config), digest)  # one assignment: a pair that matches
+        return digest
+
+
+_Contents = tuple[Any, tuple[Any, ...]]  # a container, and the objects directly in it
+
+
+def _items(container: Any) -> tuple[Any, ...]:
+    """The objects directly in a container: a dict's keys and values, a list's items."""
+    if type(container) is dict:
+        return tuple(chain.from_iterable(container.items()))
+    return tuple(container)
+
+
+def _containers(value: Any) -> list[_Contents] | None:
+    """Every container in plain data, with what it holds; None for other data."""
+    found, todo = [], [value]
+    while todo:
+        container = todo.pop()
+        if type(container) not in (dict, list, tuple):
+            return None
+        items = _items(container)
+        found.append((container, items))
+        todo.extend(item for item in items if type(item) not in _SCALARS)
+    return found
+
+
+def _unchanged(container: Any, items: tuple[Any, ...]) -> bool:
+    now = _items(container)
+    return len(now) == len(items) and all(map(operator.is_, now, items))
 
 
 def canonical_json(obj: Any, *, name: str = "config") -> str:
