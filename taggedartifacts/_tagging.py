@@ -15,7 +15,6 @@ the same suffix as splitting the untagged one, which is what makes
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from pathlib import PurePath
@@ -112,7 +111,6 @@ def split_name(name: str) -> tuple[str, str]:
     return name[: len(name) - len(suffix)], suffix
 
 
-@functools.lru_cache(maxsize=4096)  # pure; a loop writing many artifacts repeats its names
 def tag_name(name: str, *, commit: str, config_digest: str, fingerprint: str | None = None) -> str:
     """Put a tag into one file name.
 
@@ -198,7 +196,7 @@ def _split_str(path: str) -> tuple[str, str, str]:
 def _split_at(path: str, separators: tuple[str, ...]) -> tuple[str, str, str]:
     body = path.rstrip("".join(separators))
     trail = path[len(body) :]
-    cut = max(body.rfind(sep) for sep in separators)
+    cut = max(map(body.rfind, separators))
     if not body or body[cut + 1 :] in (".", ".."):
         raise InvalidPathError(f"{path!r} names no file to tag; give a file or directory name")
     return body[: cut + 1], body[cut + 1 :], trail
