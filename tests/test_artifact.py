@@ -18,6 +18,7 @@ from conftest import Repo
 
 from taggedartifacts import (
     Artifact,
+    ArtifactConflictError,
     DirtyRepositoryError,
     DirtyRepositoryWarning,
     GitError,
@@ -92,6 +93,53 @@ def test_str_stays_str_and_pathlike_becomes_path(
     result = save(Path("dir") / "a.txt")
     assert isinstance(result, Path)
     assert result.parent == Path("dir")
+
+
+def test_parents_are_made_through_links_and_a_file_in_the_way_is_an_error(
+    repo: Repo, tmp_path: Path
+) -> None:
+    ran = []
+
+    @Artifact("out", repo=repo.path)
+    def save(out: Path) -> Path:
+        ran.append(out)
+        return out
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "linked").symlink_to(tmp_path / "real")
+    assert save(tmp_path / "linked" / "a.txt").parent == tmp_path / "linked"
+    assert save(tmp_path / "new" / "deeper" / "a.txt").parent.is_dir()
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(FileExistsError):
+        save(tmp_path / "file" / "a.txt")
+    assert len(ran) == 2
+
+
+def test_a_plain_call_never_writes_over_an_artifact_of_other_digests(
+    repo: Repo, tmp_path: Path
+) -> None:
+    @Artifact("out", {"lr": 0.1}, provenance=True, repo=repo.path)
+    def recorded(out: Path) -> None:
+        out.write_text("recorded")
+
+    recorded(tmp_path / "a.txt")
+    [record] = tmp_path.glob("*.provenance.json")
+    made = json.loads(record.read_text())
+    made["config_hash"] = made["config_hash"][:10] + "f" * 54  # same short name, other config
+    record.write_text(json.dumps(made))
+    ran = []
+
+    @Artifact("out", {"lr": 0.1}, repo=repo.path)
+    def plain(out: Path) -> None:
+        ran.append(out)
+
+    with pytest.raises(ArtifactConflictError):
+        plain(tmp_path / "a.txt")
+    assert ran == []
+    record.unlink()
+    record.symlink_to(tmp_path / "nowhere")  # a dangling link is there, and holds no digests
+    plain(tmp_path / "a.txt")
+    assert len(ran) == 1
 
 
 @pytest.mark.parametrize(("value", "kind"), [(None, "NoneType"), (3, "int"), (b"a.txt", "bytes")])
