@@ -53,8 +53,8 @@ _TAGGED = re.compile(
     r"(?P<config>[0-9a-f]{10})\Z",
     re.DOTALL,
 )
-_HEX = re.compile(r"[0-9a-f]+\Z")
-_SEPARATORS = tuple(s for s in (os.sep, os.altsep) if s)
+_HEX_DIGITS = "0123456789abcdef"
+_SEPARATORS = "".join(s for s in (os.sep, os.altsep) if s)
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 
 PureT = TypeVar("PureT", bound=PurePath)
@@ -120,19 +120,29 @@ def tag_name(name: str, *, commit: str, config_digest: str, fingerprint: str | N
         when clean.
     :raises InvalidPathError: for an empty name, ``.`` or ``..``.
     """
-    if name in ("", ".", ".."):
-        raise InvalidPathError(f"{name!r} names no file to tag; give a file or directory name")
+    return _with_tag(name, _tag(commit, config_digest, fingerprint))
+
+
+def _tag(commit: str, config_digest: str, fingerprint: str | None) -> str:
+    """What goes between stem and suffix: ``-{commit}-[dirty{fingerprint}-]{config}``."""
     _check_hex("commit", commit, 7)
     _check_hex("config_digest", config_digest, 10)
-    stem, suffix = split_name(name)
     if fingerprint is None:
-        return f"{stem}-{commit[:7]}-{config_digest[:10]}{suffix}"
+        return f"-{commit[:7]}-{config_digest[:10]}"
     _check_hex("fingerprint", fingerprint, 10)
-    return f"{stem}-{commit[:7]}-dirty{fingerprint[:10]}-{config_digest[:10]}{suffix}"
+    return f"-{commit[:7]}-dirty{fingerprint[:10]}-{config_digest[:10]}"
+
+
+def _with_tag(name: str, tag: str) -> str:
+    if name in ("", ".", ".."):
+        raise InvalidPathError(f"{name!r} names no file to tag; give a file or directory name")
+    stem, suffix = split_name(name)
+    return stem + tag + suffix
 
 
 def _check_hex(what: str, value: str, length: int) -> None:
-    if len(value) < length or not _HEX.match(value):
+    # strip() leaves nothing of lowercase hex, and is cheaper than a pattern.
+    if len(value) < length or value.strip(_HEX_DIGITS):
         raise ValueError(
             f"{what} must be at least {length} lowercase hex characters, got {value!r}"
         )
@@ -155,22 +165,15 @@ def tag_path(
     separator (a directory); a pure path keeps its drive, share and parents,
     whatever its flavour, so ``PureWindowsPath`` works on POSIX too.
     """
+    tag = _tag(commit, config_digest, fingerprint)
     if isinstance(path, PurePath):
         if not path.name:
             raise InvalidPathError(
                 f"{str(path)!r} names no file to tag; give a file or directory name"
             )
-        tagged = tag_name(
-            path.name, commit=commit, config_digest=config_digest, fingerprint=fingerprint
-        )
-        return path.with_name(tagged)
-    return _tag_str(path, commit, config_digest, fingerprint)
-
-
-def _tag_str(path: str, commit: str, config_digest: str, fingerprint: str | None) -> str:
+        return path.with_name(_with_tag(path.name, tag))
     head, name, trail = _split_str(path)
-    tagged = tag_name(name, commit=commit, config_digest=config_digest, fingerprint=fingerprint)
-    return head + tagged + trail
+    return head + _with_tag(name, tag) + trail
 
 
 def _split_str(path: str) -> tuple[str, str, str]:
@@ -188,13 +191,13 @@ def _split_str(path: str) -> tuple[str, str, str]:
                 f"{path!r} names no file to tag; give a file under the bucket or host, "
                 "e.g. s3://bucket/runs/loss.png"
             )
-        head, name, trail = _split_at(core, ("/",))
+        head, name, trail = _split_at(core, "/")
         return head, name, trail + query
     return _split_at(path, _SEPARATORS)
 
 
-def _split_at(path: str, separators: tuple[str, ...]) -> tuple[str, str, str]:
-    body = path.rstrip("".join(separators))
+def _split_at(path: str, separators: str) -> tuple[str, str, str]:
+    body = path.rstrip(separators)
     trail = path[len(body) :]
     cut = max(map(body.rfind, separators))
     if not body or body[cut + 1 :] in (".", ".."):
