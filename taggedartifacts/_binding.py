@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import inspect
 
 __all__ = [
+    "Binder",
     "PathArg",
     "call_error",
     "check_keywords",
@@ -26,6 +27,68 @@ __all__ = [
 ]
 
 PathArg = str | Path
+
+
+class _Slot(int):
+    """A placeholder bound in place of an argument: where it sits among the call's values."""
+
+
+# A call shape's binding: the parameters, where each one's value sits among the call's
+# positional values, keyword values and then the defaults, and the defaults.
+_Shape = tuple[tuple[str, ...], tuple[int, ...], tuple[Any, ...]]
+
+
+class Binder:
+    """Binds calls as :meth:`inspect.Signature.bind` does, defaults applied, deciding
+    each call shape once.
+
+    Which parameter gets which argument depends only on how many positional
+    arguments a call passes and which keywords it names, never on the values. So
+    ``Signature.bind`` binds placeholders once per shape, and later calls of that
+    shape are filled in from the result, at a third of the cost: it counts in a
+    pinned() loop. A function with ``*args`` or ``**kwargs`` is bound in full.
+    """
+
+    def __init__(self, signature: inspect.Signature) -> None:
+        import inspect  # decorating imports it already; importing this module must not
+
+        self.signature, self._bound = signature, inspect.BoundArguments
+        kinds = {p.kind for p in signature.parameters.values()}
+        self._collects = bool(
+            kinds & {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}
+        )
+        self._shapes: dict[tuple[int, tuple[str, ...]], _Shape] = {}  # (count, keywords) ->
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> inspect.BoundArguments:
+        """The call's bound arguments; raises TypeError as calling the function would."""
+        key = (len(args), tuple(kwargs))
+        shape = self._shapes.get(key)
+        if shape is None:
+            if self._collects:
+                bound = self.signature.bind(*args, **kwargs)
+                bound.apply_defaults()
+                return bound
+            shape = self._learn(*key)
+        names, slots, defaults = shape
+        values = (*args, *kwargs.values(), *defaults)
+        return self._bound(
+            self.signature, dict(zip(names, map(values.__getitem__, slots), strict=True))
+        )
+
+    def _learn(self, positional: int, named: tuple[str, ...]) -> _Shape:
+        given = positional + len(named)
+        bound = self.signature.bind(
+            *map(_Slot, range(positional)),
+            **{n: _Slot(positional + i) for i, n in enumerate(named)},
+        )
+        bound.apply_defaults()
+        defaults = tuple(v for v in bound.arguments.values() if type(v) is not _Slot)
+        after = iter(range(given, given + len(defaults)))  # defaults sit after the arguments
+        slots = tuple(int(v) if type(v) is _Slot else next(after) for v in bound.arguments.values())
+        shape = (tuple(bound.arguments), slots, defaults)
+        if len(self._shapes) < 64:  # bounded: a caller may name ever new keywords
+            self._shapes[(positional, named)] = shape
+        return shape
 
 
 def keywords(keyword: str | Sequence[str], what: str = "keyword") -> tuple[str, ...]:

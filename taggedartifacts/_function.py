@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _remote as remote
 from ._binding import (
+    Binder,
     PathArg,
     call_error,
     check_keywords,
@@ -27,13 +28,14 @@ from ._binding import (
     source_file,
     var_keyword,
 )
-from ._cells import check_kernel, kernel_of
+from ._cells import Kernel, check_kernel, kernel_of
 from ._dirty import allowed_by_environment, dirty_error
 from ._errors import InvalidArgumentError, UnhashableConfigError
+from ._gitinfo import GitState, read_state
 from ._hashing import ConfigDigest, config_hash
 from ._loaded import add_source
 from ._log import logger
-from ._pinned import current_state
+from ._pinned import pinned_state
 from ._plan import Options, Plan
 from ._remote import is_url
 from ._scope import Scope
@@ -60,6 +62,7 @@ class Function:
 
         self.func, self.options, self.name = func, options, func_name(func)
         self.signature = inspect.signature(func)
+        self.binder = Binder(self.signature)
         self.varkw = var_keyword(self.signature)
         check_keywords(func, self.signature, options.keywords)
         inner = innermost(func)
@@ -120,8 +123,9 @@ class Function:
         :raises InvalidArgumentError: (a ``TypeError``) worded as Python words it.
         """
         try:
-            bind = self.signature.bind_partial if partial else self.signature.bind
-            bound = bind(*args, **kwargs)
+            if not partial:
+                return self.binder.bind(args, kwargs)
+            bound = self.signature.bind_partial(*args, **kwargs)
         except TypeError as exc:
             raise call_error(self.func, self.signature, args, kwargs, exc) from None
         bound.apply_defaults()
@@ -129,24 +133,12 @@ class Function:
 
     def plan(self, bound: inspect.BoundArguments) -> Plan:
         """Everything a call needs before the function runs; refuses a dirty tree."""
-        options = self.options
-        given = {kw: path_argument(self.func, bound, kw, self.varkw) for kw in options.keywords}
+        given = {
+            kw: path_argument(self.func, bound, kw, self.varkw) for kw in self.options.keywords
+        }
         digest, arguments = self._digest(bound)
-        allow_dirty = options.allow_dirty or allowed_by_environment()
         kernel = kernel_of(self.func, scoped=self.scope is not None)  # per call: it may change
-        candidates, scope = self.candidates, self.scope
-        if kernel is not None and kernel.defines:  # the notebook holds the code: in scope
-            candidates = (os.path.dirname(kernel.notebook), *candidates)
-            if scope is not None:
-                scope = scope._replace(files=(*scope.files, kernel.notebook))
-        state = current_state(
-            candidates, untracked=options.untracked, fingerprint=allow_dirty, scope=scope
-        )
-        why = None
-        if kernel is not None:
-            state, why = check_kernel(kernel, state, fingerprint=allow_dirty)
-        if state.dirty and not allow_dirty:
-            raise dirty_error(self.func, state, why)
+        state = self._state(kernel)
         tagged = {
             kw: tag_path(path, commit=state.commit, config_digest=digest, fingerprint=state.diff)
             for kw, path in given.items()
@@ -156,9 +148,39 @@ class Function:
                 remote.filesystem(str(path))  # fsspec present? say which extra, before any work
         logger().debug("%s tagged %s", self.name, tagged)
         notebook = kernel.notebook if kernel is not None else None
+        options = self.options
         return Plan(
             self.name, self.func, options, bound, given, tagged, state, digest, arguments, notebook
         )
+
+    def _state(self, kernel: Kernel | None) -> GitState:
+        """The git state a call is named after (a notebook's loose cells counted).
+
+        :raises DirtyRepositoryError: for a dirty state, unless dirty work is allowed.
+        """
+        candidates, scope = self.candidates, self.scope
+        if kernel is not None and kernel.defines:  # the notebook holds the code: in scope
+            candidates = (os.path.dirname(kernel.notebook), *candidates)
+            if scope is not None:
+                scope = scope._replace(files=(*scope.files, kernel.notebook))
+        untracked = self.options.untracked
+        state = pinned_state(candidates, untracked=untracked, scope=scope)
+        if state is None:  # no pinned() block holds it: read it now
+            fingerprint = self._allows_dirty()  # a refused call need not read changed files
+            state = read_state(
+                candidates, untracked=untracked, fingerprint=fingerprint, scope=scope
+            )
+        why = None
+        if kernel is not None:
+            state, why = check_kernel(kernel, state, fingerprint=self._allows_dirty())
+        if state.dirty and not self._allows_dirty():
+            raise dirty_error(self.func, state, why)
+        return state
+
+    def _allows_dirty(self) -> bool:
+        # Asked only where it counts: the environment costs a microsecond to read, and a
+        # pinned() loop's clean calls never need it.
+        return self.options.allow_dirty or allowed_by_environment()
 
     def _digest(self, bound: inspect.BoundArguments) -> tuple[str, dict[str, Any] | None]:
         """The hash of the config and the hashed arguments, and those arguments."""

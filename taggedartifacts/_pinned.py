@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from ._gitinfo import GitState, from_environment, read_state, status
+from ._gitinfo import GitState, from_environment, status
 from ._scope import Scope
 from ._worktree import find_work_tree
 
-__all__ = ["current_state", "pinned"]
+__all__ = ["pinned", "pinned_state"]
 
 
 class _Pin:
@@ -62,20 +62,14 @@ def pinned(repo: str | os.PathLike[str] | None = None) -> Iterator[GitState]:
         _PINS.reset(token)
 
 
-def current_state(
-    candidates: tuple[str | None, ...],
-    *,
-    untracked: bool,
-    fingerprint: bool = True,
-    scope: Scope | None = None,
-) -> GitState:
-    """The state for a call: a pinned block's when one covers its work tree, else read now.
-
-    None among ``candidates`` stands for the current directory.
-    """
+def pinned_state(
+    candidates: tuple[str | None, ...], *, untracked: bool, scope: Scope | None = None
+) -> GitState | None:
+    """The state a ``pinned()`` block holds for a call's work tree; None when no block
+    of this thread or task covers it. None among ``candidates`` is the current directory."""
     pins = _PINS.get()
     if not pins:
-        return read_state(candidates, untracked=untracked, fingerprint=fingerprint, scope=scope)
+        return None
     where = tuple(os.getcwd() if d is None else d for d in candidates)
     roots = pins[-1].roots
     if where not in roots:
@@ -87,4 +81,4 @@ def current_state(
     for pin in reversed(pins):
         if pin.root == root:
             return pin.state(untracked, scope)
-    return status(root, untracked=untracked, fingerprint=fingerprint, scope=scope)
+    return None
