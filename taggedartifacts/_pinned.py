@@ -21,7 +21,7 @@ class _Pin:
     def __init__(self, root: str, state: GitState) -> None:
         self.root = root
         self.states: dict[tuple[bool, Scope | None], GitState] = {(False, None): state}
-        self.roots: dict[tuple[str, ...], str | None] = {}  # where to look -> its work tree
+        self.roots: dict[str, str | None] = {}  # a directory -> its work tree's root
 
     def state(self, untracked: bool, scope: Scope | None) -> GitState:
         key = (untracked, scope)
@@ -70,14 +70,17 @@ def pinned_state(
     pins = _PINS.get()
     if not pins:
         return None
-    where = tuple(os.getcwd() if d is None else d for d in candidates)
     roots = pins[-1].roots
-    if where not in roots:
-        found = find_work_tree(where)
-        roots[where] = found.root if found is not None else None
-    root = roots[where]
-    if root is None:
-        return from_environment(where)
+    for directory in candidates:  # as find_work_tree looks: the current directory last
+        where = os.getcwd() if directory is None else directory
+        if where not in roots:
+            found = find_work_tree((where,))
+            roots[where] = found.root if found is not None else None
+        root = roots[where]
+        if root is not None:
+            break
+    else:
+        return from_environment(candidates)
     for pin in reversed(pins):
         if pin.root == root:
             return pin.state(untracked, scope)
