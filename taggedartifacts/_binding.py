@@ -135,7 +135,7 @@ def path_argument(
 ) -> PathArg:
     """The path a call passes for parameter ``kw`` (by position, keyword, default or
     ``**kwargs``), as a ``str`` or a :class:`~pathlib.Path`."""
-    if kw in bound.arguments and kw in bound.signature.parameters:
+    if kw in bound.arguments:  # a parameter's name (never the **kwargs one: see check_keywords)
         value = bound.arguments[kw]
     elif varkw is not None and kw in bound.arguments.get(varkw, {}):
         value = bound.arguments[varkw][kw]

@@ -129,7 +129,8 @@ class Run:
             self._release()
 
     def _release(self) -> None:
-        release(self.locks)
+        if self.locks:  # only cache=True takes any
+            release(self.locks)
 
     def _write_records(self, returned: Any) -> None:
         plan, options = self.plan, self.plan.options
