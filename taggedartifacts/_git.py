@@ -27,14 +27,14 @@ importing GitPython.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._errors import GitError
 
 if TYPE_CHECKING:
     import subprocess
 
-__all__ = ["ENV_EXECUTABLE", "check", "executable", "message", "run"]
+__all__ = ["ENV_EXECUTABLE", "check", "message", "run"]
 
 ENV_EXECUTABLE = "GIT_PYTHON_GIT_EXECUTABLE"
 _KEEP_ENV = frozenset(
@@ -59,59 +59,57 @@ _CONFIG = (
     "submodule.recurse=false",
 )
 _OPTIONS = ("--no-replace-objects", *(arg for setting in _CONFIG for arg in ("-c", setting)))
-# (PATH, GIT_PYTHON_GIT_EXECUTABLE) -> full path: a bare "git" makes exec try every
-# PATH entry before the right one, at every call.
-_FOUND: dict[tuple[str | None, str | None], str] = {}
 
 
-def executable() -> str:
-    """The full path of the git executable.
+class _Setup(NamedTuple):
+    """What running git takes from ``os.environ``."""
 
-    :raises GitError: when there is none, saying how to provide one.
-    """
-    key = (os.environ.get("PATH"), os.environ.get(ENV_EXECUTABLE))
-    found = _FOUND.get(key)
-    if found is None:
-        import shutil
-
-        name = key[1] or "git"
-        found = shutil.which(name)
-        if found is None:
-            raise GitError(
-                f"git was not found ({name!r} is not an executable on PATH); install git, "
-                f"or set {ENV_EXECUTABLE} to the full path of the git executable"
-            )
-        _FOUND[key] = found
-    return found
+    environ: Any  # a copy of os.environ's own mapping, to tell when it changed
+    env: dict[str, str]  # git's environment, without a private index
+    executable: str | None  # its full path: a bare "git" makes exec try each PATH entry
 
 
-def environment(index: str | None = None) -> dict[str, str]:
-    """The environment git runs in: the caller's, minus its ``GIT_*`` variables.
+_SETUP: list[_Setup] = []
+
+
+def _setup() -> _Setup:
+    """The setup for the environment as it is; made again only when it changed (a call
+    runs git at least once, and reading the environment each time showed)."""
+    snapshot = getattr(os.environ, "_data", None)  # CPython's own mapping: compared in C
+    if _SETUP and snapshot is not None and _SETUP[0].environ == snapshot:
+        setup = _SETUP[0]
+        if setup.executable is not None:
+            return setup
+    import shutil
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _KEEP_ENV}
+    env.update(GIT_TERMINAL_PROMPT="0", GIT_GRAFT_FILE=os.devnull, LC_ALL="C", LANGUAGE="C")
+    found = shutil.which(os.environ.get(ENV_EXECUTABLE) or "git")  # looked for again if None
+    _SETUP[:] = [_Setup(dict(snapshot) if snapshot is not None else None, env, found)]
+    return _SETUP[0]
+
+
+def _runnable(index: str | None) -> tuple[str, dict[str, str]]:
+    """The git executable's full path, and the environment git runs in: the caller's,
+    minus its ``GIT_*`` variables.
 
     :param index: a private index file for git to use (and refresh) instead of the
         user's; only then may git take a lock, and only on that file.
+    :raises GitError: when there is no git executable, saying how to provide one.
     """
-    env = dict(_base())
+    setup = _setup()
+    if setup.executable is None:
+        name = os.environ.get(ENV_EXECUTABLE) or "git"
+        raise GitError(
+            f"git was not found ({name!r} is not an executable on PATH); install git, "
+            f"or set {ENV_EXECUTABLE} to the full path of the git executable"
+        )
+    env = dict(setup.env)
     if index is None:
         env["GIT_OPTIONAL_LOCKS"] = "0"
     else:
         env["GIT_INDEX_FILE"] = index
-    return env
-
-
-_BASE: list[tuple[Any, dict[str, str]]] = []  # (the os.environ it was made from, it)
-
-
-def _base() -> dict[str, str]:
-    """The caller's environment without ``GIT_*``, plus ours; rebuilt only when it changed
-    (a call runs git at least once, and filtering the whole environment each time showed)."""
-    snapshot = getattr(os.environ, "_data", None)  # CPython's own mapping: compared in C
-    if _BASE and snapshot is not None and _BASE[0][0] == snapshot:
-        return _BASE[0][1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _KEEP_ENV}
-    env.update(GIT_TERMINAL_PROMPT="0", GIT_GRAFT_FILE=os.devnull, LC_ALL="C", LANGUAGE="C")
-    _BASE[:] = [(dict(snapshot) if snapshot is not None else None, env)]
-    return env
+    return setup.executable, env
 
 
 def run(
@@ -126,20 +124,20 @@ def run(
     :param stderr: capture git's messages too. Off by default: one pipe is read
         straight through, two need a selector loop, and a call is mostly this.
     :param stdin: bytes for git's standard input.
-    :param index: see :func:`environment`.
+    :param index: a private index file git may refresh (see :func:`_runnable`).
     :raises GitError: when git cannot be started at all.
     """
     import subprocess  # imported on use: keeps ``import taggedartifacts`` instant
 
-    command = [executable(), "-C", directory, *_OPTIONS, *args]
+    git, env = _runnable(index)
     try:
         return subprocess.run(
-            command,
+            [git, "-C", directory, *_OPTIONS, *args],
             input=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE if stderr else subprocess.DEVNULL,
             stdin=None if stdin is not None else subprocess.DEVNULL,
-            env=environment(index),
+            env=env,
         )
     except OSError as exc:
         raise GitError(
