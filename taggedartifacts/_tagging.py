@@ -15,6 +15,7 @@ the same suffix as splitting the untagged one, which is what makes
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import PurePath
@@ -123,6 +124,7 @@ def tag_name(name: str, *, commit: str, config_digest: str, fingerprint: str | N
     return _with_tag(name, _tag(commit, config_digest, fingerprint))
 
 
+@functools.lru_cache(maxsize=64)  # pure, and a loop tags many paths with the same state
 def _tag(commit: str, config_digest: str, fingerprint: str | None) -> str:
     """What goes between stem and suffix: ``-{commit}-[dirty{fingerprint}-]{config}``."""
     _check_hex("commit", commit, 7)
