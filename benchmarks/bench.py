@@ -47,8 +47,8 @@ from taggedartifacts import (
     versions,
 )
 from taggedartifacts._binding import Binder
+from taggedartifacts._digests import ConfigDigest
 from taggedartifacts._git import _OPTIONS as GIT_OPTIONS
-from taggedartifacts._hashing import ConfigDigest
 from taggedartifacts._tagging import tag_path
 
 GIT_ENV = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}

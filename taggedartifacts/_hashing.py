@@ -45,19 +45,18 @@ The normal form is built by a table of encoders, one per kind of value
 
 from __future__ import annotations
 
-import operator
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from itertools import chain, starmap
+from itertools import chain
 from typing import Any
 
 from ._errors import UnhashableConfigError
 
-__all__ = ["ConfigDigest", "canonical_json", "config_hash", "normal_form"]
+__all__ = ["SCALARS", "canonical_json", "config_hash", "normal_form"]
 
 _PREFIX = b"taggedartifacts-config-v1\n"
 _RESERVED = "\x00"
-_SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})
+SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})  # their own form
 
 Encoder = Callable[[Any, set[int]], Any]  # (value, ids of the containers being entered)
 
@@ -74,62 +73,6 @@ def config_hash(obj: Any, *, name: str = "config") -> str:
 
     text = canonical_json(obj, name=name)
     return hashlib.sha256(_PREFIX + text.encode("ascii")).hexdigest()
-
-
-class ConfigDigest:
-    """The hash of one config, hashed again only when it may have changed.
-
-    A config may be changed between calls, and its new value must give a new name.
-    Plain data (dicts, lists and tuples of ``str``, ``int``, ``float``, ``bool`` and
-    ``None``) is provably unchanged while each of its containers still holds the
-    very objects it held when hashed: scalars are immutable, so the same objects are
-    the same value. Checking that costs a fraction of hashing again. Anything else
-    (a set, an array, a mapping of another type) is hashed at every call.
-    """
-
-    def __init__(self, config: Any) -> None:
-        self.config = config
-        self._seen: tuple[list[_Contents] | None, str] = (None, "")
-
-    def digest(self) -> str:
-        """The config's :func:`config_hash` as it is now.
-
-        :raises UnhashableConfigError: for a value with no stable encoding.
-        """
-        contents, digest = self._seen
-        if contents is not None and all(starmap(_unchanged, contents)):
-            return digest
-        digest = config_hash(self.config)  # first: it refuses what cannot be walked
-        self._seen = (_containers(self.config), digest)  # one assignment: a pair that matches
-        return digest
-
-
-_Contents = tuple[Any, tuple[Any, ...]]  # a container, and the objects directly in it
-
-
-def _items(container: Any) -> tuple[Any, ...]:
-    """The objects directly in a container: a dict's keys and values, a list's items."""
-    if type(container) is dict:
-        return tuple(chain.from_iterable(container.items()))
-    return tuple(container)
-
-
-def _containers(value: Any) -> list[_Contents] | None:
-    """Every container in plain data, with what it holds; None for other data."""
-    found, todo = [], [value]
-    while todo:
-        container = todo.pop()
-        if type(container) not in (dict, list, tuple):
-            return None
-        items = _items(container)
-        found.append((container, items))
-        todo.extend(item for item in items if type(item) not in _SCALARS)
-    return found
-
-
-def _unchanged(container: Any, items: tuple[Any, ...]) -> bool:
-    now = _items(container)
-    return len(now) == len(items) and all(map(operator.is_, now, items))
 
 
 def canonical_json(obj: Any, *, name: str = "config") -> str:
@@ -205,7 +148,7 @@ def _plain(obj: Any, active: set[int]) -> Any:
 def _is_leaf(value: Any) -> bool:
     """A scalar, or a list of scalars: nothing in it can be unsupported or circular."""
     kind = type(value)
-    return kind in _SCALARS or (kind is list and set(map(type, value)) <= _SCALARS)
+    return kind in SCALARS or (kind is list and set(map(type, value)) <= SCALARS)
 
 
 def _mapping(obj: Mapping[Any, Any], active: set[int]) -> dict[str, Any]:
@@ -219,11 +162,11 @@ def _mapping(obj: Mapping[Any, Any], active: set[int]) -> dict[str, Any]:
     if plain and min(plain).startswith(_RESERVED):
         raise _Unsupported("keys starting with '\\x00' are reserved for the encoding")
     kinds = set(map(type, plain.values()))
-    if kinds <= _SCALARS:
+    if kinds <= SCALARS:
         return plain
     # The bulk of big configs: dicts of numbers and lists of numbers, checked in C.
     lists = (v for v in plain.values() if type(v) is list)
-    if kinds <= _SCALARS | {list} and set(map(type, chain.from_iterable(lists))) <= _SCALARS:
+    if kinds <= SCALARS | {list} and set(map(type, chain.from_iterable(lists))) <= SCALARS:
         return plain
     if kinds == {dict} and _flat_records(plain.values()):
         return plain
@@ -233,7 +176,7 @@ def _mapping(obj: Mapping[Any, Any], active: set[int]) -> dict[str, Any]:
 
 def _sequence(obj: list[Any] | tuple[Any, ...], active: set[int]) -> list[Any]:
     kinds = set(map(type, obj))
-    if kinds <= _SCALARS or (kinds == {dict} and _flat_records(obj)):
+    if kinds <= SCALARS or (kinds == {dict} and _flat_records(obj)):
         return obj if type(obj) is list else list(obj)
     with _Entered(obj, active):
         return [v if _is_leaf(v) else _child(v, active, f"[{i}]") for i, v in enumerate(obj)]
@@ -247,7 +190,7 @@ def _flat_records(records: Iterable[dict[Any, Any]]) -> bool:
     return (
         set(map(type, keys)) <= {str}
         and not (keys and min(keys).startswith(_RESERVED))
-        and set(map(type, chain.from_iterable(map(dict.values, records)))) <= _SCALARS
+        and set(map(type, chain.from_iterable(map(dict.values, records)))) <= SCALARS
     )
 
 
@@ -327,7 +270,7 @@ def _unsupported(obj: Any, active: set[int]) -> Any:
 
 
 _EXACT: dict[type, Encoder] = {
-    **dict.fromkeys(_SCALARS, _plain),
+    **dict.fromkeys(SCALARS, _plain),
     dict: _mapping,
     list: _sequence,
     tuple: _sequence,

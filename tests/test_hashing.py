@@ -7,7 +7,6 @@ import pathlib
 import subprocess
 import sys
 from collections import OrderedDict
-from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
@@ -18,7 +17,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from taggedartifacts import UnhashableConfigError, config_hash
-from taggedartifacts._hashing import ConfigDigest
 
 GOLDEN: list[tuple[str, Any, str]] = [
     *PLAIN_GOLDEN,  # the standard library's types, checked on every Python by test_interpreters
@@ -239,113 +237,3 @@ def _typed(value: Any) -> Any:
 @given(json_values, json_values)
 def test_distinct_json_values_get_distinct_digests(a: Any, b: Any) -> None:
     assert (config_hash(a) == config_hash(b)) == (_typed(a) == _typed(b))
-
-
-# ConfigDigest: a decorated function's config, hashed again only when it may have changed.
-
-# Values Python calls equal that hash apart: a memo keyed on equality would reuse a digest.
-EQUAL_BUT_DISTINCT = st.sampled_from([1, 1.0, True, 0, 0.0, -0.0, False, "1", None])
-
-
-def _containers_in(value: Any) -> list[Any]:
-    found = [value] if isinstance(value, (dict, list)) else []
-    for item in value.values() if isinstance(value, dict) else value if found else ():
-        found += _containers_in(item)
-    return found
-
-
-def _mutate(data: st.DataObject, config: dict[str, Any]) -> None:
-    """Change one container of ``config`` in place, as a sweep script might."""
-    container = data.draw(st.sampled_from(_containers_in(config)))
-    new = data.draw(EQUAL_BUT_DISTINCT | json_values)
-    keys = list(container) if isinstance(container, dict) else list(range(len(container)))
-    action = data.draw(st.sampled_from(["set", "add", "remove"] if keys else ["add"]))
-    if action == "set":
-        container[data.draw(st.sampled_from(keys))] = new
-    elif action == "remove":
-        del container[data.draw(st.sampled_from(keys))]
-    elif isinstance(container, dict):
-        container[data.draw(st.text(max_size=3))] = new
-    else:
-        container.append(new)
-
-
-@given(
-    st.dictionaries(st.text().filter(lambda k: not k.startswith("\x00")), json_values, max_size=6),
-    st.data(),
-)
-def test_a_config_digest_follows_every_change_made_in_place(
-    config: dict[str, Any], data: st.DataObject
-) -> None:
-    memo = ConfigDigest(config)
-    for _ in range(data.draw(st.integers(1, 6))):
-        assert memo.digest() == config_hash(config)
-        _mutate(data, config)
-    assert memo.digest() == config_hash(config)
-
-
-def test_a_config_digest_sees_changes_deep_inside_and_in_shared_parts() -> None:
-    shared = [1, 2]
-    config: dict[str, Any] = {"a": shared, "b": (shared, {"c": 0.0}), "d": {"e": [{"f": 1}]}}
-    memo = ConfigDigest(config)
-    changes: list[tuple[Callable[[], object], bool]] = [
-        (lambda: shared.append(3), True),
-        (lambda: config["b"][1].update(c=-0.0), True),
-        (lambda: config["d"]["e"][0].update(f=True), True),
-        (lambda: config["d"]["e"][0].update(f=1.0), True),
-        (lambda: config.update(a=[1, 2, 3]), False),  # an equal list: rehashed, same digest
-    ]
-    for change, differs in changes:
-        before = memo.digest()
-        change()
-        assert memo.digest() == config_hash(config)
-        assert (memo.digest() != before) == differs
-    assert len({ConfigDigest(config).digest(), memo.digest()}) == 1
-
-
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda: MappingProxyType({"a": [1]}),  # a view: its dict may change behind it
-        lambda: {"s": {1, 2}},  # a set: not plain data
-        lambda: {"a": np.zeros(2)},  # an array changes in place, its identity kept
-        lambda: OrderedDict(a=[1]),
-    ],
-    ids=["mappingproxy", "set", "array", "ordereddict"],
-)
-def test_a_config_digest_of_other_data_is_hashed_at_every_call(make: Any) -> None:
-    config = make()
-    memo = ConfigDigest(config)
-    first = memo.digest()
-    target = config["a"] if "a" in config else config["s"]
-    if isinstance(target, np.ndarray):
-        target[0] = 1.0
-    elif isinstance(target, set):
-        target.add(3)
-    else:
-        target.append(2)
-    assert memo.digest() == config_hash(config) != first
-
-
-def test_an_unchanged_plain_config_is_hashed_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from taggedartifacts import _hashing
-
-    hashed: list[Any] = []
-    real = _hashing.config_hash
-
-    def counted(value: Any) -> str:
-        hashed.append(value)
-        return real(value)
-
-    monkeypatch.setattr(_hashing, "config_hash", counted)
-    config: dict[str, Any] = {
-        "lr": 0.1,
-        "layers": [64, 64],
-        "opt": {"name": "adam", "betas": (0.9, 0.99)},
-    }
-    memo = ConfigDigest(config)
-    digests = {memo.digest() for _ in range(5)}
-    config["opt"]["betas"] = (0.9, 0.999)
-    digests |= {memo.digest() for _ in range(5)}
-    assert len(digests) == 2
-    assert len(hashed) == 2
