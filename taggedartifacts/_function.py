@@ -29,10 +29,11 @@ from ._binding import (
     var_keyword,
 )
 from ._cells import Kernel, check_kernel, kernel_of
+from ._digests import ConfigDigest
 from ._dirty import allowed_by_environment, dirty_error
 from ._errors import InvalidArgumentError, UnhashableConfigError
 from ._gitinfo import GitState, read_state
-from ._hashing import ConfigDigest, config_hash
+from ._hashing import config_hash
 from ._loaded import add_source
 from ._log import logger
 from ._pinned import pinned_state
@@ -164,22 +165,24 @@ class Function:
             if scope is not None:
                 scope = scope._replace(files=(*scope.files, kernel.notebook))
         untracked = self.options.untracked
+        # Dirty work may be allowed by the environment, read once per call (a thread may
+        # set it meanwhile) and only where it counts: a pinned() loop's clean calls skip it.
+        allowed = None
         state = pinned_state(candidates, untracked=untracked, scope=scope)
         if state is None:  # no pinned() block holds it: read it now
-            fingerprint = self._allows_dirty()  # a refused call need not read changed files
-            state = read_state(
-                candidates, untracked=untracked, fingerprint=fingerprint, scope=scope
-            )
+            allowed = self._allows_dirty()  # a refused call need not read changed files
+            state = read_state(candidates, untracked=untracked, fingerprint=allowed, scope=scope)
+        if kernel is None and not state.dirty:
+            return state
+        allowed = self._allows_dirty() if allowed is None else allowed
         why = None
         if kernel is not None:
-            state, why = check_kernel(kernel, state, fingerprint=self._allows_dirty())
-        if state.dirty and not self._allows_dirty():
+            state, why = check_kernel(kernel, state, fingerprint=allowed)
+        if state.dirty and not allowed:
             raise dirty_error(self.func, state, why)
         return state
 
     def _allows_dirty(self) -> bool:
-        # Asked only where it counts: the environment costs a microsecond to read, and a
-        # pinned() loop's clean calls never need it.
         return self.options.allow_dirty or allowed_by_environment()
 
     def _digest(self, bound: inspect.BoundArguments) -> tuple[str, dict[str, Any] | None]:

@@ -700,6 +700,27 @@ def test_allow_dirty_for_one_run_from_the_environment(
         assert parse(save("a.txt")).dirty  # still a dirty name, still a warning
 
 
+def test_the_environment_is_read_once_per_call_so_a_dirty_tree_never_gets_a_clean_name(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another thread may set TAGGEDARTIFACTS_ALLOW_DIRTY while git status runs: one
+    # answer must decide both whether to fingerprint the changes and whether to refuse.
+    from taggedartifacts import _function
+
+    repo.write("code.py", "print('edited')\n")
+    answers = iter([False, True, True, True])
+    monkeypatch.setattr(_function, "allowed_by_environment", lambda: next(answers))
+
+    @Artifact("outpath", repo=repo.path)
+    def save(outpath: str) -> str:
+        return outpath
+
+    with pytest.raises(DirtyRepositoryError):
+        save("a.txt")
+    with pytest.warns(DirtyRepositoryWarning):
+        assert parse(save("a.txt")).dirty
+
+
 @pytest.mark.parametrize("kind", ["missing", "file"])
 def test_repo_is_checked_at_decoration(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "nowhere"
