@@ -43,15 +43,22 @@ __all__ = [
 # os.access answers that without building a stat result or raising FileNotFoundError:
 # half the cost of os.path.lexists and os.path.isdir. A name ending in a separator
 # resolves only to a directory (POSIX), so access() tells a directory from a file.
-_ACCESS = os.access in os.supports_follow_symlinks and os.name == "posix"
+# It checks with the effective ids, as stat does (a setuid process sees what stat sees).
+_ACCESS = (
+    os.name == "posix" and {os.access} <= os.supports_follow_symlinks & os.supports_effective_ids
+)
 
 
 def _lexists(path: str) -> bool:
-    return os.access(path, os.F_OK, follow_symlinks=False) if _ACCESS else os.path.lexists(path)
+    if not _ACCESS:
+        return os.path.lexists(path)
+    return os.access(path, os.F_OK, effective_ids=True, follow_symlinks=False)
 
 
 def _is_dir(path: str) -> bool:
-    return os.access(path + "/", os.F_OK) if _ACCESS else os.path.isdir(path)
+    if not _ACCESS:
+        return os.path.isdir(path)
+    return os.access(path + "/", os.F_OK, effective_ids=True)
 
 
 def build_locks(plan: Plan, blocking: bool = True) -> list[FileLock] | None:
