@@ -134,9 +134,8 @@ class Function:
 
     def plan(self, bound: inspect.BoundArguments) -> Plan:
         """Everything a call needs before the function runs; refuses a dirty tree."""
-        given = {
-            kw: path_argument(self.func, bound, kw, self.varkw) for kw in self.options.keywords
-        }
+        options = self.options
+        given = {kw: path_argument(self.func, bound, kw, self.varkw) for kw in options.keywords}
         digest, arguments = self._digest(bound)
         kernel = kernel_of(self.func, scoped=self.scope is not None)  # per call: it may change
         state = self._state(kernel)
@@ -149,7 +148,6 @@ class Function:
                 remote.filesystem(str(path))  # fsspec present? say which extra, before any work
         logger().debug("%s tagged %s", self.name, tagged)
         notebook = kernel.notebook if kernel is not None else None
-        options = self.options
         return Plan(
             self.name, self.func, options, bound, given, tagged, state, digest, arguments, notebook
         )
