@@ -780,6 +780,43 @@ def bench_pinned(repo: Path, out: Path, calls: int, rounds: int) -> None:
     judge(12, label, us(median), median <= 20e-6)
 
 
+# A config as experiments write them: nested sections, a list, strings and numbers.
+NESTED = {
+    "model": {"layers": [64, 128, 256], "activation": "gelu", "dropout": 0.1, "norm": None},
+    "optimizer": {"name": "adam", "lr": 3e-4, "betas": [0.9, 0.999], "weight_decay": 0.01},
+    "data": {"path": "data/train.parquet", "splits": {"train": 0.8, "val": 0.1}},
+    "seed": 0,
+    "epochs": 20,
+}
+
+
+def save_frame(data: Any, step: int, outpath: str, dpi: int = 100) -> str:
+    return outpath
+
+
+def bench_pinned_shapes(repo: Path, out: Path, calls: int, rounds: int) -> None:
+    """The same loop as a user writes it: a nested config, the path by keyword among
+    other arguments, one with a default. No target: a row beside the benchmark's own."""
+    tagged = Artifact("outpath", NESTED, repo=repo)(save_frame)
+    extra = []
+    for r in range(rounds):
+        mine = [f"{out}/user-{r:03}-{i:07}.png" for i in range(calls)]
+        theirs = [f"{out}/user-bare-{r:03}-{i:07}.png" for i in range(calls)]
+        start = time.perf_counter()
+        for i, path in enumerate(theirs):
+            save_frame(None, i, outpath=path)
+        plain = time.perf_counter() - start
+        with pinned(repo):
+            start = time.perf_counter()
+            for i, path in enumerate(mine):
+                tagged(None, i, outpath=path)
+            extra.append((time.perf_counter() - start - plain) / calls)
+    row(
+        "  the same, a nested config of 16 values, save(data, i, outpath=...) (no target)",
+        us(statistics.median(extra)),
+    )
+
+
 def pinned_syscalls(path: str) -> None:
     """The file system calls of a call in pinned(), as the library makes them: is there a
     record at the tagged name (a name never looked up before), is the parent a directory."""
@@ -1112,6 +1149,7 @@ def measure(trees: Trees, s: Sizes) -> None:
     bench_scope(s.tracked[1], trees.tracked[s.tracked[1]], rounds)
     section("T12 pinned()")
     bench_pinned(trees.small, trees.out / "frames", s.pinned_calls, max(3, rounds // 4))
+    bench_pinned_shapes(trees.small, trees.out / "frames", s.pinned_calls, max(3, rounds // 4))
     section("T13 config hash")
     bench_hash(max(5, rounds // 2))
     section("T14 import")
