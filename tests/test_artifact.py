@@ -137,7 +137,7 @@ def test_a_plain_call_never_writes_over_an_artifact_of_other_digests(
         plain(tmp_path / "a.txt")
     assert ran == []
     record.unlink()
-    record.symlink_to(tmp_path / "nowhere")  # a dangling link is there, and holds no digests
+    record.symlink_to(tmp_path / "nowhere")  # a dangling link holds no digests: no refusal
     plain(tmp_path / "a.txt")
     assert len(ran) == 1
 

@@ -68,12 +68,13 @@ def test_a_config_digest_follows_every_change_made_in_place(
     assert memo.digest() == config_hash(config)
 
 
-def test_a_config_digest_sees_changes_deep_inside_and_in_shared_parts() -> None:
-    shared = [1, 2]
-    config: dict[str, Any] = {"a": shared, "b": (shared, {"c": 0.0}), "d": {"e": [{"f": 1}]}}
+def test_a_kept_digest_sees_changes_deep_inside(monkeypatch: pytest.MonkeyPatch) -> None:
+    hashed = counted(monkeypatch)
+    config: dict[str, Any] = {"a": [1, 2], "b": ([0], {"c": 0.0}), "d": {"e": [{"f": 1}]}}
     memo = ConfigDigest(config)
     changes: list[tuple[Callable[[], object], bool]] = [
-        (lambda: shared.append(3), True),
+        (lambda: config["a"].append(3), True),
+        (lambda: config["b"][0].append(1), True),  # a list inside a tuple
         (lambda: config["b"][1].update(c=-0.0), True),
         (lambda: config["d"]["e"][0].update(f=True), True),
         (lambda: config["d"]["e"][0].update(f=1.0), True),
@@ -84,6 +85,8 @@ def test_a_config_digest_sees_changes_deep_inside_and_in_shared_parts() -> None:
         change()
         assert memo.digest() == config_hash(config)
         assert (memo.digest() != before) == differs
+    # Kept between changes: hashed once at first and once after each change, no more.
+    assert len(hashed) == 1 + len(changes)
 
 
 def test_an_unchanged_plain_config_is_hashed_once(monkeypatch: pytest.MonkeyPatch) -> None:
