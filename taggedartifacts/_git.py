@@ -85,6 +85,8 @@ def _setup() -> _Setup:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _KEEP_ENV}
     env.update(GIT_TERMINAL_PROMPT="0", GIT_GRAFT_FILE=os.devnull, LC_ALL="C", LANGUAGE="C")
     found = shutil.which(os.environ.get(ENV_EXECUTABLE) or "git")  # looked for again if None
+    if found is not None:  # a relative name or PATH entry: the git found now, wherever we go
+        found = os.path.abspath(found)
     _SETUP[:] = [_Setup(dict(snapshot) if snapshot is not None else None, env, found)]
     return _SETUP[0]
 

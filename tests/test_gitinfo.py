@@ -249,6 +249,23 @@ def test_git_is_found_through_gitpythons_variable(
     assert (tmp_path / "log").read_text().startswith("called")
 
 
+def test_a_relative_git_executable_is_the_one_found_before_a_change_of_directory(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    real = shutil.which("git")
+    assert real is not None
+    (tmp_path / "bin").mkdir()
+    wrapper = tmp_path / "bin" / "my-git"
+    wrapper.write_text(f'#!/bin/sh\necho called >> "{tmp_path}/log"\nexec {real} "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_PYTHON_GIT_EXECUTABLE", "bin/my-git")
+    assert git_state(repo.path).commit == repo.head()
+    monkeypatch.chdir(repo.path)  # a script may change directory between calls
+    assert git_state(repo.path).commit == repo.head()
+    assert (tmp_path / "log").read_text().count("called") >= 2
+
+
 def test_missing_git_executable_is_a_clear_error(
     repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
