@@ -235,16 +235,21 @@ def test_the_git_state_needs_no_gitpython(repo: Repo, monkeypatch: pytest.Monkey
     assert git_state(repo.path).commit == repo.head()
 
 
-def test_git_is_found_through_gitpythons_variable(
-    repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def git_wrapper(tmp_path: Path) -> Path:
+    """``tmp_path/bin/my-git``: runs git, and says so in ``tmp_path/log``."""
     real = shutil.which("git")
     assert real is not None
     (tmp_path / "bin").mkdir()
     wrapper = tmp_path / "bin" / "my-git"
     wrapper.write_text(f'#!/bin/sh\necho called >> "{tmp_path}/log"\nexec {real} "$@"\n')
     wrapper.chmod(0o755)
-    monkeypatch.setenv("GIT_PYTHON_GIT_EXECUTABLE", str(wrapper))
+    return wrapper
+
+
+def test_git_is_found_through_gitpythons_variable(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GIT_PYTHON_GIT_EXECUTABLE", str(git_wrapper(tmp_path)))
     assert git_state(repo.path).commit == repo.head()
     assert (tmp_path / "log").read_text().startswith("called")
 
@@ -252,12 +257,7 @@ def test_git_is_found_through_gitpythons_variable(
 def test_a_relative_git_executable_is_the_one_found_before_a_change_of_directory(
     repo: Repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    real = shutil.which("git")
-    assert real is not None
-    (tmp_path / "bin").mkdir()
-    wrapper = tmp_path / "bin" / "my-git"
-    wrapper.write_text(f'#!/bin/sh\necho called >> "{tmp_path}/log"\nexec {real} "$@"\n')
-    wrapper.chmod(0o755)
+    git_wrapper(tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_PYTHON_GIT_EXECUTABLE", "bin/my-git")
     assert git_state(repo.path).commit == repo.head()
