@@ -84,5 +84,8 @@ def _copy(value: Any, contents: list[_Contents], met: set[int]) -> Any:
 
 
 def _unchanged(container: Any, items: tuple[Any, ...]) -> bool:
-    now = _items(container)
-    return len(now) == len(items) and all(map(operator.is_, now, items))
+    """Whether a container holds the very objects ``items`` (its ``_items`` then) lists."""
+    if type(container) is dict:  # compared as they come: no tuple of them is built
+        now: Any = chain.from_iterable(container.items())
+        return 2 * len(container) == len(items) and all(map(operator.is_, now, items))
+    return len(container) == len(items) and all(map(operator.is_, container, items))

@@ -200,11 +200,12 @@ def _split_str(path: str) -> tuple[str, str, str]:
 
 def _split_at(path: str, separators: str) -> tuple[str, str, str]:
     body = path.rstrip(separators)
-    trail = path[len(body) :]
-    cut = max(map(body.rfind, separators))
-    if not body or body[cut + 1 :] in (".", ".."):
+    # One separator (POSIX, URLs) is one rfind; Windows has two. Every call tags a path.
+    cut = 1 + (body.rfind(separators) if len(separators) == 1 else max(map(body.rfind, separators)))
+    name = body[cut:]
+    if name in ("", ".", ".."):  # an empty body leaves an empty name
         raise InvalidPathError(f"{path!r} names no file to tag; give a file or directory name")
-    return body[: cut + 1], body[cut + 1 :], trail
+    return body[:cut], name, path[len(body) :]
 
 
 def parse(path: str | os.PathLike[str]) -> Tag:
