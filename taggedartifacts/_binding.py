@@ -22,6 +22,7 @@ __all__ = [
     "innermost",
     "keywords",
     "path_argument",
+    "positions",
     "source_file",
     "var_keyword",
 ]
@@ -104,6 +105,15 @@ def keywords(keyword: str | Sequence[str], what: str = "keyword") -> tuple[str, 
     if len(set(names)) != len(names):
         raise InvalidArgumentError(f"{what} names a parameter twice: {list(names)!r}")
     return tuple(names)
+
+
+def positions(signature: inspect.Signature) -> dict[str, int]:
+    """Where each parameter that a positional argument can fill sits among them."""
+    return {
+        name: i
+        for i, (name, param) in enumerate(signature.parameters.items())
+        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD)
+    }
 
 
 def var_keyword(signature: inspect.Signature) -> str | None:

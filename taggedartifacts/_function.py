@@ -25,6 +25,7 @@ from ._binding import (
     func_name,
     innermost,
     path_argument,
+    positions,
     source_file,
     var_keyword,
 )
@@ -64,6 +65,7 @@ class Function:
         self.func, self.options, self.name = func, options, func_name(func)
         self.signature = inspect.signature(func)
         self.binder = Binder(self.signature)
+        self.positions = positions(self.signature)
         self.varkw = var_keyword(self.signature)
         check_keywords(func, self.signature, options.keywords)
         inner = innermost(func)
@@ -239,7 +241,7 @@ class Function:
         self, plan: Plan, args: tuple[Any, ...], kwargs: dict[str, Any], locks: list[FileLock]
     ) -> Run:
         """Prepare where a planned call writes (nothing, for a cache hit)."""
-        return _run_class()(plan, args, kwargs, locks)
+        return _run_class()(plan, args, kwargs, locks, self.positions)
 
 
 # The write side loads on the first call, so decorating stays instant; once, since an

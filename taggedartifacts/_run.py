@@ -57,9 +57,11 @@ class Run:
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         locks: list[FileLock],
+        positions: Mapping[str, int],
     ) -> None:
         """Prepare the call; ``locks`` (its outputs' build locks, see ``_outputs``) are
-        the run's from now on, given up when it is over."""
+        the run's from now on, given up when it is over. ``positions``: where each
+        parameter a positional argument can fill sits (see ``_binding.positions``)."""
         self.plan, options = plan, plan.options
         self.warnings: list[Warning] = []
         self.value: Any = None
@@ -88,7 +90,7 @@ class Run:
         if self.hit:
             self._release()
         self.handed = self.stage.paths if self.stage is not None else plan.tagged
-        self.args, self.kwargs = _substituted(plan.bound, args, kwargs, self.handed)
+        self.args, self.kwargs = _substituted(plan.bound, args, kwargs, self.handed, positions)
 
     def finish(self, result: Any) -> Any:
         """The function returned ``result``: write records and publish; return the result
@@ -96,6 +98,9 @@ class Run:
 
         Once the function has returned, no failure here deletes its output.
         """
+        options = self.plan.options
+        if self.stage is None and not (options.cache or options.provenance):
+            return result  # nothing to record or publish, and no lock held (cache implies atomic)
         returned = _published(result, self.handed, self.plan.tagged)
         try:
             self._write_records(returned)
@@ -135,7 +140,7 @@ class Run:
     def _write_records(self, returned: Any) -> None:
         plan, options = self.plan, self.plan.options
         if not (options.cache or options.provenance):
-            return
+            return  # atomic alone: nothing to record
         encoded = encode_value(returned, {k: os.fspath(t) for k, t in plan.tagged.items()})
         if options.cache and isinstance(encoded, Unrecordable):
             self.warnings.append(
@@ -192,21 +197,24 @@ def _substituted(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     paths: Mapping[str, PathArg],
+    positions: Mapping[str, int],
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The call's own arguments with each path parameter's value replaced by ``paths``:
-    where it was passed (by position, by keyword, in ``**kwargs``), else by keyword."""
-    params = bound.signature.parameters
+    where it was passed (by position, by keyword, in ``**kwargs``), else by keyword.
+
+    :param positions: where each parameter a positional argument can fill sits.
+    """
     listed, named = list(args), dict(kwargs)
     for kw, path in paths.items():
-        param = params.get(kw)
-        by_position = param is not None and (param.kind == param.POSITIONAL_ONLY or kw not in named)
-        if not by_position:  # passed by keyword, or it travels in **kwargs
+        position = positions.get(kw)
+        if position is None:  # keyword-only, or it travels in **kwargs
             named[kw] = path
-        elif (position := list(params).index(kw)) < len(listed):  # positionals come first
+        elif position < len(listed):  # passed by position
             listed[position] = path
-        elif param is not None and param.kind != param.POSITIONAL_ONLY:  # a default: by keyword
-            named[kw] = path
+        elif (param := bound.signature.parameters[kw]).kind != param.POSITIONAL_ONLY:
+            named[kw] = path  # passed by keyword, or a default: by keyword
         else:  # a positional-only default, behind other defaults: bind it all again
+            params = bound.signature.parameters
             arguments = {**bound.arguments, **{k: paths[k] for k in paths if k in params}}
             call = type(bound)(bound.signature, arguments)
             return call.args, call.kwargs
