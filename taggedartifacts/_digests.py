@@ -16,7 +16,8 @@ the config: a change made during the walk is a difference at the next call.
 from __future__ import annotations
 
 import operator
-from itertools import chain, starmap
+from collections.abc import Collection
+from itertools import chain
 from typing import Any
 
 from ._hashing import SCALARS, config_hash
@@ -24,7 +25,21 @@ from ._hashing import SCALARS, config_hash
 __all__ = ["ConfigDigest"]
 
 _PLAIN = (dict, list, tuple)
-_Contents = tuple[Any, tuple[Any, ...]]  # a container, and the objects directly in it
+
+
+class _Look:
+    """What one walk saw: the live views of every container (a dict's keys, and its
+    values view; a list's or tuple's items), how many items each held, and the items."""
+
+    def __init__(self) -> None:
+        self.views: list[Collection[Any]] = []
+        self.sizes: list[int] = []
+        self.items: list[Any] = []
+
+    def add(self, view: Collection[Any], items: tuple[Any, ...]) -> None:
+        self.views.append(view)
+        self.sizes.append(len(items))
+        self.items += items
 
 
 class ConfigDigest:
@@ -32,24 +47,31 @@ class ConfigDigest:
 
     def __init__(self, config: Any) -> None:
         self.config = config
-        self._seen: tuple[list[_Contents] | None, str] = (None, "")
+        self._seen: tuple[_Look, str] | None = None
 
     def digest(self) -> str:
         """The config's hash as it is now.
 
         :raises UnhashableConfigError: for a value with no stable encoding.
         """
-        contents, digest = self._seen
-        if contents is not None and all(starmap(_unchanged, contents)):
-            return digest
-        contents = []
+        seen = self._seen  # read once: another thread may replace it
+        if seen is not None:
+            look, digest = seen
+            # Unchanged when every container holds the very objects it held then. Sizes
+            # first, so that no item can move to the next container unseen; then one pass
+            # over every item, all in C: no Python function runs per container.
+            if list(map(len, look.views)) == look.sizes and all(
+                map(operator.is_, chain.from_iterable(look.views), look.items)
+            ):
+                return digest
+        look = _Look()
         try:
-            copy = _copy(self.config, contents, set())
+            copy = _copy(self.config, look, set())
         except (_NotPlain, RecursionError):
-            self._seen = (None, "")
+            self._seen = None
             return config_hash(self.config)  # which names what it cannot hash, if anything
         digest = config_hash(copy)
-        self._seen = (contents, digest)  # one assignment: a pair that matches
+        self._seen = (look, digest)  # one assignment: a pair that matches
         return digest
 
 
@@ -57,15 +79,8 @@ class _NotPlain(Exception):
     """A value the identity walk cannot vouch for."""
 
 
-def _items(container: Any) -> tuple[Any, ...]:
-    """The objects directly in a container: a dict's keys and values, a list's items."""
-    if type(container) is dict:
-        return tuple(chain.from_iterable(container.items()))
-    return tuple(container)
-
-
-def _copy(value: Any, contents: list[_Contents], met: set[int]) -> Any:
-    """A copy of plain data from one look at each container, each look kept in ``contents``.
+def _copy(value: Any, look: _Look, met: set[int]) -> Any:
+    """A copy of plain data from one look at each container, each look kept in ``look``.
 
     :raises _NotPlain: for other data, or a container met twice (shared, or in itself).
     """
@@ -74,18 +89,14 @@ def _copy(value: Any, contents: list[_Contents], met: set[int]) -> Any:
         return value
     if kind not in _PLAIN or id(value) in met:
         raise _NotPlain
-    met.add(id(value))  # alive in ``contents``: its id stays its own
-    items = _items(value)
-    contents.append((value, items))
+    met.add(id(value))  # alive in ``look``: its id stays its own
     if kind is dict:
-        return {k: _copy(v, contents, met) for k, v in zip(items[::2], items[1::2], strict=True)}
-    copied = [_copy(item, contents, met) for item in items]
+        pairs = tuple(value.items())  # keys and values from one look
+        look.add(value, tuple(k for k, _ in pairs))
+        look.add(value.values(), tuple(v for _, v in pairs))
+        return {k: _copy(v, look, met) for k, v in pairs}
+    items = tuple(value)
+    look.add(value, items)
+    copied = [_copy(item, look, met) for item in items]
     return copied if kind is list else tuple(copied)
 
-
-def _unchanged(container: Any, items: tuple[Any, ...]) -> bool:
-    """Whether a container holds the very objects ``items`` (its ``_items`` then) lists."""
-    if type(container) is dict:  # compared as they come: no tuple of them is built
-        now: Any = chain.from_iterable(container.items())
-        return 2 * len(container) == len(items) and all(map(operator.is_, now, items))
-    return len(container) == len(items) and all(map(operator.is_, container, items))

@@ -174,8 +174,9 @@ def tag_path(
                 f"{str(path)!r} names no file to tag; give a file or directory name"
             )
         return path.with_name(_with_tag(path.name, tag))
-    head, name, trail = _split_str(path)
-    return head + _with_tag(name, tag) + trail
+    head, name, trail = _split_str(path)  # which refuses an empty name, "." and ".."
+    stem, suffix = split_name(name)
+    return head + stem + tag + suffix + trail
 
 
 def _split_str(path: str) -> tuple[str, str, str]:

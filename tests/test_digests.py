@@ -100,6 +100,18 @@ def test_an_unchanged_plain_config_is_hashed_once(monkeypatch: pytest.MonkeyPatc
     assert len(hashed) == 2
 
 
+def test_items_moved_between_containers_in_the_same_order_change_the_digest() -> None:
+    # Read one after another, the items of {"a": [x], "b": [y]} and {"a": [], "b": [x, y]}
+    # are the same objects in the same order: only each container's size tells them apart.
+    x, y = "x" * 3, "y" * 3
+    config: dict[str, Any] = {"a": [x], "b": [y]}
+    memo = ConfigDigest(config)
+    before = memo.digest()
+    config["a"].pop()
+    config["b"].insert(0, x)
+    assert memo.digest() == config_hash(config) != before
+
+
 @pytest.mark.parametrize(
     "config",
     [
