@@ -99,4 +99,3 @@ def _copy(value: Any, look: _Look, met: set[int]) -> Any:
     look.add(value, items)
     copied = [_copy(item, look, met) for item in items]
     return copied if kind is list else tuple(copied)
-

@@ -74,7 +74,9 @@ def split_query(path: str) -> tuple[str, str]:
     (``s3://bucket/run#3/loss.png``), so it is part of the path here too.
     """
     url = _URL.match(path) if "://" in path else None
-    cut = path.find("?", url.end()) if url else -1
+    if url is None:
+        return path, ""
+    cut = path.find("?", url.end())
     return (path, "") if cut < 0 else (path[:cut], path[cut:])
 
 
