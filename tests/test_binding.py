@@ -29,6 +29,7 @@ CASES: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = [
     (f_posonly, ("p.txt",), {"b": 3}),
     (f_varargs, (1, 2, 3), {"outpath": "p.txt", "z": 9}),
     (f_varargs, (1,), {}),
+    (f_varargs, (1, 2, 3), {}),  # a keyword-only default after *rest: no positional is its
     (f_kwargs, (), {"outpath": "p.txt", "other": 1}),
 ]
 
