@@ -4,6 +4,7 @@ import asyncio
 import importlib.util
 import inspect
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -93,6 +94,24 @@ def test_str_stays_str_and_pathlike_becomes_path(
     result = save(Path("dir") / "a.txt")
     assert isinstance(result, Path)
     assert result.parent == Path("dir")
+
+
+def test_a_plain_call_makes_its_missing_parents_and_nothing_else(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "out").mkdir()
+    monkeypatch.chdir(tmp_path / "out")
+
+    @Artifact("out", repo=repo.path)
+    def save(out: str) -> str:
+        return out
+
+    save("x.png")  # no parent to make
+    save("sub/y.png")
+    save(f"{tmp_path}/out/abs//z.png")
+    save("deep/er/")  # a directory output: its parent is deep/
+    assert sorted(os.listdir()) == ["abs", "deep", "sub"]
+    assert [os.listdir(d) for d in ("abs", "deep", "sub")] == [[], [], []]
 
 
 def test_parents_are_made_through_links_and_a_file_in_the_way_is_an_error(
