@@ -100,7 +100,7 @@ class Run:
         """
         options = self.plan.options
         if self.stage is None and not (options.cache or options.provenance):
-            return result  # nothing to record or publish, and no lock held (cache implies atomic)
+            return result  # nothing to record or publish, and no lock held
         returned = _published(result, self.handed, self.plan.tagged)
         try:
             self._write_records(returned)
