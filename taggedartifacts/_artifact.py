@@ -15,7 +15,7 @@ from ._errors import InvalidArgumentError
 from ._function import Function
 from ._hashing import config_hash
 from ._log import logger
-from ._plan import Options, Plan
+from ._run import Options, Plan
 from ._scope import check_depends_on
 
 if TYPE_CHECKING:

@@ -24,28 +24,20 @@ import os
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from . import _remote as remote
 from ._errors import ArtifactConflictError, add_note
 from ._locks import FileLock
 from ._log import logger
-from ._remote import is_url
+from ._storage import Output, Store
 from ._tagging import KEPT_PREFIX, PRIVATE_PREFIX, RECORD_SUFFIX, REPLACED_PREFIX, split_name
 
 # secrets, shutil, tempfile and time load on first use: ``import taggedartifacts`` stays instant.
 
-__all__ = ["PRIVATE_PREFIX", "Stage", "build_lock", "name_max", "sweep", "temporary_name"]
+__all__ = ["PRIVATE_PREFIX", "Stage", "build_lock", "name_max", "sweep"]
 
 PathArg = str | Path
 _LOCK = ".lock"
 _OLD_STALE_SECONDS = 24 * 3600  # entries of earlier versions, which had no lock
 _TEMPORARY_STALE_SECONDS = 3600  # a record's temporary file lives for milliseconds
-
-
-def temporary_name() -> str:
-    """A fresh hidden name for a temporary file, which :func:`sweep` recognises."""
-    import secrets
-
-    return f"{PRIVATE_PREFIX}{secrets.token_hex(8)}.tmp"
 
 
 def build_lock(target: PathArg) -> FileLock:
@@ -69,32 +61,33 @@ class Stage:
         spelled as the target is (``str`` or :class:`~pathlib.Path`).
     """
 
-    def __init__(self, targets: Mapping[str, PathArg]) -> None:
-        self.targets = dict(targets)
-        self.private: dict[str, str] = {}  # target directory (or its URL) -> private directory
+    def __init__(self, outputs: Mapping[str, Output]) -> None:
+        self.outputs = dict(outputs)
+        # parent directory (or its URL) -> its store and our private directory for it
+        self.private: dict[str, tuple[Store, str]] = {}
         self.locks: list[FileLock] = []
         self.paths: dict[str, PathArg] = {}
         try:
-            for key, target in self.targets.items():
-                self.paths[key] = self._place(target)
+            for key, out in self.outputs.items():
+                self.paths[key] = self._place(out)
         except BaseException:
             self.discard()
             raise
 
-    def _place(self, target: PathArg) -> PathArg:
-        local = remote.local_path(str(target)) if is_url(target) else os.fspath(target)
-        if local is None:
+    def _place(self, out: Output) -> PathArg:
+        parent = out.store.parent(out.where)
+        if out.store.remote:  # built here, uploaded when published
             import tempfile
 
-            parent, home = remote.parent(str(target)), tempfile.gettempdir()
+            home = tempfile.gettempdir()
         else:
-            parent = home = os.path.dirname(os.path.abspath(local))
+            home = parent
             os.makedirs(parent, exist_ok=True)
         if parent not in self.private:
             sweep(home)
-            self.private[parent] = self._private_directory(home)
-        inside = os.path.join(self.private[parent], _name(target))
-        return inside if isinstance(target, str) else Path(inside)
+            self.private[parent] = (out.store, self._private_directory(home))
+        inside = os.path.join(self.private[parent][1], _name(out.where))
+        return inside if isinstance(out.tagged, str) else Path(inside)
 
     def _private_directory(self, home: str) -> str:
         import secrets
@@ -123,11 +116,11 @@ class Stage:
         :raises ArtifactConflictError: when a side file would overwrite an unrelated
             existing entry; nothing is moved then.
         """
-        names = {_name(t) for t in self.targets.values()}
+        names = {_name(out.where) for out in self.outputs.values()}
         stems = tuple(split_name(n)[0] for n in names)
         moved: list[str] = []
-        for parent, directory in self.private.items():
-            moved += _publish(directory, parent, names, stems, frozenset(trusted))
+        for parent, (store, directory) in self.private.items():
+            moved += _publish(store, directory, parent, names, stems, frozenset(trusted))
         self._release()
         return moved
 
@@ -135,13 +128,14 @@ class Stage:
         """Remove everything the function wrote (it raised: nothing of it may appear)."""
         import shutil
 
-        for directory in self.private.values():
+        for _, directory in self.private.values():
             shutil.rmtree(directory, ignore_errors=True)
         self._release()
 
     def keep(self, exc: BaseException) -> None:
         """Move what was not published where nothing removes it, and say where on ``exc``."""
-        kept = [_keep(d, self.targets) for d in self.private.values() if os.path.isdir(d)]
+        stem = split_name(_name(next(iter(self.outputs.values())).where))[0]
+        kept = [_keep(d, stem) for _, d in self.private.values() if os.path.isdir(d)]
         self._release()
         where = ", ".join(self.private)
         add_note(
@@ -156,44 +150,41 @@ class Stage:
         self.locks.clear()
 
 
-def _name(target: PathArg) -> str:
-    """The last component of a target path or URL."""
-    return os.path.basename(os.fspath(target).rstrip("/" + os.sep).rsplit("/", 1)[-1])
+def _name(where: str) -> str:
+    """The last component of a path or URL."""
+    return os.path.basename(where.rstrip("/" + os.sep).rsplit("/", 1)[-1])
 
 
-def _keep(directory: str, targets: Mapping[str, PathArg]) -> str:
+def _keep(directory: str, stem: str) -> str:
     """Rename a private directory to a visible name that says what it holds."""
     import secrets
     import time
 
-    stem = split_name(_name(next(iter(targets.values()))))[0][:40]
     when = time.strftime("%Y%m%d-%H%M%S")
     kept = os.path.join(
-        os.path.dirname(directory), f"{KEPT_PREFIX}{stem}-{when}-{secrets.token_hex(2)}"
+        os.path.dirname(directory), f"{KEPT_PREFIX}{stem[:40]}-{when}-{secrets.token_hex(2)}"
     )
     os.rename(directory, kept)
     return kept
 
 
 def _publish(
+    store: Store,
     directory: str,
     parent: str,
     artifacts: set[str],
     stems: tuple[str, ...],
     trusted: frozenset[str],
 ) -> list[str]:
-    """Move (or, for a URL, upload) what the function wrote into ``parent``, artifacts last."""
+    """Move (or upload) what the function wrote into ``parent``, artifacts last."""
     import shutil
 
-    url = is_url(parent)
-
-    def exists(name: str) -> bool:
-        if url:
-            return remote.exists(remote.join(parent, name))
-        return os.path.lexists(os.path.join(parent, name))
-
     entries = sorted(os.listdir(directory), key=lambda name: (name in artifacts, name))
-    clobbered = [n for n in entries if n not in artifacts and not n.startswith(stems) and exists(n)]
+    clobbered = [
+        n
+        for n in entries
+        if n not in artifacts and not n.startswith(stems) and store.exists(store.join(parent, n))
+    ]
     if clobbered:
         raise ArtifactConflictError(
             f"the function also wrote {clobbered} next to its artifact, and entries of those "
@@ -202,22 +193,20 @@ def _publish(
         )
     dropped, moved = set(), []
     for name in artifacts.intersection(entries):
-        if not os.path.isdir(os.path.join(directory, name)) or not exists(name):
+        target = store.join(parent, name)
+        if not os.path.isdir(os.path.join(directory, name)) or not store.exists(target):
             continue
-        if url:  # an upload that finished stays; one that did not is uploaded over
-            if remote.complete(remote.join(parent, name)):
-                dropped.add(name)
-        elif name in trusted:  # the same full digests made it: keep it, drop ours
+        # An object store's finished upload stays (one that did not finish is uploaded
+        # over); here, a directory of the same full digests stays, any other is moved aside.
+        if (store.remote and store.complete(target)) or (not store.remote and name in trusted):
             dropped.add(name)
-        else:
-            moved.append(_move_aside(os.path.join(parent, name)))
+        elif not store.remote:
+            moved.append(_move_aside(target))
     for name in entries:
         if name in dropped or name.removesuffix(RECORD_SUFFIX) in dropped:
             logger().info("kept existing %s; dropped the copy just built", name)
-        elif url:
-            remote.put(os.path.join(directory, name), remote.join(parent, name))
         else:
-            os.replace(os.path.join(directory, name), os.path.join(parent, name))
+            store.publish(os.path.join(directory, name), store.join(parent, name))
     shutil.rmtree(directory, ignore_errors=True)
     return moved
 

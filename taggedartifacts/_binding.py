@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     import inspect
 
 __all__ = [
-    "Binder",
     "PathArg",
     "call_error",
     "check_keywords",
@@ -22,78 +21,11 @@ __all__ = [
     "innermost",
     "keywords",
     "path_argument",
-    "positions",
     "source_file",
     "var_keyword",
 ]
 
 PathArg = str | Path
-
-
-class _Slot(int):
-    """A placeholder bound in place of an argument: where it sits among the call's values."""
-
-
-# A call shape's binding: the parameters, where each one's value sits among the call's
-# positional values, keyword values and then the defaults (None: in that very order, as
-# in most calls), and the defaults.
-_Shape = tuple[tuple[str, ...], tuple[int, ...] | None, tuple[Any, ...]]
-
-
-class Binder:
-    """Binds calls as :meth:`inspect.Signature.bind` does, defaults applied, deciding
-    each call shape once.
-
-    Which parameter gets which argument depends only on how many positional
-    arguments a call passes and which keywords it names, never on the values. So
-    ``Signature.bind`` binds placeholders once per shape, and later calls of that
-    shape are filled in from the result, at a third of the cost: it counts in a
-    pinned() loop. A function with ``*args`` or ``**kwargs`` is bound in full.
-    """
-
-    def __init__(self, signature: inspect.Signature) -> None:
-        import inspect  # decorating imports it already; importing this module must not
-
-        self.signature, self._bound = signature, inspect.BoundArguments
-        kinds = {p.kind for p in signature.parameters.values()}
-        self._collects = bool(
-            kinds & {inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD}
-        )
-        self._shapes: dict[tuple[int, tuple[str, ...]], _Shape] = {}  # (count, keywords) ->
-
-    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> inspect.BoundArguments:
-        """The call's bound arguments; raises TypeError as calling the function would."""
-        key = (len(args), tuple(kwargs))
-        shape = self._shapes.get(key)
-        if shape is None:
-            if self._collects:
-                bound = self.signature.bind(*args, **kwargs)
-                bound.apply_defaults()
-                return bound
-            shape = self._learn(*key)
-        names, slots, defaults = shape
-        values: Any = (*args, *kwargs.values(), *defaults)
-        if slots is not None:
-            values = map(values.__getitem__, slots)
-        # As many values as names, by how the shape was learnt. Any keyword to zip (strict
-        # included) costs a fifth of this method: zip is then called the slow way.
-        return self._bound(self.signature, dict(zip(names, values)))  # noqa: B905
-
-    def _learn(self, positional: int, named: tuple[str, ...]) -> _Shape:
-        given = positional + len(named)
-        bound = self.signature.bind(
-            *map(_Slot, range(positional)),
-            **{n: _Slot(positional + i) for i, n in enumerate(named)},
-        )
-        bound.apply_defaults()
-        defaults = tuple(v for v in bound.arguments.values() if type(v) is not _Slot)
-        after = iter(range(given, given + len(defaults)))  # defaults sit after the arguments
-        slots = tuple(int(v) if type(v) is _Slot else next(after) for v in bound.arguments.values())
-        in_order = slots == tuple(range(len(slots)))
-        shape = (tuple(bound.arguments), None if in_order else slots, defaults)
-        if len(self._shapes) < 64:  # bounded: a caller may name ever new keywords
-            self._shapes[(positional, named)] = shape
-        return shape
 
 
 def keywords(keyword: str | Sequence[str], what: str = "keyword") -> tuple[str, ...]:
@@ -109,15 +41,6 @@ def keywords(keyword: str | Sequence[str], what: str = "keyword") -> tuple[str, 
     if len(set(names)) != len(names):
         raise InvalidArgumentError(f"{what} names a parameter twice: {list(names)!r}")
     return tuple(names)
-
-
-def positions(signature: inspect.Signature) -> dict[str, int]:
-    """Where each parameter that a positional argument can fill sits among them."""
-    return {
-        name: i
-        for i, (name, param) in enumerate(signature.parameters.items())
-        if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD)
-    }
 
 
 def var_keyword(signature: inspect.Signature) -> str | None:

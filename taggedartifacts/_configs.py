@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ._records import read_json, record_path
+from ._records import read_record, record_path
+from ._storage import place_of
 from ._versions import Version
 
 __all__ = ["MISSING", "config_of", "differing", "flatten", "lookup", "same"]
@@ -31,7 +32,8 @@ MISSING: Any = _Missing()
 
 def config_of(version: Version) -> dict[str, Any] | None:
     """The config in a version's provenance record; None without one (or with a cache record)."""
-    record = read_json(record_path(version.path))
+    place = place_of(version.path)
+    record = read_record(place.store, record_path(place.path))
     config = record.get("config") if record is not None else None
     return config if isinstance(config, dict) else None
 

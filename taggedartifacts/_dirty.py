@@ -12,6 +12,7 @@ from typing import Any
 from ._binding import func_name, source_file
 from ._errors import DirtyRepositoryError, DirtyRepositoryWarning
 from ._gitinfo import GitState
+from ._notebook import ipython
 
 __all__ = ["ENV_ALLOW_DIRTY", "allowed_by_environment", "dirty_error", "warn_dirty"]
 
@@ -76,7 +77,7 @@ def warn_dirty(func: Callable[..., Any], state: GitState) -> None:
     filters still apply (``error`` still raises, at every call).
     """
     caller = sys._getframe(2)  # warn_dirty <- wrapper <- the user's code
-    shell = _ipython()
+    shell = ipython()
     # Per function, the places it has warned at: a call site in a script; the cell
     # execution in IPython (so running a cell again warns again).
     site = (caller.f_code.co_filename, caller.f_lineno) if shell is None else shell.execution_count
@@ -108,13 +109,6 @@ def _warned_for(func: Callable[..., Any]) -> set[Any]:
         return _WARNED.setdefault(func, set())
     except TypeError:  # a callable that takes no weak reference: no memory, warn each time
         return set()
-
-
-def _ipython() -> Any:
-    """The running IPython shell, if any (never imports IPython)."""
-    module = sys.modules.get("IPython")
-    get = getattr(module, "get_ipython", None)
-    return get() if get is not None else None
 
 
 def _dirty_warning(func: Callable[..., Any], state: GitState) -> DirtyRepositoryWarning:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ._remote import is_url, read_bytes
+from ._storage import place_of
 
 __all__ = ["COLUMNS", "Description", "Thumbnails", "image_type", "versions_table", "when"]
 
@@ -122,10 +122,8 @@ def image_type(name: str) -> str | None:
 
 
 def _read_bytes(path: Any) -> bytes:
-    if is_url(path):
-        return read_bytes(str(path))
-    with open(path, "rb") as fh:
-        return fh.read()
+    place = place_of(path)
+    return place.store.read(place.path)
 
 
 def when(mtime: float) -> str:

@@ -2,9 +2,9 @@
 
 :class:`Function` is built once, at decoration: it knows the function, its
 signature, its path parameters and the :class:`~taggedartifacts.Artifact`
-options. Each call gets a :class:`~._plan.Plan` (what the call is: its
-arguments, the git state, the tagged paths) and a :class:`~._run.Run` (where
-the function writes, and what happens when it returns or raises). The
+options. Each call gets a :class:`~._run.Plan` (what the call is: its arguments,
+the git state, its outputs with their tagged names) and then a :class:`~._run.Run`
+(where the function writes, and what happens when it returns or raises). The
 decorator's wrappers only call these steps, so a sync and an async call take
 the same ones.
 """
@@ -16,38 +16,31 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import _remote as remote
 from ._binding import (
-    Binder,
     PathArg,
     call_error,
     check_keywords,
     func_name,
     innermost,
     path_argument,
-    positions,
     source_file,
     var_keyword,
 )
-from ._cells import Kernel, check_kernel, kernel_of
-from ._digests import ConfigDigest
 from ._dirty import allowed_by_environment, dirty_error
 from ._errors import InvalidArgumentError, UnhashableConfigError
 from ._gitinfo import GitState, read_state
 from ._hashing import config_hash
 from ._loaded import add_source
+from ._locks import FileLock
 from ._log import logger
+from ._notebook import Kernel, kernel_of
 from ._pinned import pinned_state
-from ._plan import Options, Plan
-from ._remote import is_url
+from ._run import Options, Plan, Run, build_locks, output
 from ._scope import Scope
 from ._tagging import tag_path
 
 if TYPE_CHECKING:
     import inspect
-
-    from ._locks import FileLock
-    from ._run import Run
 
 __all__ = ["Function"]
 
@@ -64,8 +57,6 @@ class Function:
 
         self.func, self.options, self.name = func, options, func_name(func)
         self.signature = inspect.signature(func)
-        self.binder = Binder(self.signature)
-        self.positions = positions(self.signature)
         self.varkw = var_keyword(self.signature)
         check_keywords(func, self.signature, options.keywords)
         inner = innermost(func)
@@ -79,7 +70,6 @@ class Function:
                 "complete; decorate a function that writes its output and returns"
             )
         self.hashed = self._hashed_args()
-        self.config = ConfigDigest(options.config)
         source = source_file(func)
         if source is not None:
             add_source(source)  # its code runs at every call, whoever imported it
@@ -126,9 +116,10 @@ class Function:
         :raises InvalidArgumentError: (a ``TypeError``) worded as Python words it.
         """
         try:
-            if not partial:
-                return self.binder.bind(args, kwargs)
-            bound = self.signature.bind_partial(*args, **kwargs)
+            if partial:
+                bound = self.signature.bind_partial(*args, **kwargs)
+            else:
+                bound = self.signature.bind(*args, **kwargs)
         except TypeError as exc:
             raise call_error(self.func, self.signature, args, kwargs, exc) from None
         bound.apply_defaults()
@@ -136,22 +127,23 @@ class Function:
 
     def plan(self, bound: inspect.BoundArguments) -> Plan:
         """Everything a call needs before the function runs; refuses a dirty tree."""
-        options = self.options
-        given = {kw: path_argument(self.func, bound, kw, self.varkw) for kw in options.keywords}
+        given = {
+            kw: path_argument(self.func, bound, kw, self.varkw) for kw in self.options.keywords
+        }
         digest, arguments = self._digest(bound)
         kernel = kernel_of(self.func, scoped=self.scope is not None)  # per call: it may change
         state = self._state(kernel)
-        tagged = {
-            kw: tag_path(path, commit=state.commit, config_digest=digest, fingerprint=state.diff)
+        outputs = {
+            kw: output(
+                path,
+                tag_path(path, commit=state.commit, config_digest=digest, fingerprint=state.diff),
+            )
             for kw, path in given.items()
         }
-        for path in tagged.values():
-            if is_url(path):
-                remote.filesystem(str(path))  # fsspec present? say which extra, before any work
-        logger().debug("%s tagged %s", self.name, tagged)
+        logger().debug("%s tagged %s", self.name, [o.tagged for o in outputs.values()])
         notebook = kernel.notebook if kernel is not None else None
         return Plan(
-            self.name, self.func, options, bound, given, tagged, state, digest, arguments, notebook
+            self.name, self.func, self.options, bound, outputs, state, digest, arguments, notebook
         )
 
     def _state(self, kernel: Kernel | None) -> GitState:
@@ -165,30 +157,29 @@ class Function:
             if scope is not None:
                 scope = scope._replace(files=(*scope.files, kernel.notebook))
         untracked = self.options.untracked
-        # Dirty work may be allowed by the environment, read once per call (a thread may
-        # set it meanwhile) and only where it counts: a pinned() loop's clean calls skip it.
-        allowed = None
+        # Dirty work may be allowed by the environment, read at every call (a thread may
+        # set it meanwhile); a refused call need not read the changed files.
+        allowed = self.options.allow_dirty or allowed_by_environment()
         state = pinned_state(candidates, untracked=untracked, scope=scope)
         if state is None:  # no pinned() block holds it: read it now
-            allowed = self._allows_dirty()  # a refused call need not read changed files
             state = read_state(candidates, untracked=untracked, fingerprint=allowed, scope=scope)
-        if kernel is None and not state.dirty:
-            return state
-        allowed = self._allows_dirty() if allowed is None else allowed
         why = None
-        if kernel is not None:
-            state, why = check_kernel(kernel, state, fingerprint=allowed)
+        if kernel is not None and state.root is not None:  # no root: the commit came from
+            loose = kernel.loose(  # TAGGEDARTIFACTS_COMMIT, and there is no notebook to read
+                state.root, state.head or state.commit, state.diff, fingerprint=allowed
+            )
+            if loose is not None:
+                why = loose.why
+                changed = tuple(sorted({*state.changed, loose.notebook}))
+                state = state._replace(dirty=True, diff=loose.diff, changed=changed)
         if state.dirty and not allowed:
             raise dirty_error(self.func, state, why)
         return state
 
-    def _allows_dirty(self) -> bool:
-        return self.options.allow_dirty or allowed_by_environment()
-
     def _digest(self, bound: inspect.BoundArguments) -> tuple[str, dict[str, Any] | None]:
         """The hash of the config and the hashed arguments, and those arguments."""
         if self.hashed is None:
-            return self.config.digest(), None
+            return config_hash(self.options.config), None
         values = {name: bound.arguments[name] for name in self.hashed}
         if self.varkw in values:  # path arguments passed through **kwargs are not hashed
             kwargs = values[self.varkw]
@@ -214,50 +205,33 @@ class Function:
                 f"{self.name}.paths() needs {', '.join(missing)} as well: include_args "
                 "puts it into the name, so without it no call would get this name"
             )
-        plan = self.plan(bound)
-        if not self.options.read:
-            return plan.tagged
-        from ._read import resolve
-
-        return resolve(plan)  # a reader: what it would read
+        return self._read(self.plan(bound)).tagged
 
     def plan_call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Plan:
         """Bind and plan a call; a reader's paths are the versions it reads."""
-        plan = self.plan(self.bind(args, kwargs))
-        if self.options.read:
-            from ._read import resolve  # the reading side loads when a reader first runs
+        return self._read(self.plan(self.bind(args, kwargs)))
 
-            plan = plan._replace(tagged=resolve(plan))
-        return plan
+    def _read(self, plan: Plan) -> Plan:
+        """A reader's plan names the versions it reads (see ``_versions.resolve``)."""
+        if not self.options.read:
+            return plan
+        from ._versions import resolve  # the reading side loads when a reader first runs
+
+        found = resolve(plan.name, plan.outputs, self.options.read, plan.digest, plan.state)
+        return plan._replace(
+            outputs={kw: output(plan.outputs[kw].given, found[kw]) for kw in found}
+        )
 
     def locks(self, plan: Plan, blocking: bool = True) -> list[FileLock] | None:
         """The build locks a call takes (``cache=True``), or None when one is taken and
         ``blocking`` is off."""
-        if not self.options.cache:
-            return []
-        return _build_locks()(plan, blocking)
+        return build_locks(plan, blocking) if self.options.cache else []
 
     def start(
         self, plan: Plan, args: tuple[Any, ...], kwargs: dict[str, Any], locks: list[FileLock]
     ) -> Run:
         """Prepare where a planned call writes (nothing, for a cache hit)."""
-        return _run_class()(plan, args, kwargs, locks, self.positions)
-
-
-# The write side loads on the first call, so decorating stays instant; once, since an
-# import statement inside a function costs microseconds at every call.
-@functools.cache
-def _run_class() -> type[Run]:
-    from ._run import Run
-
-    return Run
-
-
-@functools.cache
-def _build_locks() -> Callable[[Plan, bool], list[FileLock] | None]:
-    from ._outputs import build_locks
-
-    return build_locks
+        return Run(plan, locks)
 
 
 def _frozen_positionals(func: Any) -> tuple[Any, ...]:

@@ -1,17 +1,40 @@
 """Git state: the commit, whether the work tree is dirty, and a fingerprint of the changes.
 
 A call costs one ``git status`` in steady state, clean or dirty. The first call
-for a directory also asks git where its work tree is (``_worktree``); a new
-index is copied once (``_index``); a dirty tree adds reading the changed files
+for a directory also asks git where its work tree is (``_git``); a new index
+is copied once (see below); a dirty tree adds reading the changed files
 that were not read before (``_fingerprint``).
 
 ``--ignore-submodules=none``: a changed submodule is dirty even where the
 user's config says to ignore submodules. Everything else git is told is fixed
 by :mod:`._git`.
+
+The private index
+-----------------
+
+Why a copy:
+
+- *Flags.* ``git update-index --assume-unchanged`` or ``--skip-worktree`` (and
+  ``core.ignoreStat``, which sets the first on every ``git add``) make git skip
+  a file, so an edit to it looks clean. The copy has those flags cleared, so
+  status compares every such file with the index like any other. (In a sparse
+  checkout, files outside the sparse patterns are skip-worktree by design and
+  absent; there git itself checks the ones that are present, so the copy keeps
+  skip-worktree flags.)
+- *Speed.* A user's index whose files all changed their stat data but not their
+  bytes (a formatter, ``cp -r``, rsync) makes every status re-read every file
+  until something writes a refreshed index. We must never write the user's
+  index (or take its lock), but git may refresh the copy, so our next call is
+  fast again.
+
+The copy lives in a private directory of this process and is made again
+whenever the real index changes (git replaces the index file on every write,
+so its stat data tells). Nothing is ever written into the user's ``.git``.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Sequence
@@ -20,18 +43,18 @@ from typing import NamedTuple
 from . import _git as git
 from ._errors import GitError, NotAGitRepositoryError
 from ._fingerprint import Change, content_digest, fingerprint_of, notebook_digest
-from ._index import IndexKey, forget, index_key, private_index
+from ._git import find_work_tree, locate
 from ._loaded import loaded_changes
 from ._log import logger
 from ._notebook import committed_code, is_notebook
 from ._scope import Scope, check_depends_on, check_paths, scoped_commit
 from ._tagging import is_output
-from ._worktree import find_work_tree, locate
 
 __all__ = ["ENV_COMMIT", "GitState", "from_environment", "git_state", "read_state", "status"]
 
 ENV_COMMIT = "TAGGEDARTIFACTS_COMMIT"
 _SHA = re.compile(r"[0-9a-fA-F]{7,40}\Z")
+IndexKey = tuple[int, int, int, int]  # an index file's stat data: inode, size, mtime, ctime
 
 
 class GitState(NamedTuple):
@@ -253,3 +276,99 @@ def _parse_status(out: bytes, untracked: bool) -> tuple[str | None, list[Change]
         elif kind == b"? " and untracked:
             changes.append(Change(record[2:], b"untracked", False))
     return commit, changes
+
+
+# The private index: see the module docstring.
+
+
+class _Copy(NamedTuple):
+    key: IndexKey  # the real index's stat data when it was copied
+    path: str
+
+
+_COPIES: dict[str, _Copy] = {}  # real index path -> our copy of it
+
+
+def index_key(index: str) -> IndexKey | None:
+    """Stat data that changes whenever git writes ``index``; None when there is none."""
+    try:
+        st = os.stat(index)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def private_index(root: str, index: str, key: IndexKey) -> str | None:
+    """Our copy of the index at ``index`` (stat data ``key``), made when needed.
+
+    None when it cannot be made now (the index changed while it was copied):
+    the caller then reads the real index, without writing it.
+    """
+    copy = _COPIES.get(index)
+    if copy is not None and copy.key == key:
+        return copy.path  # gone after all (a fork's parent removed it)? git fails: forget()
+    import hashlib
+    import shutil
+    import tempfile
+
+    path = os.path.join(_home(), hashlib.sha256(os.fsencode(index)).hexdigest()[:16])
+    fd, fresh = tempfile.mkstemp(dir=_home())  # threads may copy at once: each its own
+    os.close(fd)
+    try:
+        shutil.copyfile(index, fresh)
+        if index_key(index) != key:  # git wrote it meanwhile: try again at the next call
+            return None
+        try:
+            _clear_flags(root, fresh)
+        except GitError:  # an index git cannot read: status says so, in its own words
+            return None
+        os.replace(fresh, path)
+    finally:
+        if os.path.exists(fresh):
+            os.unlink(fresh)
+    _COPIES[index] = _Copy(key, path)
+    return path
+
+
+def forget(index: str) -> None:
+    """Make the copy again at the next call (git could not use it)."""
+    _COPIES.pop(index, None)
+
+
+def _clear_flags(root: str, path: str) -> None:
+    """Clear assume-unchanged (and, outside sparse checkouts, skip-worktree) flags."""
+    listing = git.check(root, "ls-files", "-v", "-z", index=path).split(b"\0")
+    assumed = [e[2:] for e in listing if e[:1].islower()]
+    skipped = [e[2:] for e in listing if e[:1] == b"S"]
+    if skipped and _sparse(root):
+        skipped = []
+    for flag, paths in (("--no-assume-unchanged", assumed), ("--no-skip-worktree", skipped)):
+        if paths:  # one flag per command: update-index applies only the first it is given
+            stdin = b"\0".join(paths) + b"\0"
+            git.check(root, "update-index", "-z", flag, "--stdin", stdin=stdin, index=path)
+
+
+def _sparse(root: str) -> bool:
+    out = git.run(root, "config", "--bool", "core.sparseCheckout").stdout
+    return out.strip() == b"true"
+
+
+@functools.cache
+def _home() -> str:
+    """This process's private directory, removed when it exits: in memory where the
+    system has such a place (git takes and drops a lock file there at every status)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    for memory in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):
+        if memory and os.path.isdir(memory) and os.access(memory, os.W_OK | os.X_OK):
+            try:
+                home = tempfile.mkdtemp(prefix="taggedartifacts-index-", dir=memory)
+                break
+            except OSError:
+                continue
+    else:
+        home = tempfile.mkdtemp(prefix="taggedartifacts-index-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    return home

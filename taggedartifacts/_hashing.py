@@ -46,17 +46,16 @@ The normal form is built by a table of encoders, one per kind of value
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Mapping
-from itertools import chain
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ._errors import UnhashableConfigError
 
-__all__ = ["SCALARS", "canonical_json", "config_hash", "normal_form"]
+__all__ = ["canonical_json", "config_hash", "normal_form"]
 
 _PREFIX = b"taggedartifacts-config-v1\n"
 _RESERVED = "\x00"
-SCALARS: frozenset[type] = frozenset({str, int, float, bool, type(None)})  # their own form
+_SCALARS = (str, int, float, bool, type(None))  # their own normal form
 
 Encoder = Callable[[Any, set[int]], Any]  # (value, ids of the containers being entered)
 
@@ -84,24 +83,11 @@ def canonical_json(obj: Any, *, name: str = "config") -> str:
 
 
 def _dumps(value: Any) -> str:
-    return (_ENCODER[0] if _ENCODER else _encoder())(value)
-
-
-_ENCODER: list[Callable[[Any], str]] = []  # one encoder: json.dumps would make one per call
-
-
-def _encoder() -> Callable[[Any], str]:
     import json  # on first use: ``import taggedartifacts`` stays instant
 
-    encoder = json.JSONEncoder(
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=True,
-        allow_nan=True,
-        check_circular=False,  # the normal form has refused cycles already
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=True
     )
-    _ENCODER.append(encoder.encode)
-    return encoder.encode
 
 
 def normal_form(obj: Any, *, name: str = "config") -> Any:
@@ -145,53 +131,24 @@ def _plain(obj: Any, active: set[int]) -> Any:
     return obj
 
 
-def _is_leaf(value: Any) -> bool:
-    """A scalar, or a list of scalars: nothing in it can be unsupported or circular."""
-    kind = type(value)
-    return kind in SCALARS or (kind is list and set(map(type, value)) <= SCALARS)
-
-
 def _mapping(obj: Mapping[Any, Any], active: set[int]) -> dict[str, Any]:
-    plain = obj if type(obj) is dict else dict(obj.items())
-    if plain and set(map(type, plain)) != {str}:  # set() and map() run in C
-        bad = next(k for k in plain if type(k) is not str)
-        raise _Unsupported(
-            f"keys must be str, found a key of type {type(bad).__name__} ({bad!s:.40}); "
-            "convert the keys to str"
-        )
-    if plain and min(plain).startswith(_RESERVED):
-        raise _Unsupported("keys starting with '\\x00' are reserved for the encoding")
-    kinds = set(map(type, plain.values()))
-    if kinds <= SCALARS:
-        return plain
-    # The bulk of big configs: dicts of numbers and lists of numbers, checked in C.
-    lists = (v for v in plain.values() if type(v) is list)
-    if kinds <= SCALARS | {list} and set(map(type, chain.from_iterable(lists))) <= SCALARS:
-        return plain
-    if kinds == {dict} and _flat_records(plain.values()):
-        return plain
     with _Entered(obj, active):
-        return {k: v if _is_leaf(v) else _child(v, active, f"[{k!r}]") for k, v in plain.items()}
+        out = {}
+        for key, value in obj.items():
+            if type(key) is not str:
+                raise _Unsupported(
+                    f"keys must be str, found a key of type {type(key).__name__} "
+                    f"({key!s:.40}); convert the keys to str"
+                )
+            if key.startswith(_RESERVED):
+                raise _Unsupported("keys starting with '\\x00' are reserved for the encoding")
+            out[key] = _child(value, active, f"[{key!r}]")
+        return out
 
 
 def _sequence(obj: list[Any] | tuple[Any, ...], active: set[int]) -> list[Any]:
-    kinds = set(map(type, obj))
-    if kinds <= SCALARS or (kinds == {dict} and _flat_records(obj)):
-        return obj if type(obj) is list else list(obj)
     with _Entered(obj, active):
-        return [v if _is_leaf(v) else _child(v, active, f"[{i}]") for i, v in enumerate(obj)]
-
-
-def _flat_records(records: Iterable[dict[Any, Any]]) -> bool:
-    """Whether every dict has plain keys and scalar values (a table's rows, a dict of
-    settings per name): then it is its own normal form, checked in C, with no recursion."""
-    records = list(records)
-    keys = list(chain.from_iterable(records))
-    return (
-        set(map(type, keys)) <= {str}
-        and not (keys and min(keys).startswith(_RESERVED))
-        and set(map(type, chain.from_iterable(map(dict.values, records)))) <= SCALARS
-    )
+        return [_child(v, active, f"[{i}]") for i, v in enumerate(obj)]
 
 
 class _Entered:
@@ -270,7 +227,7 @@ def _unsupported(obj: Any, active: set[int]) -> Any:
 
 
 _EXACT: dict[type, Encoder] = {
-    **dict.fromkeys(SCALARS, _plain),
+    **dict.fromkeys(_SCALARS, _plain),
     dict: _mapping,
     list: _sequence,
     tuple: _sequence,

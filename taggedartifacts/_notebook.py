@@ -1,4 +1,4 @@
-"""Notebooks: their code is what counts, not their outputs.
+"""Notebooks: their code is what counts, not their outputs; and what a kernel ran.
 
 Jupyter saves outputs, execution counts, widget state and metadata into the
 ``.ipynb`` file at every autosave, so its bytes change when no code did. The
@@ -11,17 +11,41 @@ The notebook a kernel runs is found from, in order: ``TAGGEDARTIFACTS_NOTEBOOK``
 (for papermill, nbclient and CI runs), the path Jupyter Server gives the kernel
 (``JPY_SESSION_NAME``, IPython's ``__session__``), and VS Code's
 ``__vsc_ipynb_file__``.
+
+A function defined in a Jupyter cell has no source file, and the cells a
+kernel ran (a helper edited but not saved, a scratch cell deleted since) are
+code no file shows: without a check the name would say "clean at commit X"
+whatever the kernel ran. When the kernel's notebook is known, every cell the
+kernel has run must equal a code cell of that notebook at HEAD, up to trailing
+white space (IPython adds a newline); otherwise the cells that do not are
+uncommitted code: refused without ``allow_dirty``, and hashed into the
+fingerprint. This applies to a function defined in a cell, and to any call
+without ``depends_on`` (then the whole work tree, the notebook included, is the
+code). When the notebook is not known (a plain IPython shell), nothing is checked.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from . import _git as git
+from ._binding import innermost
 
-__all__ = ["ENV_NOTEBOOK", "code_of", "committed_code", "is_notebook", "kernel_notebook"]
+__all__ = [
+    "ENV_NOTEBOOK",
+    "Kernel",
+    "Loose",
+    "code_of",
+    "committed_code",
+    "ipython",
+    "is_notebook",
+    "kernel_notebook",
+    "kernel_of",
+]
 
 ENV_NOTEBOOK = "TAGGEDARTIFACTS_NOTEBOOK"
 
@@ -96,3 +120,84 @@ def ipython() -> Any:
     module = sys.modules.get("IPython")
     get = getattr(module, "get_ipython", None)
     return get() if get is not None else None
+
+
+class Kernel:
+    """What a notebook's kernel has run, for a decorated call.
+
+    :ivar notebook: the notebook file, absolute.
+    :ivar defines: whether the decorated function was defined in one of its cells.
+    """
+
+    def __init__(self, notebook: str, shell: Any, defines: bool) -> None:
+        self.notebook, self.shell, self.defines = notebook, shell, defines
+
+    def inputs(self) -> list[str]:
+        """Every cell the kernel has run, in order, as typed (magics included)."""
+        history = getattr(getattr(self.shell, "history_manager", None), "input_hist_raw", None)
+        return [str(source) for source in history or () if str(source).strip()]
+
+    def loose(self, root: str, revision: str, diff: str | None, fingerprint: bool) -> Loose | None:
+        """The cells this kernel ran that are not code cells of its notebook at
+        ``revision`` (None when there are none), and the fingerprint that counts them.
+
+        :param diff: the fingerprint of the work tree's own changes, or None.
+        :param fingerprint: compute the new fingerprint (a refused call needs none).
+        """
+        notebook = os.path.relpath(self.notebook, root)
+        committed = committed_code(root, f"{revision}:{notebook}")
+        known = _cells(committed) if committed is not None else frozenset()
+        loose = [source for source in self.inputs() if _normal(source) not in known]
+        if not loose:
+            return None
+        import hashlib
+
+        digest = hashlib.sha256(b"cells\n" + (diff or "").encode() + b"\0")
+        for source in loose:
+            digest.update(source.encode("utf-8", "surrogateescape") + b"\0")
+        first = _normal(loose[0]).splitlines()[0][:60]
+        why = (
+            f"{len(loose)} cell(s) this kernel ran are not code cells of {notebook} at its "
+            f"commit (the first begins {first!r}): save and commit "
+            f"{os.path.basename(notebook)}, or pass allow_dirty=True"
+        )
+        return Loose(notebook, digest.hexdigest() if fingerprint else None, why)
+
+
+class Loose(NamedTuple):
+    """Cells a kernel ran that its notebook at HEAD does not hold."""
+
+    notebook: str  # relative to the work tree
+    diff: str | None  # the fingerprint with the cells counted
+    why: str  # what to tell the user
+
+
+def kernel_of(func: Callable[..., Any], scoped: bool) -> Kernel | None:
+    """The kernel to check for a call of ``func``: when a notebook's kernel runs it, and
+    the function was defined in a cell or no ``depends_on`` scope leaves the notebook out."""
+    shell = ipython()
+    if shell is None:
+        return None
+    notebook = kernel_notebook()
+    if notebook is None:
+        return None
+    inner = innermost(func)
+    code = getattr(inner, "__code__", None)
+    defines = (
+        getattr(inner, "__module__", None) == "__main__"
+        and code is not None
+        and not os.path.exists(code.co_filename)  # ``%run script.py`` is a file like any other
+    )
+    return Kernel(notebook, shell, defines) if defines or not scoped else None
+
+
+@functools.lru_cache(maxsize=8)  # the same committed code at every call of a session
+def _cells(code: bytes) -> frozenset[str]:
+    import json
+
+    return frozenset(_normal(source) for source in json.loads(code)["cells"])
+
+
+def _normal(source: str) -> str:
+    """A cell's source up to trailing white space on its lines and at its end."""
+    return "\n".join(line.rstrip() for line in source.splitlines()).rstrip()

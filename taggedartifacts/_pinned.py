@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from ._git import find_work_tree
 from ._gitinfo import GitState, from_environment, status
 from ._scope import Scope
-from ._worktree import find_work_tree
 
 __all__ = ["pinned", "pinned_state"]
 

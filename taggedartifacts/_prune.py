@@ -13,16 +13,13 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from . import _remote as remote
 from ._errors import DirtyRepositoryError, InvalidArgumentError, NotAGitRepositoryError
+from ._git import find_work_tree
 from ._gitinfo import git_state
 from ._hashing import config_hash
-from ._history import History
 from ._records import record_path
-from ._remote import is_url
-from ._tagging import PRIVATE_PREFIX
-from ._versions import Version, home
-from ._worktree import find_work_tree
+from ._storage import place_of
+from ._versions import History, Version, home
 
 __all__ = ["Pruned", "prune"]
 
@@ -97,11 +94,15 @@ def prune(
     removed = [v for v in doomed if v not in spared]
     paths, freed = [], 0
     for version in removed:
-        for path in _with_record(os.fspath(version.path)):
-            paths.append(path)
-            freed += _size(path)
+        place = place_of(version.path)
+        entries = [(os.fspath(version.path), place.path)]  # the version, then its record
+        if place.store.exists(record_path(place.path)):
+            entries.append((record_path(os.fspath(version.path)), record_path(place.path)))
+        for shown, location in entries:
+            paths.append(shown)
+            freed += place.store.footprint(location)
             if not dry_run:
-                _remove(path)
+                place.store.remove(location)
     return Pruned(removed, paths, freed, spared, dry_run)
 
 
@@ -176,45 +177,3 @@ def _current(
         return tag.config == digest[:10] and tag.commit in commits and not tag.dirty
 
     return current
-
-
-def _with_record(path: str) -> list[str]:
-    """A version's path, then its record's when there is one."""
-    record = record_path(path)
-    exists = remote.exists(record) if is_url(record) else os.path.lexists(record)
-    return [path, record] if exists else [path]
-
-
-def _size(path: str) -> int:
-    """The bytes stored at a path or URL: a file's size, or a directory's files summed."""
-    local = remote.local_path(path) if is_url(path) else path
-    if local is None:
-        return remote.footprint(path)
-    if not os.path.isdir(local) or os.path.islink(local):
-        return os.lstat(local).st_size
-    total = 0
-    for directory, _, files in os.walk(local):
-        total += sum(os.lstat(os.path.join(directory, f)).st_size for f in files)
-    return total
-
-
-def _remove(path: str) -> None:
-    """Remove a file, or a directory with everything in it."""
-    local = remote.local_path(path) if is_url(path) else path
-    if local is None:
-        remote.remove(path)
-    elif os.path.isdir(local) and not os.path.islink(local):
-        import secrets
-        import shutil
-
-        # Renamed out of the way first: a directory half removed must never pass for a
-        # finished artifact. Should the removal be cut short, the hidden name is swept
-        # like any unlocked leftover of ours (after a day).
-        hidden = os.path.join(
-            os.path.dirname(os.path.abspath(local)),
-            f"{PRIVATE_PREFIX}pruned-{secrets.token_hex(4)}",
-        )
-        os.rename(local, hidden)
-        shutil.rmtree(hidden)
-    else:
-        os.unlink(local)

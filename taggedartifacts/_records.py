@@ -3,7 +3,7 @@
 Every record (format ``taggedartifacts.cache/1`` with ``cache=True`` alone)
 holds what a cache hit must check and give back: the full commit, the dirty
 flag and full fingerprint, the full config hash, the kind of output (``file``
-or ``directory``) and the value the function returned (see ``_values``).
+or ``directory``) and the value the function returned.
 
 With ``provenance=True`` (format ``taggedartifacts.provenance/2``) it also holds
 the config and any hashed arguments (in the JSON normal form of the config
@@ -12,28 +12,39 @@ hash, where values JSON cannot hold are one-key objects such as
 the function, the path that was asked for, the ``depends_on`` scope and the
 HEAD commit (``commit`` is the scope's commit), the notebook whose cell defines
 the function (its path, and the digest of its code as saved), start and end
-time (UTC, ISO 8601)
-and duration, host, user, Python and platform, the versions of taggedartifacts
-and GitPython, and the ``origin`` remote without credentials. Keys named in
-``redact`` are written as ``"<redacted>"`` at any depth; they are hashed all the same.
+time (UTC, ISO 8601) and duration, host, user, Python and platform, the
+versions of taggedartifacts and GitPython, and the ``origin`` remote without
+credentials. Keys named in ``redact`` are written as ``"<redacted>"`` at any
+depth; they are hashed all the same.
+
+The returned value
+------------------
+
+``None``, ``bool``, ``int``, ``float``, ``str``, lists, tuples, dicts with ``str``
+keys and paths (as :class:`~pathlib.Path`) are kept; subclasses of int, float
+and str (NumPy's ``float64``, say) come back as the plain type. Anything else
+cannot be kept (:class:`Unrecordable`). A path that is one of the call's
+outputs, inside one (a file of a directory artifact), or beside one (a side
+file) is kept relative to it, and given back spelled as the hit's caller
+spelled its own path: relative or absolute, from whatever directory, as a path
+or a URL.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Iterable, Mapping
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import _remote as remote
-from ._atomic import temporary_name
+from . import _git as git
 from ._binding import innermost
 from ._fingerprint import content_digest
 from ._gitinfo import GitState
-from ._provenance import origin_url, process_facts
-from ._remote import is_url
-from ._tagging import RECORD_SUFFIX, split_query
-from ._values import Unrecordable
+from ._storage import Store
+from ._tagging import RECORD_SUFFIX, is_url, split_query
 
 if TYPE_CHECKING:
     import datetime
@@ -41,18 +52,24 @@ if TYPE_CHECKING:
 __all__ = [
     "CACHE_FORMAT",
     "FORMAT",
-    "RECORD_SUFFIX",
     "Made",
-    "read_json",
+    "Unrecordable",
+    "decode_value",
+    "encode_value",
+    "made_by",
+    "read_record",
     "record",
     "record_path",
-    "write_json",
+    "respell",
+    "strip_credentials",
+    "write_record",
 ]
 
 FORMAT = "taggedartifacts.provenance/2"
 CACHE_FORMAT = "taggedartifacts.cache/1"
 REDACTED = "<redacted>"
-_FLOAT = "\x00float"
+_TUPLE, _PATH, _FLOAT, _OUTPUT = "\x00tuple", "\x00path", "\x00float", "\x00output"
+Outputs = Mapping[str, str]  # path parameter -> its tagged path, as this call spells it
 
 
 class Made(NamedTuple):
@@ -85,7 +102,7 @@ def record(
     """The record of one artifact, as a JSON-ready dict.
 
     :param output: ``file`` or ``directory``.
-    :param returned: ``_values.encode_value`` of what the function returned, or
+    :param returned: :func:`encode_value` of what the function returned, or
         :class:`Unrecordable` (not written).
     :param made: what provenance adds; None for a cache record.
     """
@@ -120,9 +137,22 @@ def record(
         "depends_on": list(state.scope) or None,
         "head": state.head or state.commit,
         "notebook": _notebook(made.notebook, state.root),
-        **process_facts(),
-        "origin": origin_url(state.root),
+        **_process_facts(),
+        "origin": _origin_url(state.root),
     }
+
+
+def made_by(found: Mapping[str, Any], digest: str, state: GitState) -> bool:
+    """Whether a record was made by this exact config, dirty state and commit (a short
+    name can collide; full digests do not)."""
+    commit, theirs = state.commit, str(found.get("commit"))
+    short = min(len(commit), len(theirs))
+    return (
+        found.get("config_hash") == digest
+        and found.get("diff") == state.diff
+        and short >= 7
+        and commit[:short] == theirs[:short]
+    )
 
 
 def _notebook(path: str | None, root: str | None) -> dict[str, str] | None:
@@ -145,8 +175,8 @@ def _jsonable(value: Any, hidden: frozenset[str]) -> Any:
     return value
 
 
-def write_json(path: str, data: Mapping[str, Any]) -> None:
-    """Write JSON so that readers see the old file or the whole new one, never a part.
+def write_record(store: Store, path: str, data: Mapping[str, Any]) -> None:
+    """Write a record so that readers see the old one or the whole new one, never a part.
 
     Any name the file system holds is kept: strings that are not UTF-8 (file names
     that were bytes) are written as ``\\udcxx`` escapes, which read back as they were.
@@ -154,41 +184,207 @@ def write_json(path: str, data: Mapping[str, Any]) -> None:
     import json
 
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
-    raw = text.encode("utf-8", "backslashreplace")
-    if is_url(path):
-        local = remote.local_path(path)
-        if local is None:  # one PUT: object stores show a whole object or none
-            remote.write_bytes(path, raw)
-            return
-        path = local  # file://: written and renamed like a path
-
-    directory = os.path.dirname(os.path.abspath(path))
-    # A hidden temporary name that versions() skips and stale clean-up recognises; created
-    # with mode 0o666 so the umask applies, as it would to any file the user writes.
-    temporary = os.path.join(directory, temporary_name())
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    store.write(path, text.encode("utf-8", "backslashreplace"))
 
 
-def read_json(path: str) -> dict[str, Any] | None:
-    """The record at ``path`` (a local path or URL), or None when there is none
-    (or it is not a record: not JSON, or not an object)."""
+def read_record(store: Store, path: str) -> dict[str, Any] | None:
+    """The record at ``path``, or None when there is none (or it is not a record: not
+    JSON, or not an object)."""
     import json
 
-    if not is_url(path) and not os.path.lexists(path):
-        return None  # the common case: one stat, no failing open and its exception
+    if not store.exists(path):
+        return None
     try:
-        if is_url(path):
-            data = json.loads(remote.read_bytes(path))
-        else:
-            with open(path, "rb") as fh:
-                data = json.loads(fh.read())
+        data = json.loads(store.read(path))
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+# Where an artifact was made: fixed for the life of a process (the origin per work tree),
+# so each is looked up once and a record costs no subprocess after the first.
+
+
+@functools.cache
+def _process_facts() -> dict[str, Any]:
+    """Host, user, Python, platform and the versions of this package and GitPython."""
+    import platform
+    import socket
+
+    return {
+        "host": socket.gethostname(),
+        "user": _user(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": {
+            "taggedartifacts": _version("taggedartifacts"),
+            "GitPython": _version("GitPython"),
+        },
+    }
+
+
+def _user() -> str | None:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        return None
+
+
+def _version(distribution: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def _origin_url(root: str | None) -> str | None:
+    """The ``origin`` remote of the work tree at ``root``, credentials stripped."""
+    if root is None:
+        return None
+    proc = git.run(root, "config", "--get", "remote.origin.url")
+    url = proc.stdout.decode(errors="replace").strip()
+    return strip_credentials(url) if proc.returncode == 0 and url else None
+
+
+def strip_credentials(url: str) -> str:
+    """Drop what may be a secret: a password, for http(s) any user name (tokens travel
+    there too), and the query and fragment (``?private_token=...``)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.scheme:
+        return url  # scp-like ``git@host:path`` names a user, never a secret
+    host = parts.netloc.rsplit("@", 1)[-1]
+    user = parts.username if parts.scheme in ("ssh", "git+ssh") and parts.username else None
+    netloc = f"{user}@{host}" if user else host
+    return urlunsplit(parts._replace(netloc=netloc, query="", fragment=""))
+
+
+# The returned value: see the module docstring.
+
+
+class Unrecordable(NamedTuple):
+    """A returned value that a record cannot hold; ``what`` names the culprit."""
+
+    what: str
+
+
+def encode_value(value: Any, outputs: Outputs) -> Any:
+    """A returned value as JSON data that :func:`decode_value` turns back into it."""
+    if value is None or type(value) in (bool, int):
+        return value
+    if isinstance(value, float):
+        number = float(value)
+        return number if math.isfinite(number) else {_FLOAT: repr(number)}
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) or (
+        isinstance(value, os.PathLike) and isinstance(os.fspath(value), str)
+    ):
+        return _encode_path(value, outputs)
+    if isinstance(value, (list, tuple)):
+        items = [encode_value(v, outputs) for v in value]
+        bad = next((i for i in items if isinstance(i, Unrecordable)), None)
+        return bad or (items if isinstance(value, list) else {_TUPLE: items})
+    if isinstance(value, dict) and all(type(k) is str and k[:1] != "\x00" for k in value):
+        encoded = {k: encode_value(v, outputs) for k, v in value.items()}
+        bad = next((v for v in encoded.values() if isinstance(v, Unrecordable)), None)
+        return bad or encoded
+    return Unrecordable(type(value).__qualname__)
+
+
+def _encode_path(value: Any, outputs: Outputs) -> Any:
+    text, kind = os.fspath(value), "str" if isinstance(value, str) else "path"
+    for kw, output in outputs.items():
+        where = _relative(str(text), output)
+        if where is not None:
+            return {_OUTPUT: [kw, where, kind]}
+    return str(text) if kind == "str" else {_PATH: text}
+
+
+def _relative(text: str, output: str) -> str | None:
+    """Where ``text`` is from ``output``: itself (""), inside it ("in/..."), beside it
+    ("by/<name>"), or None."""
+    separator = "/" if "://" in output else os.sep
+    artifact = output.rstrip("/" + os.sep)
+    if text.rstrip("/" + os.sep) == artifact:
+        return ""
+    if text.startswith(artifact + separator):
+        return "in/" + text[len(artifact) + 1 :]
+    parent, name = artifact.rsplit(separator, 1) if separator in artifact else ("", artifact)
+    head, _, tail = text.rpartition(separator)
+    if head == parent and tail and separator not in tail and tail != name:
+        return "by/" + tail
+    return None
+
+
+def decode_value(value: Any, outputs: Outputs) -> Any:
+    """The value :func:`encode_value` encoded, its output paths spelled as ``outputs`` are."""
+    if isinstance(value, list):
+        return [decode_value(v, outputs) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        key, inner = next(iter(value.items()))
+        if key == _TUPLE:
+            return tuple(decode_value(v, outputs) for v in inner)
+        if key == _PATH:
+            from pathlib import Path
+
+            return Path(inner)
+        if key == _FLOAT:
+            return float(inner)
+        if key == _OUTPUT and inner[0] in outputs:
+            return _decode_output(outputs[inner[0]], inner[1], inner[2])
+    return {k: decode_value(v, outputs) for k, v in value.items()}
+
+
+def _decode_output(output: str, where: str, kind: str) -> Any:
+    url = "://" in output
+    separator = "/" if url else os.sep
+    artifact = output.rstrip("/" + os.sep)
+    if where.startswith("in/"):
+        text = artifact + separator + where[3:]
+    elif where.startswith("by/"):
+        parent = artifact.rsplit(separator, 1)[0] if separator in artifact else ""
+        text = (parent + separator if parent else "") + where[3:]
+    else:
+        text = output
+    if kind == "str" or url:
+        return text
+    from pathlib import Path
+
+    return Path(text)
+
+
+def respell(value: Any, moves: list[tuple[str, str]]) -> Any:
+    """``value`` with every path under one of ``moves``' private paths spelled under its
+    public one: a private path itself (``(private, public)``), or anything inside a
+    private directory (a private path ending in a separator)."""
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(respell(v, moves) for v in value)
+    if isinstance(value, list):
+        return [respell(v, moves) for v in value]
+    if isinstance(value, dict):
+        return {k: respell(v, moves) for k, v in value.items()}
+    if not isinstance(value, (str, os.PathLike)) or not isinstance(os.fspath(value), str):
+        return value
+    text = os.fspath(value)
+    for private, public in moves:
+        if text == private or (private.endswith(os.sep) and text.startswith(private)):
+            moved = public if text == private else _join(public, text[len(private) :])
+            if isinstance(value, PurePath) and not is_url(moved):
+                return type(value)(moved)  # a Path stays a Path, relative stays relative
+            return moved
+    return value
+
+
+def _join(parent: str, name: str) -> str:
+    if not parent:
+        return name
+    return parent.rstrip("/") + "/" + name if is_url(parent) else os.path.join(parent, name)

@@ -1,44 +1,92 @@
-"""One call in progress: a cache hit, or where the function writes and what follows.
+"""One call: what it is (:class:`Plan`), and its run, from a cache hit or the function's
+start to its return (:class:`Run`).
 
-Unless the call is a cache hit (see ``_outputs``), the function runs; when it
-returns, each output gets its record (with ``cache`` or ``provenance``), with
-``atomic`` everything is published from the private stage, the artifact last,
-and the value it returned is handed back with every private path in it spelled
-as the published one.
+With ``cache=True`` a call is a hit when every tagged output exists, of the kind
+its record says, and its record carries this call's full config hash,
+fingerprint and commit (a short name can collide; a full digest does not). A
+record of other full digests at the target is never replaced: that is an
+:class:`ArtifactConflictError`, raised before the function runs (and checked
+again before publishing). Concurrent ``cache=True`` callers of one artifact on
+one file system take a lock named after it, so it is built once.
+
+Unless the call is a hit, the function runs; when it returns, each output gets
+its record (with ``cache`` or ``provenance``), with ``atomic`` everything is
+published from the private stage, the artifact last, and the value it returned
+is handed back with every private path in it spelled as the published one.
 """
 
 from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Mapping
-from pathlib import PurePath
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from . import _remote as remote
-from ._atomic import Stage
-from ._binding import PathArg
-from ._errors import TaggedArtifactsWarning, add_note
+from ._atomic import Stage, build_lock, name_max
+from ._binding import PathArg, var_keyword
+from ._errors import ArtifactConflictError, InvalidPathError, TaggedArtifactsWarning, add_note
+from ._gitinfo import GitState
 from ._hashing import normal_form
 from ._locks import FileLock
-from ._outputs import (
-    cached,
-    check_names,
-    check_replaceable,
-    make_parents,
-    output_kind,
-    release,
+from ._log import logger
+from ._records import (
+    CACHE_FORMAT,
+    FORMAT,
+    Made,
+    Unrecordable,
+    decode_value,
+    encode_value,
+    made_by,
+    read_record,
+    record,
+    record_path,
+    respell,
+    write_record,
 )
-from ._plan import Plan
-from ._records import Made, record, record_path, write_json
-from ._remote import is_url
-from ._values import Unrecordable, encode_value
+from ._storage import LOCAL, Output, output
+from ._tagging import RECORD_SUFFIX
 
 if TYPE_CHECKING:
     import datetime
     import inspect
 
-__all__ = ["Run"]
+__all__ = ["Options", "Plan", "Run", "build_locks", "output"]
+
+
+class Options(NamedTuple):
+    """What :class:`~taggedartifacts.Artifact` was given, checked (see its docstring)."""
+
+    keywords: tuple[str, ...]
+    config: Mapping[str, Any]
+    allow_dirty: bool
+    untracked: bool
+    repo: str | None
+    include_args: bool | tuple[str, ...]
+    cache: bool
+    atomic: bool
+    provenance: bool
+    redact: tuple[str, ...]
+    depends_on: tuple[str, ...] | None
+    read: bool | str  # False, True or "latest"
+
+
+class Plan(NamedTuple):
+    """What one call is: its arguments, the git state and its outputs."""
+
+    name: str  # the function's name, for messages
+    func: Any  # the decorated function
+    options: Options
+    bound: inspect.BoundArguments
+    outputs: dict[str, Output]  # path parameter -> its output
+    state: GitState
+    digest: str  # the hash of the config (and of the hashed arguments)
+    arguments: dict[str, Any] | None  # the hashed arguments, when include_args is on
+    notebook: str | None = None  # the notebook whose cell defines the function
+
+    @property
+    def tagged(self) -> dict[str, PathArg]:
+        """Each path parameter's tagged path, spelled as the caller spelled it."""
+        return {kw: out.tagged for kw, out in self.outputs.items()}
 
 
 class Run:
@@ -51,17 +99,9 @@ class Run:
     :ivar warnings: warnings for the caller's frame, once the call is over.
     """
 
-    def __init__(
-        self,
-        plan: Plan,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        locks: list[FileLock],
-        positions: Mapping[str, int],
-    ) -> None:
-        """Prepare the call; ``locks`` (its outputs' build locks, see ``_outputs``) are
-        the run's from now on, given up when it is over. ``positions``: where each
-        parameter a positional argument can fill sits (see ``_binding.positions``)."""
+    def __init__(self, plan: Plan, locks: list[FileLock]) -> None:
+        """Prepare the call; ``locks`` (its outputs' build locks, see :func:`build_locks`)
+        are the run's from now on, given up when it is over."""
         self.plan, options = plan, plan.options
         self.warnings: list[Warning] = []
         self.value: Any = None
@@ -76,21 +116,21 @@ class Run:
         )
         self.locks = locks
         try:
-            self.hit, self.value = cached(plan) if options.cache else (False, None)
+            self.hit, self.value = _cached(plan) if options.cache else (False, None)
             if not self.hit and not options.read:
-                check_names(plan)
-                check_replaceable(plan)
+                _check_names(plan)
+                _check_replaceable(plan)
                 if options.atomic:
-                    self.stage = Stage(plan.tagged)  # which makes missing parent directories
+                    self.stage = Stage(plan.outputs)  # which makes missing parent directories
                 else:
-                    make_parents(plan.tagged.values())
+                    _make_parents(plan.outputs.values())
         except BaseException:
             self._release()
             raise
         if self.hit:
             self._release()
         self.handed = self.stage.paths if self.stage is not None else plan.tagged
-        self.args, self.kwargs = _substituted(plan.bound, args, kwargs, self.handed, positions)
+        self.args, self.kwargs = _substituted(plan.bound, self.handed)
 
     def finish(self, result: Any) -> Any:
         """The function returned ``result``: write records and publish; return the result
@@ -101,12 +141,16 @@ class Run:
         options = self.plan.options
         if self.stage is None and not (options.cache or options.provenance):
             return result  # nothing to record or publish, and no lock held
-        returned = _published(result, self.handed, self.plan.tagged)
+        returned = respell(result, self._moves())
         try:
             self._write_records(returned)
             if self.stage is not None:
-                check_replaceable(self.plan)  # another writer may have published meanwhile
-                trusted = [_name(t) for t in self.plan.tagged.values() if _has_record(t)]
+                _check_replaceable(self.plan)  # another writer may have published meanwhile
+                trusted = [
+                    os.path.basename(out.where.rstrip("/" + os.sep))
+                    for out in self.plan.outputs.values()
+                    if out.store.exists(record_path(out.where))
+                ]
                 for aside in self.stage.publish(trusted):
                     self.warnings.append(
                         TaggedArtifactsWarning(
@@ -137,11 +181,23 @@ class Run:
         if self.locks:  # only cache=True takes any
             release(self.locks)
 
+    def _moves(self) -> list[tuple[str, str]]:
+        """Each private path handed to the function (and its private directory) with the
+        published path (and directory) it stands for, in the caller's spelling."""
+        moves = []
+        for kw, private in self.handed.items():
+            tagged = self.plan.outputs[kw].tagged
+            if private is not tagged:
+                moves.append((os.fspath(private), os.fspath(tagged)))
+                parent = os.path.dirname(os.fspath(tagged).rstrip("/" + os.sep))
+                moves.append((os.path.dirname(os.fspath(private)) + os.sep, parent))
+        return moves
+
     def _write_records(self, returned: Any) -> None:
         plan, options = self.plan, self.plan.options
         if not (options.cache or options.provenance):
             return  # atomic alone: nothing to record
-        encoded = encode_value(returned, {k: os.fspath(t) for k, t in plan.tagged.items()})
+        encoded = encode_value(returned, {k: os.fspath(o.tagged) for k, o in plan.outputs.items()})
         if options.cache and isinstance(encoded, Unrecordable):
             self.warnings.append(
                 TaggedArtifactsWarning(
@@ -150,20 +206,22 @@ class Run:
                 )
             )
         made = self._made() if self.started is not None else None
-        for kw, path in self.handed.items():
-            output = output_kind(path)
-            if output is None:
+        for kw, out in plan.outputs.items():
+            staged = self.stage is not None
+            store, path = (LOCAL, os.fspath(self.handed[kw])) if staged else (out.store, out.where)
+            kind = store.kind(path)
+            if kind is None:
                 if options.cache:
                     self.warnings.append(
                         TaggedArtifactsWarning(
-                            f"{plan.name}: cache=True, but it wrote nothing at {plan.tagged[kw]}, "
+                            f"{plan.name}: cache=True, but it wrote nothing at {out.tagged}, "
                             "so the cache can never hit; write the output at the path it is given"
                         )
                     )
                 continue  # no artifact: no record either (a record alone is never a hit)
-            about = made._replace(requested=plan.given[kw]) if made is not None else None
-            data = record(plan.tagged[kw], plan.state, plan.digest, output, encoded, about)
-            write_json(record_path(path), data)
+            about = made._replace(requested=out.given) if made is not None else None
+            data = record(out.tagged, plan.state, plan.digest, kind, encoded, about)
+            write_record(store, record_path(path), data)
 
     def _made(self) -> Made:
         assert self.started is not None
@@ -181,81 +239,129 @@ class Run:
         )
 
 
-def _name(target: PathArg) -> str:
-    return os.path.basename(os.fspath(target).rstrip("/" + os.sep))
-
-
-def _has_record(target: PathArg) -> bool:
-    """Whether a target's record exists (then its digests are this call's: see
-    ``check_replaceable``), so an existing directory there is the same output."""
-    path = record_path(target)
-    return remote.exists(path) if is_url(path) else os.path.lexists(path)
-
-
 def _substituted(
-    bound: inspect.BoundArguments,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    paths: Mapping[str, PathArg],
-    positions: Mapping[str, int],
+    bound: inspect.BoundArguments, paths: Mapping[str, PathArg]
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """The call's own arguments with each path parameter's value replaced by ``paths``:
-    where it was passed (by position, by keyword, in ``**kwargs``), else by keyword.
-
-    :param positions: where each parameter a positional argument can fill sits.
-    """
-    listed, named = list(args), dict(kwargs)
+    """The call's arguments with each path parameter's value replaced by ``paths`` (in
+    ``**kwargs`` for a path that travels there)."""
+    arguments = dict(bound.arguments)
+    varkw = var_keyword(bound.signature)
     for kw, path in paths.items():
-        position = positions.get(kw)
-        if position is None:  # keyword-only, or it travels in **kwargs
-            named[kw] = path
-        elif position < len(listed):  # passed by position
-            listed[position] = path
-        elif (param := bound.signature.parameters[kw]).kind != param.POSITIONAL_ONLY:
-            named[kw] = path  # passed by keyword, or a default: by keyword
-        else:  # a positional-only default, behind other defaults: bind it all again
-            params = bound.signature.parameters
-            arguments = {**bound.arguments, **{k: paths[k] for k in paths if k in params}}
-            call = type(bound)(bound.signature, arguments)
-            return call.args, call.kwargs
-    return tuple(listed), named
+        if kw in bound.signature.parameters:
+            arguments[kw] = path
+        else:
+            arguments[varkw] = {**arguments[varkw], kw: path}  # type: ignore[index]
+    call = type(bound)(bound.signature, arguments)
+    return call.args, call.kwargs
 
 
-def _published(value: Any, handed: Mapping[str, PathArg], tagged: Mapping[str, PathArg]) -> Any:
-    """``value`` with every private path handed to the function (or a path inside its
-    private directory) spelled as the published path, in the caller's spelling."""
-    moves = []
-    for kw, private in handed.items():
-        if private is not tagged[kw]:
-            moves.append((os.fspath(private), os.fspath(tagged[kw])))
-            parent = os.path.dirname(os.fspath(tagged[kw]).rstrip("/" + os.sep))
-            moves.append((os.path.dirname(os.fspath(private)) + os.sep, parent))
-    return _replace_paths(value, moves) if moves else value
+def build_locks(plan: Plan, blocking: bool = True) -> list[FileLock] | None:
+    """Take the lock of every output on this machine, so concurrent callers build it once:
+    the first builds, the others wait, then find it and return what it recorded.
+
+    :param blocking: wait for a lock another call holds (saying so at INFO level);
+        without it, return None at once, holding nothing, when one is taken.
+    """
+    locks: list[FileLock] = []
+    try:
+        for out in sorted(plan.outputs.values(), key=lambda o: o.where):
+            if out.store.remote:
+                continue  # object stores have no locks: builders may race, results stay whole
+            os.makedirs(os.path.dirname(os.path.abspath(out.where)), exist_ok=True)
+            lock = build_lock(out.where)
+            if not lock.acquire(blocking=False):
+                if not blocking:
+                    release(locks)
+                    return None
+                logger().info(
+                    "%s: waiting for %s, which another call is building", plan.name, out.where
+                )
+                lock.acquire()
+            locks.append(lock)
+    except BaseException:
+        release(locks)
+        raise
+    return locks
 
 
-def _replace_paths(value: Any, moves: list[tuple[str, str]]) -> Any:
-    if isinstance(value, tuple) and not hasattr(value, "_fields"):
-        return tuple(_replace_paths(v, moves) for v in value)
-    if isinstance(value, list):
-        return [_replace_paths(v, moves) for v in value]
-    if isinstance(value, dict):
-        return {k: _replace_paths(v, moves) for k, v in value.items()}
-    if not isinstance(value, (str, os.PathLike)) or not isinstance(os.fspath(value), str):
-        return value
-    text = os.fspath(value)
-    for private, public in moves:
-        if text == private or (private.endswith(os.sep) and text.startswith(private)):
-            moved = public if text == private else _join(public, text[len(private) :])
-            if isinstance(value, PurePath) and not is_url(moved):
-                return type(value)(moved)  # a Path stays a Path, relative stays relative
-            return moved
-    return value
+def release(locks: list[FileLock]) -> None:
+    """Give up build locks, newest first."""
+    for lock in reversed(locks):
+        lock.release(remove=True)
+    locks.clear()
 
 
-def _join(parent: str, name: str) -> str:
-    if not parent:
-        return name
-    return parent.rstrip("/") + "/" + name if is_url(parent) else os.path.join(parent, name)
+def _check_names(plan: Plan) -> None:
+    """Every name the call will create must fit the file system, checked before it runs.
+
+    A plain call creates nothing itself (the function opens its path and hears from
+    the file system at once); ``atomic`` publishes the artifact and records are ours.
+    """
+    options = plan.options
+    if not (options.atomic or options.provenance):
+        return
+    for out in plan.outputs.values():
+        if out.store.remote:
+            continue
+        name = os.path.basename(out.where.rstrip("/" + os.sep))
+        names = [name] + ([name + RECORD_SUFFIX] if options.cache or options.provenance else [])
+        limit = name_max(os.path.dirname(os.path.abspath(out.where)))
+        for created in names:
+            size = len(os.fsencode(created))
+            if size > limit:
+                raise InvalidPathError(
+                    f"{plan.name}: {created!r} would be {size} bytes, {size - limit} more than "
+                    f"the file system allows ({limit}); shorten the file name "
+                    f"{os.path.basename(os.fspath(out.given))!r}"
+                )
+
+
+def _make_parents(outputs: Iterable[Output]) -> None:
+    """A writer's missing parent directories, made as atomic writes make them."""
+    for out in outputs:
+        if not out.store.remote:
+            parent = os.path.dirname(out.where.rstrip("/" + os.sep))
+            if parent and not os.path.isdir(parent):
+                os.makedirs(parent, exist_ok=True)
+
+
+def _cached(plan: Plan) -> tuple[bool, Any]:
+    """Whether every output exists with a record of this call's digests, and the value
+    its first record holds."""
+    value = None
+    for i, out in enumerate(plan.outputs.values()):
+        found = read_record(out.store, record_path(out.where))
+        if (
+            found is None
+            or found.get("format") not in (FORMAT, CACHE_FORMAT)
+            or not made_by(found, plan.digest, plan.state)
+            or out.store.kind(out.where) != found.get("output")
+        ):
+            return False, None
+        if i == 0 and "returned" in found:
+            outputs = {k: os.fspath(o.tagged) for k, o in plan.outputs.items()}
+            value = decode_value(found["returned"], outputs)
+    logger().info("%s: reusing %s", plan.name, ", ".join(map(str, plan.tagged.values())))
+    return True, value
+
+
+def _check_replaceable(plan: Plan) -> None:
+    """Refuse to replace an artifact whose record shows other full digests."""
+    for out in plan.outputs.values():
+        found = read_record(out.store, record_path(out.where))
+        if (
+            found is not None
+            and "config_hash" in found
+            and not made_by(found, plan.digest, plan.state)
+        ):
+            raise ArtifactConflictError(
+                f"{plan.name}: {out.tagged} exists, made by config hash "
+                f"{found.get('config_hash')}, fingerprint {found.get('diff')} at commit "
+                f"{found.get('commit')}, but this call has config hash {plan.digest}, "
+                f"fingerprint {plan.state.diff} at commit {plan.state.commit}: two states "
+                "share a short name. Nothing was replaced; move the existing artifact and "
+                "its record away to write this one"
+            )
 
 
 def _now() -> datetime.datetime:
@@ -269,7 +375,7 @@ def _note_versions(exc: FileNotFoundError, plan: Plan) -> None:
     from ._versions import versions_note  # the reading side, loaded on this error only
 
     missing = os.path.basename(os.fspath(exc.filename)) if exc.filename else None
-    for kw, tagged in plan.tagged.items():
-        if missing == os.path.basename(os.fspath(tagged)):
-            add_note(exc, versions_note(plan.given[kw], tagged))
+    for out in plan.outputs.values():
+        if missing == os.path.basename(os.fspath(out.tagged)):
+            add_note(exc, versions_note(out.given, out.tagged))
             return

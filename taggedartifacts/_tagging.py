@@ -15,7 +15,6 @@ the same suffix as splitting the untagged one, which is what makes
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from pathlib import PurePath
@@ -63,8 +62,7 @@ PureT = TypeVar("PureT", bound=PurePath)
 
 def is_url(path: object) -> bool:
     """Whether a path argument is a URL (``scheme://...``); local paths never are."""
-    # "://" first: most paths are local, and a substring test is cheaper than the pattern.
-    return isinstance(path, str) and "://" in path and _URL.match(path) is not None
+    return isinstance(path, str) and _URL.match(path) is not None
 
 
 def split_query(path: str) -> tuple[str, str]:
@@ -73,7 +71,7 @@ def split_query(path: str) -> tuple[str, str]:
     Only ``?`` starts a query: fsspec reads ``#`` as part of a key
     (``s3://bucket/run#3/loss.png``), so it is part of the path here too.
     """
-    url = _URL.match(path) if "://" in path else None
+    url = _URL.match(path)
     if url is None:
         return path, ""
     cut = path.find("?", url.end())
@@ -126,7 +124,6 @@ def tag_name(name: str, *, commit: str, config_digest: str, fingerprint: str | N
     return _with_tag(name, _tag(commit, config_digest, fingerprint))
 
 
-@functools.lru_cache(maxsize=64)  # pure, and a loop tags many paths with the same state
 def _tag(commit: str, config_digest: str, fingerprint: str | None) -> str:
     """What goes between stem and suffix: ``-{commit}-[dirty{fingerprint}-]{config}``."""
     _check_hex("commit", commit, 7)
@@ -145,8 +142,7 @@ def _with_tag(name: str, tag: str) -> str:
 
 
 def _check_hex(what: str, value: str, length: int) -> None:
-    # strip() leaves nothing of lowercase hex, and is cheaper than a pattern.
-    if len(value) < length or value.strip(_HEX_DIGITS):
+    if len(value) < length or value.strip(_HEX_DIGITS):  # strip() leaves nothing of hex
         raise ValueError(
             f"{what} must be at least {length} lowercase hex characters, got {value!r}"
         )
@@ -188,7 +184,7 @@ def _split_str(path: str) -> tuple[str, str, str]:
     ``scheme://`` part, and keeps its query; a plain path at this platform's
     separators, keeping trailing separators (a directory).
     """
-    url = _URL.match(path) if "://" in path else None
+    url = _URL.match(path)
     if url:
         core, query = split_query(path)
         if "/" not in core[url.end() :].rstrip("/"):
@@ -203,8 +199,7 @@ def _split_str(path: str) -> tuple[str, str, str]:
 
 def _split_at(path: str, separators: str) -> tuple[str, str, str]:
     body = path.rstrip(separators)
-    # One separator (POSIX, URLs) is one rfind; Windows has two. Every call tags a path.
-    cut = 1 + (body.rfind(separators) if len(separators) == 1 else max(map(body.rfind, separators)))
+    cut = 1 + max(map(body.rfind, separators))
     name = body[cut:]
     if name in ("", ".", ".."):  # an empty body leaves an empty name
         raise InvalidPathError(f"{path!r} names no file to tag; give a file or directory name")

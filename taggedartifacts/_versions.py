@@ -1,22 +1,50 @@
-"""The reading side: which tagged versions of a path exist, and what one of them is."""
+"""The reading side: which tagged versions of a path exist, what one of them is, what
+git knows of its commit, and which one a reader reads.
+
+Commits: GitPython reads the commit objects (date, subject), in Python, from the
+object database that our own git runner located (so neither depends on the
+caller's ``GIT_*`` variables); git itself answers the graph question (is it an
+ancestor of HEAD).
+
+Readers: ``read=True`` hands the exact name the current state gives (with
+``depends_on`` it survives commits outside the scope); ``read="latest"`` hands
+the newest existing version with the same config digest (hashed arguments
+included) whose commit is HEAD or an ancestor of HEAD and which is clean.
+Either way a missing version is a :class:`FileNotFoundError`, with the versions
+that do exist in a note, raised before the function runs.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import _remote as remote
+from . import _git as git
+from ._binding import PathArg
 from ._display import Description, Thumbnails, image_type, versions_table, when
-from ._errors import NotTaggedError
+from ._errors import GitError, NotTaggedError, add_note
+from ._git import find_work_tree
+from ._gitinfo import GitState
 from ._hashing import config_hash
-from ._history import History
-from ._records import read_json, record_path
-from ._remote import is_url
-from ._tagging import Tag, parse, split_name, split_query
+from ._log import logger
+from ._records import read_record, record_path
+from ._storage import Output, Store, place_of
+from ._tagging import Tag, is_url, parse, split_name, split_query
 
-__all__ = ["Version", "VersionList", "describe", "home", "versions", "versions_note"]
+__all__ = [
+    "History",
+    "Version",
+    "VersionList",
+    "describe",
+    "history_at",
+    "home",
+    "resolve",
+    "versions",
+    "versions_note",
+]
 
 
 class Version(NamedTuple):
@@ -135,14 +163,17 @@ def versions(
     :param repo: the work tree whose HEAD ``reachable`` means; by default the
         one holding the versions, else the current directory's.
     """
-    if is_url(path):
-        url = split_query(str(path))[0].rstrip("/")
-        directory, name = remote.parent(url), url.rsplit("/", 1)[-1]
-    else:
-        target = Path(os.fspath(path))
-        directory, name = str(target.parent), target.name
+    text = os.fspath(path)
+    if is_url(text):
+        text = split_query(text)[0].rstrip("/")
+    place = place_of(text)
+    directory, name = os.path.split(place.path.rstrip("/" + os.sep))
     stem, suffix = split_name(name)
-    found = sorted(_found(directory, stem, suffix), key=lambda v: (v.mtime, v.name), reverse=True)
+    found = sorted(
+        _found(place.store, directory or ".", stem, suffix, url=is_url(text)),
+        key=lambda v: (v.mtime, v.name),
+        reverse=True,
+    )
     if config is not None:
         digest = config if isinstance(config, str) else config_hash(config)
         found = [v for v in found if v.tag.config == digest[:10]]
@@ -163,27 +194,21 @@ def home(query: str) -> str:
     return os.getcwd() if is_url(query) else os.path.dirname(os.path.abspath(query))
 
 
-def _found(directory: str, stem: str, suffix: str) -> Iterator[Version]:
-    """The versions of ``stem`` + ``suffix`` in a directory (or a directory URL)."""
-    if is_url(directory):
-        for url, mtime, size in remote.listing(directory):
-            tag = _matching(url.rstrip("/").rsplit("/", 1)[-1], stem, suffix)
-            if tag is not None:
-                yield Version(url, tag, mtime, size)
-        return
-    try:
-        entries = list(os.scandir(directory))
-    except FileNotFoundError:
-        return
-    for entry in entries:
-        tag = _matching(entry.name, stem, suffix)
+def _found(store: Store, directory: str, stem: str, suffix: str, url: bool) -> Iterator[Version]:
+    """The versions of ``stem`` + ``suffix`` in a directory; a URL's as URLs."""
+    for path, stat in store.listing(directory):
+        tag = _matching(path.rstrip("/").rsplit("/", 1)[-1], stem, suffix)
         if tag is None:
             continue
         try:  # only matching names are looked at: a directory may hold 100k other files
-            stat = entry.stat()
+            st = stat()
         except FileNotFoundError:  # removed while we looked
             continue
-        yield Version(Path(entry.path), tag, stat.st_mtime, stat.st_size)
+        if store.remote:
+            yield Version(path, tag, st.st_mtime, st.st_size)
+        else:  # a file:// URL's versions are URLs too
+            spelled = "file://" + os.path.abspath(path) if url else Path(path)
+            yield Version(spelled, tag, st.st_mtime, st.st_size)
 
 
 def _matching(name: str, stem: str, suffix: str) -> Tag | None:
@@ -223,14 +248,150 @@ def describe(path: str | os.PathLike[str]) -> Description:
     tag = parse(path)
     target = os.fspath(path)
     info = Description(path=target, **tag._asdict(), untagged=tag.untagged)
-    if is_url(target):
-        mtime, size = remote.stat(target)  # FileNotFoundError when missing
-    else:
-        if not os.path.lexists(target):
-            raise FileNotFoundError(2, "no such artifact", target)
-        stat = os.stat(target)
-        mtime, size = stat.st_mtime, stat.st_size
+    place = place_of(target)
+    if not place.store.exists(place.path):
+        raise FileNotFoundError(errno.ENOENT, "no such artifact", target)
+    mtime, size = place.store.stat(place.path)
     info["size"] = size
     info["modified"] = datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).isoformat()
-    info["provenance"] = read_json(record_path(target))
+    info["provenance"] = read_record(place.store, record_path(place.path))
     return info
+
+
+# What git knows of the commits that names carry.
+
+_UNKNOWN = {"relation": "unknown", "date": None, "subject": None, "sha": None, "timestamp": None}
+_HISTORIES: dict[tuple[str, str], History] = {}
+
+
+def history_at(root: str, head: str) -> History:
+    """The history of the work tree at ``root`` as of ``head``, kept for the process: a
+    reader asks at every call, and what git says of a commit and HEAD never changes."""
+    key = (root, head)
+    if key not in _HISTORIES:
+        if len(_HISTORIES) >= 16:  # bounded: every commit of a session adds one
+            _HISTORIES.clear()
+        _HISTORIES[key] = History(root, head)
+    return _HISTORIES[key]
+
+
+class History:
+    """Commit lookups by short sha in the work tree holding ``directory`` (else the
+    current directory's); every commit is looked up once.
+
+    :param head: HEAD's sha, when the caller knows it (it saves a git call).
+    """
+
+    def __init__(self, directory: str, head: str | None = None) -> None:
+        self.known: dict[str, dict[str, Any]] = {}  # many versions share a commit
+        self.repo: Any = None
+        try:
+            found = find_work_tree((directory, None))
+            if found is None:
+                return
+            root = found.root
+            asked = ("rev-parse", "--git-common-dir", *(["HEAD"] if head is None else []))
+            out = git.check(root, *asked).split(b"\n")
+        except GitError:  # no commit yet, or a .git that git cannot read: nothing is known
+            return
+        import git as gitpython
+        from git.db import GitDB
+
+        self.root, self.head = root, head or out[1].decode()
+        self.repo = gitpython.Repo(root)
+        # Read objects in Python from the directory git named, whatever GIT_* variables say.
+        objects = os.path.join(root, os.fsdecode(out[0]), "objects")
+        self.repo.odb = GitDB(objects)
+
+    def lookup(self, short: str) -> dict[str, Any]:
+        """``relation`` (HEAD, ancestor, other or unknown), ``date``, ``subject`` and ``sha``."""
+        if short not in self.known:
+            self.known[short] = self._lookup(short)
+        return self.known[short]
+
+    def _lookup(self, short: str) -> dict[str, Any]:
+        if self.repo is None:
+            return _UNKNOWN
+        import git as gitpython
+        import gitdb.exc
+
+        try:
+            binsha = self.repo.odb.partial_to_complete_sha_hex(short)
+            commit = gitpython.Commit(self.repo, binsha)
+            date, subject = commit.committed_datetime.isoformat(), commit.summary
+            timestamp = int(commit.committed_date)
+        except (gitdb.exc.BadObject, gitdb.exc.AmbiguousObjectName, ValueError, TypeError):
+            return _UNKNOWN  # unknown here, ambiguous, or not a commit
+        sha = commit.hexsha
+        if sha == self.head:
+            relation = "HEAD"
+        elif git.run(self.root, "merge-base", "--is-ancestor", sha, self.head).returncode == 0:
+            relation = "ancestor"
+        else:
+            relation = "other"
+        return {
+            "relation": relation,
+            "date": date,
+            "subject": str(subject),
+            "sha": sha,
+            "timestamp": timestamp,
+        }
+
+
+# Readers: the version a reading function reads.
+
+
+def resolve(
+    name: str, outputs: Mapping[str, Output], read: bool | str, digest: str, state: GitState
+) -> dict[str, PathArg]:
+    """The path each path parameter of a reader (``read`` True or ``"latest"``) gets.
+
+    :param name: the reading function's name, for messages.
+    :param outputs: each path parameter's output, tagged by the current state.
+    :param digest: the call's config digest; ``state``: the current git state.
+    :raises FileNotFoundError: when there is no such version.
+    """
+    found = {}
+    for kw, out in outputs.items():
+        if read == "latest":
+            newest = _latest(out.given, digest, state)
+            if newest is not None:
+                found[kw] = _spelled_as(out.given, newest.name)
+                logger().info("%s reads %s, the latest version of %s", name, newest, out.given)
+                continue
+        elif out.store.kind(out.where) is not None:
+            found[kw] = out.tagged
+            continue
+        tagged = os.fspath(out.tagged)
+        missing = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), tagged)
+        if read == "latest":
+            missing.strerror = "no clean version with this config at HEAD or before it"
+        add_note(missing, versions_note(out.given, tagged))
+        raise missing
+    return found
+
+
+def _latest(given: PathArg, digest: str, state: GitState) -> Version | None:
+    """The version of the newest commit that is HEAD or an ancestor of it (HEAD's first),
+    the newest file of that commit: a copy's or rsync's new mtime picks nothing."""
+    candidates = versions(given, config=digest, clean=True)
+    if not candidates or state.root is None:
+        return None
+    history = history_at(state.root, state.head or state.commit)
+    ranked = []
+    for version in candidates:
+        commit = history.lookup(version.tag.commit)
+        if commit["relation"] in ("HEAD", "ancestor"):
+            order = (commit["relation"] == "HEAD", commit["timestamp"] or 0, version.mtime)
+            ranked.append((order, version))
+    return max(ranked, key=lambda pair: pair[0])[1] if ranked else None
+
+
+def _spelled_as(given: PathArg, name: str) -> PathArg:
+    """``given`` with its last component replaced by ``name``, in the caller's spelling."""
+    text = os.fspath(given)
+    if is_url(text):  # a query named one object version; another version is another object
+        return split_query(text)[0].rstrip("/").rsplit("/", 1)[0] + "/" + name
+    parent = os.path.dirname(text.rstrip("/" + os.sep))
+    joined = os.path.join(parent, name) if parent else name
+    return joined if isinstance(given, str) else type(given)(joined)

@@ -280,10 +280,10 @@ def test_a_record_that_cannot_be_written_keeps_the_functions_output(
 ) -> None:
     from taggedartifacts import _run
 
-    def disk_full(path: str, data: object) -> None:
+    def disk_full(store: object, path: str, data: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", path)
 
-    monkeypatch.setattr(_run, "write_json", disk_full)
+    monkeypatch.setattr(_run, "write_record", disk_full)
     handed = []
 
     @Artifact("outpath", atomic=True, provenance=True, repo=repo.path)

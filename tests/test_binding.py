@@ -12,7 +12,7 @@ import pytest
 from conftest import Repo
 
 from taggedartifacts import Artifact, InvalidArgumentError, parse
-from taggedartifacts._binding import Binder, func_name, source_file
+from taggedartifacts._binding import func_name, source_file
 
 
 def f_plain(a: Any, outpath: Any = "d.txt", *, flag: Any = False) -> Any: ...
@@ -143,49 +143,3 @@ def test_a_positional_only_path_with_a_keyword_of_the_same_name_in_kwargs(repo: 
     [(args, kwargs)] = received
     assert parse(args[0]).untagged == "a.txt"  # the parameter, tagged
     assert kwargs == {"outpath": "b.txt"}  # **extra's own entry, left alone
-
-
-def f_many(a: Any, /, b: Any, c: Any = [], *, d: Any, e: Any = None) -> Any: ...  # noqa: B006
-
-
-SHAPES: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = [
-    *CASES,
-    (f_many, (1, 2), {"d": 4}),
-    (f_many, (1,), {"d": 4, "b": 2}),
-    (f_many, (1, 2, 3), {"e": 5, "d": 4}),
-    (f_many, (1,), {"b": 2, "c": 3, "d": 4, "e": 5}),
-    (f_many, (1, 2), {}),  # d missing
-    (f_many, (), {"a": 1, "b": 2, "d": 4}),  # a is positional-only
-    (f_many, (1, 2, 3, 4), {"d": 4}),  # too many positionals
-    (f_plain, (1,), {"a": 2}),  # a twice
-    (f_plain, (1,), {"nope": 2}),
-]
-
-
-@pytest.mark.parametrize(("func", "args", "kwargs"), SHAPES)
-def test_the_binder_binds_every_shape_as_inspect_does(
-    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> None:
-    binder = Binder(inspect.signature(func))
-    for attempt in range(3):  # the first call of a shape learns it; the others reuse it
-        values = tuple(object() for _ in args)  # new values each time, the shape the same
-        named = {k: object() for k in kwargs}
-        try:
-            expected = inspect.signature(func).bind(*values, **named)
-        except TypeError as exc:
-            error = str(exc)
-            with pytest.raises(TypeError) as info:
-                binder.bind(values, named)
-            assert str(info.value) == error
-            continue
-        expected.apply_defaults()
-        got = binder.bind(values, named)
-        assert list(got.arguments) == list(expected.arguments), attempt
-        assert got.arguments == expected.arguments  # object()s are equal only to themselves
-        # The very objects, defaults included (a mutable default is shared, as in Python);
-        # what *args and **kwargs collect is a new tuple and dict in both.
-        collected = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-        params = inspect.signature(func).parameters
-        for name, value in got.arguments.items():
-            assert value is expected.arguments[name] or params[name].kind in collected
-        assert (got.args, got.kwargs) == (expected.args, expected.kwargs)

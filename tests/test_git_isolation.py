@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import Repo, make_repo
 
-from taggedartifacts import Artifact, _index, git_state
+from taggedartifacts import Artifact, _gitinfo, git_state
 
 MARKER = "hook-ran"
 
@@ -228,7 +228,7 @@ def test_a_touched_tree_is_refreshed_in_our_copy_never_in_the_users_index(
         os.utime(path, (later, later))
     before = (index.read_bytes(), index.stat().st_mtime_ns)
     git_state(repo.path)
-    [copy] = [c for i, c in _index._COPIES.items() if i == str(index)]
+    [copy] = [c for i, c in _gitinfo._COPIES.items() if i == str(index)]
     refreshed = Path(copy.path).read_bytes()
     for _ in range(2):
         assert git_state(repo.path).dirty is False
