@@ -27,9 +27,8 @@ from ._errors import (
     TaggedArtifactsWarning,
     UnhashableConfigError,
 )
-from ._gitinfo import GitState, git_state
+from ._gitinfo import GitState, git_state, pinned
 from ._hashing import config_hash
-from ._pinned import pinned
 from ._tagging import Tag, parse
 
 if TYPE_CHECKING:

@@ -9,14 +9,14 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Protocol, TypeVar, cast, overload
 
-from ._binding import PathArg, keywords
 from ._dirty import warn_dirty
 from ._errors import InvalidArgumentError
-from ._function import Function
+from ._function import Function, keywords
 from ._hashing import config_hash
 from ._log import logger
 from ._run import Options, Plan
 from ._scope import check_depends_on
+from ._storage import PathArg
 
 if TYPE_CHECKING:
     from ._locks import FileLock
@@ -180,7 +180,7 @@ def _sync_wrapper(function: Function) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         plan = function.plan_call(args, kwargs)
         if plan.state.dirty:  # before anything is held: an "error" filter may raise here
-            warn_dirty(function.func, plan.state)
+            warn_dirty(function.func, function.name, plan.state)
         run = function.start(plan, args, kwargs, function.locks(plan) or [])
         if run.hit:
             return run.value
@@ -206,7 +206,7 @@ def _async_wrapper(function: Function) -> Callable[..., Any]:
         # pinned() blocks still apply): the event loop never waits for them.
         plan = await asyncio.to_thread(function.plan_call, args, kwargs)
         if plan.state.dirty:
-            warn_dirty(function.func, plan.state)
+            warn_dirty(function.func, function.name, plan.state)
         locks = await _locks_without_blocking(function, plan)
         run = await _started(function, plan, args, kwargs, locks)
         if run.hit:

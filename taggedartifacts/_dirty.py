@@ -9,21 +9,15 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from ._binding import func_name, source_file
 from ._errors import DirtyRepositoryError, DirtyRepositoryWarning
 from ._gitinfo import GitState
 from ._notebook import ipython
 
-__all__ = ["ENV_ALLOW_DIRTY", "allowed_by_environment", "dirty_error", "warn_dirty"]
+__all__ = ["ENV_ALLOW_DIRTY", "dirty_error", "warn_dirty"]
 
 # Allows dirty work for one run without editing the code (which would itself dirty the
 # tree); the warning still appears, and names are still dirty names.
 ENV_ALLOW_DIRTY = "TAGGEDARTIFACTS_ALLOW_DIRTY"
-
-
-def allowed_by_environment() -> bool:
-    """Whether ``TAGGEDARTIFACTS_ALLOW_DIRTY`` is set to a true value (1, true, yes, on)."""
-    return os.environ.get(ENV_ALLOW_DIRTY, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _changed_list(state: GitState, limit: int = 10) -> str:
@@ -33,15 +27,16 @@ def _changed_list(state: GitState, limit: int = 10) -> str:
 
 
 def dirty_error(
-    func: Callable[..., Any], state: GitState, cell: str | None = None
+    name: str, source: str | None, state: GitState, cell: str | None = None
 ) -> DirtyRepositoryError:
     """The refusal of a call on a dirty tree, saying what to do.
 
-    :param cell: what to say of the notebook cell defining ``func``, when it is not committed.
+    :param name: the function's name; ``source``: its source file, if it has one.
+    :param cell: what to say of the notebook cell defining it, when it is not committed.
     """
-    notes = [*_untracked_code(func, state), *([cell] if cell else [])]
+    notes = [*_untracked_code(name, source, state), *([cell] if cell else [])]
     return DirtyRepositoryError(
-        f"{func_name(func)}: the work tree at {state.root} has uncommitted changes "
+        f"{name}: the work tree at {state.root} has uncommitted changes "
         f"({_changed_list(state)}); commit or stash them so the name can point at a commit, "
         f"or pass allow_dirty=True (for one run: {ENV_ALLOW_DIRTY}=1) to name the output "
         "after this dirty state" + "".join(f"; {note}" for note in notes),
@@ -50,12 +45,11 @@ def dirty_error(
     )
 
 
-def _untracked_code(func: Callable[..., Any], state: GitState) -> list[str]:
+def _untracked_code(name: str, source: str | None, state: GitState) -> list[str]:
     """What to say of source files that ran but that git does not track."""
-    source = source_file(func)
     own = os.path.relpath(source, state.root) if source and state.root else None
     return [
-        f"{path} (where {func_name(func)} is defined) is not committed: git add it"
+        f"{path} (where {name} is defined) is not committed: git add it"
         if path == own
         else f"{path} is imported but not committed: git add it, or ignore it"
         for path in state.untracked_code
@@ -66,7 +60,7 @@ def _untracked_code(func: Callable[..., Any], state: GitState) -> list[str]:
     ]
 
 
-def warn_dirty(func: Callable[..., Any], state: GitState) -> None:
+def warn_dirty(func: Callable[..., Any], name: str, state: GitState) -> None:
     """Warn at the user's call: once per call site in a script, once per cell run in Jupyter.
 
     The usual once-per-location registry is not enough: a function body that uses
@@ -89,7 +83,7 @@ def warn_dirty(func: Callable[..., Any], state: GitState) -> None:
     # has already put the cell's source into linecache, so there is nothing to ask then.
     has_loader = getattr(caller.f_globals.get("__spec__"), "loader", None) is not None
     warnings.warn_explicit(
-        _dirty_warning(func, state),
+        _dirty_warning(name, state),
         DirtyRepositoryWarning,
         caller.f_code.co_filename,
         caller.f_lineno,
@@ -111,9 +105,9 @@ def _warned_for(func: Callable[..., Any]) -> set[Any]:
         return set()
 
 
-def _dirty_warning(func: Callable[..., Any], state: GitState) -> DirtyRepositoryWarning:
+def _dirty_warning(name: str, state: GitState) -> DirtyRepositoryWarning:
     return DirtyRepositoryWarning(
-        f"{func_name(func)}: the work tree at {state.root} has uncommitted changes "
+        f"{name}: the work tree at {state.root} has uncommitted changes "
         f"({_changed_list(state)}); the output is named after this dirty state "
         f"(dirty{(state.diff or '')[:10]}), which no commit can reproduce"
     )

@@ -29,11 +29,9 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from . import _git as git
-from ._binding import innermost
 
 __all__ = [
     "ENV_NOTEBOOK",
@@ -172,23 +170,14 @@ class Loose(NamedTuple):
     why: str  # what to tell the user
 
 
-def kernel_of(func: Callable[..., Any], scoped: bool) -> Kernel | None:
-    """The kernel to check for a call of ``func``: when a notebook's kernel runs it, and
-    the function was defined in a cell or no ``depends_on`` scope leaves the notebook out."""
+def kernel_of(in_cell: bool, scoped: bool) -> Kernel | None:
+    """The kernel to check for a call: when a notebook's kernel runs it, and the function
+    was defined in a cell (``in_cell``) or no ``depends_on`` scope leaves the notebook out."""
     shell = ipython()
-    if shell is None:
+    if shell is None or not (in_cell or not scoped):
         return None
     notebook = kernel_notebook()
-    if notebook is None:
-        return None
-    inner = innermost(func)
-    code = getattr(inner, "__code__", None)
-    defines = (
-        getattr(inner, "__module__", None) == "__main__"
-        and code is not None
-        and not os.path.exists(code.co_filename)  # ``%run script.py`` is a file like any other
-    )
-    return Kernel(notebook, shell, defines) if defines or not scoped else None
+    return Kernel(notebook, shell, in_cell) if notebook is not None else None
 
 
 @functools.lru_cache(maxsize=8)  # the same committed code at every call of a session

@@ -40,7 +40,6 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import _git as git
-from ._binding import innermost
 from ._fingerprint import content_digest
 from ._gitinfo import GitState
 from ._storage import Store
@@ -78,7 +77,7 @@ class Made(NamedTuple):
     requested: str | os.PathLike[str]
     config: Any  # its normal form (see ``_hashing``), taken before the function ran
     arguments: Any  # likewise, or None without include_args
-    function: Any
+    function: dict[str, Any]  # its module and qualified name
     started: datetime.datetime
     finished: datetime.datetime
     redact: Iterable[str]
@@ -120,17 +119,13 @@ def record(
     if made is None:
         return out
     hidden = frozenset(made.redact)
-    inner = innermost(made.function)  # the function behind a partial or callable object
     arguments = made.arguments
     return {
         **out,
         "requested_path": os.fspath(made.requested),
         "config": _jsonable(made.config, hidden),
         "arguments": None if arguments is None else _jsonable(arguments, hidden),
-        "function": {
-            "module": getattr(inner, "__module__", None),
-            "qualname": getattr(inner, "__qualname__", None),
-        },
+        "function": made.function,
         "started": made.started.isoformat(),
         "finished": made.finished.isoformat(),
         "duration_seconds": round((made.finished - made.started).total_seconds(), 6),

@@ -23,7 +23,6 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._atomic import Stage, build_lock, name_max
-from ._binding import PathArg, var_keyword
 from ._errors import ArtifactConflictError, InvalidPathError, TaggedArtifactsWarning, add_note
 from ._gitinfo import GitState
 from ._hashing import normal_form
@@ -43,7 +42,7 @@ from ._records import (
     respell,
     write_record,
 )
-from ._storage import LOCAL, Output, output
+from ._storage import LOCAL, Output, PathArg, output
 from ._tagging import RECORD_SUFFIX
 
 if TYPE_CHECKING:
@@ -75,6 +74,7 @@ class Plan(NamedTuple):
 
     name: str  # the function's name, for messages
     func: Any  # the decorated function
+    identity: dict[str, Any]  # its module and qualified name, for records
     options: Options
     bound: inspect.BoundArguments
     outputs: dict[str, Output]  # path parameter -> its output
@@ -231,7 +231,7 @@ class Run:
             requested="",
             config=self.recorded[0],
             arguments=self.recorded[1] if plan.arguments is not None else None,
-            function=plan.func,
+            function=plan.identity,
             started=self.started,
             finished=_now(),
             redact=plan.options.redact,
@@ -244,13 +244,13 @@ def _substituted(
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The call's arguments with each path parameter's value replaced by ``paths`` (in
     ``**kwargs`` for a path that travels there)."""
-    arguments = dict(bound.arguments)
-    varkw = var_keyword(bound.signature)
+    arguments, params = dict(bound.arguments), bound.signature.parameters
     for kw, path in paths.items():
-        if kw in bound.signature.parameters:
+        if kw in params:
             arguments[kw] = path
-        else:
-            arguments[varkw] = {**arguments[varkw], kw: path}  # type: ignore[index]
+        else:  # it travels in **kwargs
+            varkw = next(n for n, p in params.items() if p.kind == p.VAR_KEYWORD)
+            arguments[varkw] = {**arguments[varkw], kw: path}
     call = type(bound)(bound.signature, arguments)
     return call.args, call.kwargs
 

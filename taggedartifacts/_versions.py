@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import _git as git
-from ._binding import PathArg
 from ._display import Description, Thumbnails, image_type, versions_table, when
 from ._errors import GitError, NotTaggedError, add_note
 from ._git import find_work_tree
@@ -31,7 +30,7 @@ from ._gitinfo import GitState
 from ._hashing import config_hash
 from ._log import logger
 from ._records import read_record, record_path
-from ._storage import Output, Store, place_of
+from ._storage import Output, PathArg, Store, place_of
 from ._tagging import Tag, is_url, parse, split_name, split_query
 
 __all__ = [

@@ -12,7 +12,7 @@ import pytest
 from conftest import Repo
 
 from taggedartifacts import Artifact, InvalidArgumentError, parse
-from taggedartifacts._binding import func_name, source_file
+from taggedartifacts._function import func_name, source_file
 
 
 def f_plain(a: Any, outpath: Any = "d.txt", *, flag: Any = False) -> Any: ...
@@ -113,8 +113,8 @@ def test_partials_and_callable_objects_are_named_and_located() -> None:
     partial = functools.partial(save_with, "x")
     assert func_name(partial) == "save_with()"
     assert func_name(Saver()) == "Saver.__call__()"
-    assert source_file(partial) == os.path.join(here, "test_binding.py")
-    assert source_file(Saver()) == os.path.join(here, "test_binding.py")
+    assert source_file(partial) == os.path.join(here, "test_function.py")
+    assert source_file(Saver()) == os.path.join(here, "test_function.py")
     assert source_file(len) is None  # a builtin has no source file
     assert func_name(len) == "len()"
 
