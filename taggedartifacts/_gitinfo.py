@@ -403,7 +403,10 @@ def private_index(root: str, index: str, key: IndexKey) -> str | None:
     fd, fresh = tempfile.mkstemp(dir=_home())  # threads may copy at once: each its own
     os.close(fd)
     try:
-        shutil.copyfile(index, fresh)
+        # With its time: git trusts an entry's stat data only when the entry is older than
+        # the index file, so a copy with a new time would pass an edit made in the second of
+        # the last commit (same size) for clean.
+        shutil.copy2(index, fresh)
         if index_key(index) != key:  # git wrote it meanwhile: try again at the next call
             return None
         try:
