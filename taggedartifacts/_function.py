@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,8 +84,8 @@ class Function:
             and code is not None
             and not os.path.exists(code.co_filename)  # ``%run script.py`` is a file like any other
         )
-        if source is not None:
-            add_source(source)  # its code runs at every call, whoever imported it
+        if source is not None:  # its code runs at every call, whoever imported it
+            add_source(source, sys.modules.get(self.identity["module"] or ""))
         self.scope = (
             Scope(options.depends_on, (os.path.realpath(source),) if source else ())
             if options.depends_on is not None

@@ -1,6 +1,6 @@
 """Code that ran: the source files this process has loaded, whether or not git shows them.
 
-Two ways code that ran can differ from what a commit holds, both counted as changes:
+Three ways code that ran can differ from what a commit holds, each counted as a change:
 
 - *Untracked code.* A committed ``step2.py`` that imports ``helpers.py``, never
   added, ran code no commit holds. Every source file loaded into the process
@@ -12,10 +12,28 @@ Two ways code that ran can differ from what a commit holds, both counted as chan
   count; ignored files (a virtualenv inside the repository, a generated
   ``_version.py``) do not either. Only the repository's ``.gitignore`` files say
   what is ignored, never a clone's own ``.git/info/exclude``.
-- *Stale code.* A module edited (and perhaps committed) after it was imported
-  still runs its old code. Each loaded file's stat data and digest are noted
-  when it is first seen; a file that changed since is reported, with the digest
-  of what ran.
+- *Linked code.* A module reached through a symbolic link in the work tree is
+  code git can vouch for only when the file the link leads to is tracked in the
+  work tree; a link to a file outside it, or to an ignored file, is not.
+- *Stale code.* A module edited (and perhaps committed) after it was loaded
+  still runs its old code. This counts whether the edit came before or after the
+  first decorated call, as far as the process can tell:
+
+  - for a module imported after ``taggedartifacts`` (an import hook notes when
+    each import began): any change of the file after that moment, even one that
+    keeps its bytes (nothing then shows what ran);
+  - for a module loaded before it: any change after ``taggedartifacts`` was
+    imported, and before that, what the module's bytecode cache (``__pycache__``,
+    which Python brings up to date when it loads the module) shows: a source
+    changed after its cache was written is compared with the cached code;
+  - from the first look on, any change of the file's bytes (a file's stat data
+    is trusted only when it is over two seconds older than the look, as git
+    guards its index).
+
+  Not covered: a module imported before ``taggedartifacts`` and edited before
+  ``taggedartifacts`` was imported, when it has no bytecode cache to ask
+  (``PYTHONDONTWRITEBYTECODE``, or a loader other than Python's own) or when
+  another Python process compiled the edited file in that time.
 
 A call costs one ``stat`` per loaded file of the work tree in steady state:
 modules loaded since the last look are examined, and git is asked again only
@@ -28,27 +46,54 @@ import functools
 import os
 import sys
 import threading
-from typing import NamedTuple
+import time
+from typing import Any, NamedTuple
 
 from . import _git as git
 from ._fingerprint import content_digest
 
 __all__ = ["Loaded", "add_source", "loaded_changes"]
 
+_RACY_NS = 2_000_000_000  # FAT stores times to 2 s; everything else is finer
+
+
+class _ImportTimes:
+    """A finder that finds nothing: it notes when each import begins, so that a module
+    file changed after that moment is known to have changed after it was loaded."""
+
+    def __init__(self) -> None:
+        self.began: dict[str, int] = {}
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        self.began[name] = time.time_ns()  # a reload begins again: what it loads is what runs
+
+
+_IMPORTS = _ImportTimes()
+sys.meta_path.insert(0, _IMPORTS)
+_SINCE = time.time_ns()  # taggedartifacts was imported: every module loaded before, after
+_BEFORE = frozenset(sys.modules)
+_UNKNOWN = b"unknown " + os.urandom(8).hex().encode()  # what ran, where that cannot be told
+
 
 class _Seen(NamedTuple):
-    key: tuple[int, int, int, int]  # size, mtime, ctime, inode when first seen
-    digest: bytes  # what ran (``content_digest``)
+    name: str | None  # the module's name
+    began: int  # when the import this describes began (0: not known)
+    ran: bytes  # what ran (``content_digest``), or _UNKNOWN
+    key: tuple[int, int, int, int]  # stat data when ``digest`` was read
+    digest: bytes  # what the file held then
+    racy: bool  # the file was modified within two seconds of that read: read it again
 
 
 class Loaded(NamedTuple):
     """What the loaded code of a work tree shows, as paths relative to its root."""
 
-    untracked: tuple[str, ...]  # loaded, but neither tracked nor ignored ("dir/" for a repo)
+    untracked: tuple[str, ...]  # neither tracked nor ignored ("dir/" for a repository),
+    # or reached through a link to a file git does not track in the work tree
     stale: tuple[tuple[str, bytes], ...]  # changed on disk since loaded, and what ran
 
 
 _FILES: dict[str, _Seen] = {}  # real paths of loaded source files outside installed packages
+_LINKS: dict[str, str] = {}  # loaded files reached through a link: as spelled -> real path
 _LOOKED: set[str] = set()  # every path looked at, as modules spell it
 _MODULES: list[tuple[int, str]] = [(0, "")]  # sys.modules at the last look: length, newest
 _GENERATION = [0]  # changes to _FILES, so that answers know when they are out of date
@@ -64,16 +109,14 @@ class _Answer(NamedTuple):
 _ANSWERS: dict[str, _Answer] = {}  # work tree root -> its answer
 
 
-def add_source(path: str) -> None:
-    """Count ``path`` (a decorated function's file, whatever imported it) as code that ran,
-    as it is now: the function is being decorated, so its module has just been run."""
+def add_source(path: str, module: Any) -> None:
+    """Count ``path`` (a decorated function's file, whatever imported it) as code that ran.
+
+    :param module: the module it defines, when it is in ``sys.modules``.
+    """
     with _LOCK:
-        seen = _FILES.get(os.path.realpath(path))
-        if seen is not None and seen.key == _stat_key(os.path.realpath(path)):
-            return  # decorated again (a function made in a loop): nothing new
         _LOOKED.discard(path)
-        _FILES.pop(os.path.realpath(path), None)
-        _add(path)
+        _add(path, module)
 
 
 def loaded_changes(root: str, index_key: object) -> Loaded:
@@ -92,13 +135,9 @@ def loaded_changes(root: str, index_key: object) -> Loaded:
         answer = _ANSWERS.get(root)
         if answer is None or answer.key != key:
             mine = tuple(sorted(f for f in _FILES if f.startswith(root + os.sep)))
-            answer = _ANSWERS[root] = _Answer(key, _ask_git(root, mine), mine)
-        seen = {f: _FILES[f] for f in answer.mine}
-    stale = tuple(
-        (os.path.relpath(f, root), old.digest)
-        for f, old in seen.items()
-        if _stat_key(f) != old.key and content_digest(os.fsencode(f)) != old.digest
-    )
+            untracked = _ask_git(root, mine) + _unverified(root)
+            answer = _ANSWERS[root] = _Answer(key, tuple(sorted(untracked)), mine)
+        stale = tuple((os.path.relpath(f, root), _FILES[f].ran) for f in answer.mine if _changed(f))
     return Loaded(answer.untracked, stale)
 
 
@@ -107,10 +146,10 @@ def _look() -> None:
     for module in list(sys.modules.values()):  # a copy: another thread may import meanwhile
         path = getattr(module, "__file__", None)
         if isinstance(path, str):
-            _add(path)
+            _add(path, module)
 
 
-def _add(path: str) -> None:
+def _add(path: str, module: Any) -> None:
     if path in _LOOKED:
         return
     _LOOKED.add(path)
@@ -119,8 +158,87 @@ def _add(path: str) -> None:
     real = os.path.realpath(path)  # git names the work tree by its real path too
     if real in _FILES or _installed(real) or not os.path.isfile(real):
         return
-    _FILES[real] = _Seen(_stat_key(real), content_digest(os.fsencode(real)))
+    spelled = os.path.abspath(path)
+    if spelled != real:
+        _LINKS[spelled] = real
+    _FILES[real] = _baseline(real, module)
     _GENERATION[0] += 1
+
+
+def _baseline(path: str, module: Any) -> _Seen:
+    """What a module's file holds now, and whether that is what ran."""
+    name = getattr(module, "__name__", None)
+    began = _IMPORTS.began.get(name, 0) if name is not None else 0
+    key, digest, racy = _read(path)
+    ran = _UNKNOWN if _changed_since_load(name, began, module, path, key) else digest
+    return _Seen(name, began, ran, key, digest, racy)
+
+
+def _read(path: str) -> tuple[tuple[int, int, int, int], bytes, bool]:
+    """A file's stat data, digest, and whether that stat data is too fresh to trust."""
+    started = time.time_ns()
+    key = _stat_key(path)
+    newest = max(key[1], key[2])  # mtime, ctime
+    return key, content_digest(os.fsencode(path)), newest >= started - _RACY_NS
+
+
+def _changed(path: str) -> bool:
+    """Whether a loaded file no longer holds what ran (reading it only when its stat data
+    changed, or was too fresh to trust when last read)."""
+    seen = _FILES[path]
+    if seen.name is not None and _IMPORTS.began.get(seen.name, 0) > seen.began:
+        seen = _FILES[path] = _baseline(path, sys.modules.get(seen.name))  # reloaded since
+    if seen.racy or _stat_key(path) != seen.key:
+        key, digest, racy = _read(path)
+        seen = _FILES[path] = seen._replace(key=key, digest=digest, racy=racy)
+    return seen.digest != seen.ran
+
+
+def _changed_since_load(
+    name: str | None, began: int, module: Any, path: str, key: tuple[int, int, int, int]
+) -> bool:
+    """Whether a module's file changed after the module was loaded, as far as the time
+    its import began, the time taggedartifacts was imported, and its bytecode tell.
+
+    A change of the file's status (its ctime) is a change: a file rewritten with the
+    same bytes after the import (``touch``, a stash and its pop) counts too, since
+    nothing then shows what ran.
+    """
+    ctime = key[2]
+    if began:  # loaded just after its import began
+        return ctime > began
+    if name in _BEFORE and ctime > _SINCE:  # loaded before taggedartifacts was imported
+        return True
+    return _bytecode_disagrees(module, path, ctime)
+
+
+def _bytecode_disagrees(module: Any, path: str, ctime: int) -> bool:
+    """Whether the module's bytecode cache shows that what ran is not what ``path`` holds.
+
+    When Python loads a module it brings the cache up to date, so the cache holds the
+    code that ran; a source changed after its cache was written is compared with it.
+    """
+    import importlib.machinery
+    import importlib.util
+    import marshal
+
+    spec = getattr(module, "__spec__", None)
+    loader = getattr(spec, "loader", None)
+    if sys.dont_write_bytecode or type(loader) is not importlib.machinery.SourceFileLoader:
+        return False  # no cache this process keeps up to date: nothing to ask
+    try:
+        with open(spec.cached, "rb") as fh:  # type: ignore[union-attr]
+            bytecode, written = fh.read(), os.fstat(fh.fileno()).st_mtime_ns
+        if ctime < written or bytecode[:4] != importlib.util.MAGIC_NUMBER:
+            return False  # the source is older than the code that ran (or the cache foreign)
+        with open(path, "rb") as fh:
+            source = fh.read()
+        ran = marshal.loads(bytecode[16:])
+        return bool(ran != compile(source, path, "exec", dont_inherit=True))
+    except (OSError, TypeError):
+        return False
+    except (SyntaxError, ValueError, EOFError):  # not the code that ran, whatever it is
+        return True
 
 
 def _stat_key(path: str) -> tuple[int, int, int, int]:
@@ -148,6 +266,22 @@ def _standard_library() -> tuple[str, ...]:
 
     paths = sysconfig.get_paths()
     return tuple({paths[k].rstrip(os.sep) + os.sep for k in ("stdlib", "platstdlib")})
+
+
+def _unverified(root: str) -> tuple[str, ...]:
+    """Loaded files reached through a link inside the work tree whose real file is not
+    tracked in it (outside it, or ignored): code git cannot vouch for."""
+    linked = {s: r for s, r in _LINKS.items() if s.startswith(root + os.sep)}
+    inside = [os.path.relpath(r, root) for r in linked.values() if r.startswith(root + os.sep)]
+    tracked = set()
+    if inside:
+        out = git.check(root, "--literal-pathspecs", "ls-files", "-z", "--", *inside)
+        tracked = {os.fsdecode(p) for p in out.split(b"\0") if p}
+    return tuple(
+        os.path.relpath(spelled, root)
+        for spelled, real in linked.items()
+        if os.path.relpath(real, root) not in tracked or not real.startswith(root + os.sep)
+    )
 
 
 def _ask_git(root: str, mine: tuple[str, ...]) -> tuple[str, ...]:

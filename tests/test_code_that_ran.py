@@ -7,15 +7,18 @@ decorated call, and code that changed or loaded while the function ran.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from conftest import Repo, make_repo
 
-from taggedartifacts import Artifact, DirtyRepositoryError, git_state
+from taggedartifacts import Artifact, DirtyRepositoryError, git_state, parse
 
 
 def _edit_in_the_commits_second(base: Path) -> Repo:
@@ -63,3 +66,138 @@ def test_an_edit_in_the_second_of_the_commit_is_dirty_for_a_scope_and_for_paths(
         save.paths("out.txt")
     with pytest.raises(DirtyRepositoryError):
         save("out.txt")
+
+
+# 2. A module that changed on disk before the first decorated call.
+
+JOB = """\
+from taggedartifacts import Artifact
+import model
+
+@Artifact("outpath")
+def save(outpath):
+    return outpath
+"""
+
+CHANGES = {
+    # import model; edit it and commit; call without reloading (a notebook's everyday flow)
+    "edited and committed": ["import", "write LR = 3", "git add -A", "git commit -qm lr"],
+    # model.py was dirty when imported; git stash puts HEAD's back; then the first call
+    "stashed": ["write LR = 9", "import", "git stash -q"],
+    "checked out": ["write LR = 9", "import", "git checkout -- model.py"],
+    # edited, and compiled again by another Python process: its bytecode cache is no
+    # longer what ran here (not covered when it happens before taggedartifacts is imported)
+    "recompiled elsewhere": ["import", "write LR = 3", f"{sys.executable} -c import~model"],
+}
+# When taggedartifacts is imported: before model (its import hook sees model's import),
+# just after it, or only after model changed (then model's bytecode cache tells).
+ORDERS = ["library first", "library next", "library after the change"]
+
+
+def _first_call_after(repo: Repo, steps: list[str], order: str, bytecode: bool = True) -> str:
+    """Run ``steps`` in a fresh process, import ``job`` (the decorated function) where
+    ``order`` says, and make the first decorated call: what it printed, name or error.
+
+    :param bytecode: whether Python keeps a bytecode cache (PYTHONDONTWRITEBYTECODE unset).
+    """
+    lines = ["import subprocess, sys, pathlib", "sys.path.insert(0, '.')"]
+    if order == "library first":
+        lines.append("import taggedartifacts")
+    for step in steps:
+        if step == "import":
+            lines.append("import model")
+            if order == "library next":
+                lines.append("import job")
+        elif step.startswith("write "):
+            lines.append(f"pathlib.Path('model.py').write_text({step[6:] + chr(10)!r})")
+        else:
+            words = [w.replace("~", " ") for w in step.split()]
+            lines.append(f"subprocess.run({words!r}, check=True)")
+    lines += [
+        "import job",
+        "try:",
+        "    print(job.save('out.txt'))",
+        "except Exception as exc:",
+        "    print(type(exc).__name__, exc)",
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    if not bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    out = subprocess.run(
+        [sys.executable, "-c", "\n".join(lines)],
+        cwd=repo.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def _project(repo: Repo) -> None:
+    repo.write("model.py", "LR = 2\n")
+    repo.write("job.py", JOB)
+    repo.write(".gitignore", "__pycache__/\nout*\n")
+    repo.commit("model and job")
+
+
+# Without a bytecode cache, and after another process recompiled the module, only what
+# happens once taggedartifacts is imported can be told (see _loaded's documentation).
+CASES = [
+    (change, order, bytecode)
+    for change in CHANGES
+    for order in ORDERS
+    for bytecode in (True, False)
+    if order != ORDERS[2] or (bytecode and change != "recompiled elsewhere")
+]
+
+
+@pytest.mark.parametrize(("change", "order", "bytecode"), CASES)
+def test_a_module_changed_before_the_first_call_is_never_clean(
+    repo: Repo, change: str, order: str, bytecode: bool
+) -> None:
+    _project(repo)
+    printed = _first_call_after(repo, CHANGES[change], order, bytecode)
+    assert printed.startswith("DirtyRepositoryError"), printed
+    assert "model.py changed on disk after this process loaded it" in printed
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_a_module_loaded_as_committed_stays_clean(repo: Repo, order: str) -> None:
+    _project(repo)
+    printed = _first_call_after(repo, ["import", "git status --short"], order)
+    assert printed.startswith("out-"), printed
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_a_module_rewritten_with_the_same_code(repo: Repo, order: str) -> None:
+    # Once the import hook or the library has seen the module load, any later change of
+    # the file counts (nothing shows what ran); before that, its bytecode cache is
+    # compared with the file, and the same code is the same code.
+    _project(repo)
+    printed = _first_call_after(repo, ["import", "touch model.py"], order)
+    if order == "library after the change":
+        assert printed.startswith("out-"), printed
+    else:
+        assert "model.py changed on disk after this process loaded it" in printed
+
+
+def test_a_rewrite_that_keeps_the_stat_data_is_still_seen(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stat data taken within two seconds of a write is never trusted (git's racy rule): a
+    # rewrite in the same clock tick can keep size, times and inode alike.
+    from taggedartifacts import _loaded
+
+    repo.write("helper_racy.py", "LR = 2\n")
+    repo.write("job_racy.py", JOB.replace("import model", "import helper_racy"))
+    repo.commit("helper")
+    monkeypatch.syspath_prepend(str(repo.path))
+    job = importlib.import_module("job_racy")
+    assert not parse(job.save("out.txt")).dirty
+    helper = str(repo.path / "helper_racy.py")
+    seen = _loaded._FILES[helper].key
+    Path(helper).write_text("LR = 3\n")  # what runs is still LR = 2
+    monkeypatch.setattr(_loaded, "_stat_key", lambda path: seen if path == helper else (0,) * 4)
+    with pytest.raises(DirtyRepositoryError, match=r"helper_racy\.py changed on disk"):
+        job.save("out.txt")

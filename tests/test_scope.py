@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -76,9 +77,19 @@ def test_the_functions_own_file_is_always_in_scope(project: Repo, tmp_path: Path
     after = project.commit("edit the script")
     with pytest.raises(DirtyRepositoryError, match=r"changed on disk after this process loaded"):
         train(str(tmp_path / "a.txt"))  # committed, but the old code is what runs here
-    exec(compile(source.read_text(), str(source), "exec"), namespace)  # as a new process
-    train = Artifact("outpath", depends_on=["src/"])(namespace["train"])
-    assert parse(train(str(tmp_path / "a.txt"))).commit == after[:7] != before
+    train = Artifact("outpath", depends_on=["src/"])(namespace["train"])  # decorated again:
+    with pytest.raises(DirtyRepositoryError, match=r"changed on disk after"):  # same old code
+        train(str(tmp_path / "a.txt"))
+    new_process = (
+        f"ns = {{}}\nexec(compile(open({str(source)!r}).read(), {str(source)!r}, 'exec'), ns)\n"
+        "from taggedartifacts import Artifact, parse\n"
+        "train = Artifact('outpath', depends_on=['src/'])(ns['train'])\n"
+        f"print(parse(train({str(tmp_path / 'a.txt')!r})).commit)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", new_process], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == after[:7] != before
 
 
 def test_only_changes_inside_the_scope_are_dirty(project: Repo, tmp_path: Path) -> None:
