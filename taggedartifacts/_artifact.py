@@ -189,7 +189,7 @@ def _sync_wrapper(function: Function) -> Callable[..., Any]:
         except BaseException as exc:
             run.fail(exc)
             raise
-        result = run.finish(result)
+        result = run.finish(result, function.after(plan, run.stage is not None))
         for warning in run.warnings:
             warnings.warn(warning, stacklevel=2)
         return result
@@ -216,7 +216,8 @@ def _async_wrapper(function: Function) -> Callable[..., Any]:
         except BaseException as exc:
             run.fail(exc)
             raise
-        result = await asyncio.to_thread(run.finish, result)
+        changed = await asyncio.to_thread(function.after, plan, run.stage is not None)
+        result = await asyncio.to_thread(run.finish, result, changed)
         for warning in run.warnings:
             warnings.warn(warning, stacklevel=2)
         return result

@@ -13,7 +13,7 @@ from ._errors import DirtyRepositoryError, DirtyRepositoryWarning
 from ._gitinfo import GitState
 from ._notebook import ipython
 
-__all__ = ["ENV_ALLOW_DIRTY", "dirty_error", "warn_dirty"]
+__all__ = ["ENV_ALLOW_DIRTY", "changed_error", "dirty_error", "warn_dirty"]
 
 # Allows dirty work for one run without editing the code (which would itself dirty the
 # tree); the warning still appears, and names are still dirty names.
@@ -42,6 +42,30 @@ def dirty_error(
         "after this dirty state" + "".join(f"; {note}" for note in notes),
         root=state.root or "",
         changed=state.changed,
+    )
+
+
+def changed_error(
+    name: str, source: str | None, before: GitState, after: GitState
+) -> DirtyRepositoryError:
+    """The refusal to name output after the code a call began with, when the code changed
+    while it ran (``before`` and ``after`` are the states then and now)."""
+    what = []
+    if after.commit != before.commit:
+        what.append(f"HEAD moved from {before.commit[:7]} to {after.commit[:7]}")
+    new = sorted(set(after.changed) - set(before.changed))
+    if after.diff != before.diff and not new:
+        new = list(after.changed)
+    if new:
+        what.append("changed: " + ", ".join(new[:10]) + (" and more" if len(new) > 10 else ""))
+    early = set(before.untracked_code) | set(before.stale_code)
+    notes = [n for n in _untracked_code(name, source, after) if n.split(" ", 1)[0] not in early]
+    return DirtyRepositoryError(
+        f"{name}: the code changed while it ran ({'; '.join(what + notes) or 'see git status'}), "
+        "so a name that says which code made the output would not be true; commit (or undo) "
+        "the change and call it again",
+        root=after.root or "",
+        changed=tuple(new) or after.changed,
     )
 
 

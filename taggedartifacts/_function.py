@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._dirty import ENV_ALLOW_DIRTY, dirty_error
-from ._errors import InvalidArgumentError, UnhashableConfigError
-from ._gitinfo import GitState, pinned_state, read_state
+from ._dirty import ENV_ALLOW_DIRTY, changed_error, dirty_error
+from ._errors import DirtyRepositoryError, InvalidArgumentError, UnhashableConfigError
+from ._gitinfo import GitState, loaded_code, pinned_state, read_state
 from ._hashing import config_hash
 from ._loaded import add_source
 from ._locks import FileLock
@@ -173,11 +173,7 @@ class Function:
 
         :raises DirtyRepositoryError: for a dirty state, unless dirty work is allowed.
         """
-        candidates, scope = self.candidates, self.scope
-        if kernel is not None and kernel.defines:  # the notebook holds the code: in scope
-            candidates = (os.path.dirname(kernel.notebook), *candidates)
-            if scope is not None:
-                scope = scope._replace(files=(*scope.files, kernel.notebook))
+        candidates, scope = self._where(kernel.notebook if kernel is not None else None)
         untracked = self.options.untracked
         # Dirty work may be allowed by the environment, read at every call (a thread may
         # set it meanwhile); a refused call need not read the changed files.
@@ -197,6 +193,46 @@ class Function:
         if state.dirty and not allowed:
             raise dirty_error(self.name, self.source, state, why)
         return state
+
+    def _where(self, notebook: str | None) -> tuple[tuple[str | None, ...], Scope | None]:
+        """Where the work tree is looked for, and the scope; a notebook that defines the
+        function holds its code, so it comes first and is in scope."""
+        candidates, scope = self.candidates, self.scope
+        if notebook is not None and self.in_cell:
+            candidates = (os.path.dirname(notebook), *candidates)
+            if scope is not None:
+                scope = scope._replace(files=(*scope.files, notebook))
+        return candidates, scope
+
+    def after(self, plan: Plan, published: bool) -> DirtyRepositoryError | None:
+        """What changed in the code while the function ran, as the refusal to publish its
+        output under the call's name; None when nothing did.
+
+        Output about to be published (``atomic``, ``cache``) is checked against the work
+        tree as git sees it now; a plain call's, which cannot be taken back, against
+        the modules loaded while it ran (as is any call in a ``pinned()`` block).
+        """
+        state = plan.state
+        if state.root is None:  # the commit came from TAGGEDARTIFACTS_COMMIT
+            return None
+        candidates, scope = self._where(plan.notebook)
+        untracked = self.options.untracked
+        if published and pinned_state(candidates, untracked=untracked, scope=scope) is None:
+            now = read_state(candidates, untracked=untracked, fingerprint=state.dirty, scope=scope)
+        else:
+            code, stale = loaded_code(state.root, scope)
+            now = state._replace(
+                untracked_code=tuple(sorted({*state.untracked_code, *code})),
+                stale_code=tuple(sorted({*state.stale_code, *stale})),
+            )
+        if (now.commit, now.diff, now.untracked_code, now.stale_code) == (
+            state.commit,
+            state.diff,
+            state.untracked_code,
+            state.stale_code,
+        ) and now.dirty == state.dirty:
+            return None
+        return changed_error(self.name, self.source, state, now)
 
     def _digest(self, bound: inspect.BoundArguments) -> tuple[str, dict[str, Any] | None]:
         """The hash of the config and the hashed arguments, and those arguments."""

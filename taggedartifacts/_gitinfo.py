@@ -58,6 +58,7 @@ __all__ = [
     "GitState",
     "from_environment",
     "git_state",
+    "loaded_code",
     "pinned",
     "pinned_state",
     "read_state",
@@ -172,34 +173,28 @@ def status(
 ) -> GitState:
     """The state of the work tree at ``root``: one ``git status`` in steady state.
 
-    Untracked code that this process loaded counts as a change (see ``_loaded``).
-    With a ``scope``, only changes inside it count, untracked files inside it always
-    do (except what this package writes), and the commit is the scope's.
+    Code that this process loaded and git cannot vouch for counts as a change (see
+    ``_loaded``). With a ``scope``, only changes inside it count, untracked files
+    inside it always do (except what this package writes), and the commit is the
+    scope's.
     """
     location = locate(root)
     key = index_key(location.index_file)
+    pathspecs: tuple[str, ...] = ()
     if scope is not None:
         check_paths(root, scope)
-    pathspecs = scope.for_root(root) if scope is not None else ()
+        pathspecs = scope.for_root(root)
     listing = untracked or scope is not None  # untracked files in a scope always count
     out = _run_status(root, location.index_file, key, listing, pathspecs)
-    head, changes = _parse_status(out, listing)
+    head, listed = _parse_status(out, listing)
     if head is None:
         raise GitError(
             f"the repository at {root} has no commit yet; make a first commit "
             "so that names have a commit to refer to"
         )
-    changes = [c for c in changes if not _same_notebook_code(root, c)]
-    code, stale = loaded_changes(root, key)
-    if scope is not None:  # git listed only what is in scope; our own outputs never count
-        changes = [
-            c for c in changes if c.head != b"untracked" or not is_output(os.fsdecode(c.path))
-        ]
-        code = tuple(p for p in code if os.fsencode(p) in {c.path for c in changes})
-        stale = tuple(s for s in stale if scope.covers(s[0], root))
-    listed = {c.path for c in changes}
-    changes += [Change(p, b"untracked", False) for p in map(os.fsencode, code) if p not in listed]
-    changes += [Change(os.fsencode(p), b"loaded " + ran, False) for p, ran in stale]
+    code, stale, loaded = _loaded_code(root, key, scope)
+    ours = {c.path for c in loaded}  # what this process loaded: hashed as it ran
+    changes = [c for c in listed if c.path not in ours and _counts(root, c)] + loaded
     state = GitState(commit=head, dirty=False, diff=None, root=root)
     if scope is not None:
         commit = scoped_commit(root, head, scope)
@@ -211,8 +206,46 @@ def status(
         diff=fingerprint_of(root, changes, _submodule_digest, untracked) if fingerprint else None,
         changed=tuple(sorted({os.fsdecode(c.path).rstrip("/") for c in changes})),
         untracked_code=code,
-        stale_code=tuple(p for p, _ in stale),
+        stale_code=stale,
     )
+
+
+def _counts(root: str, change: Change) -> bool:
+    """Whether a change git lists is a change of the code: not a tracked notebook whose
+    code is HEAD's (an autosave), nor an untracked file this package wrote."""
+    if change.head == b"untracked" and is_output(os.fsdecode(change.path)):
+        return False
+    return not _same_notebook_code(root, change)
+
+
+def loaded_code(root: str, scope: Scope | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The loaded code of the work tree at ``root`` (in the scope) that git cannot vouch
+    for, untracked and stale: no git status, and no git call at all in steady state."""
+    code, stale, _ = _loaded_code(root, index_key(locate(root).index_file), scope)
+    return code, stale
+
+
+def _loaded_code(
+    root: str, key: IndexKey | None, scope: Scope | None
+) -> tuple[tuple[str, ...], tuple[str, ...], list[Change]]:
+    """Loaded code of the work tree (in the scope) that git cannot vouch for: untracked
+    (or linked to what git does not track), and stale; and their changes."""
+    loaded = loaded_changes(root, key)
+    code = tuple(p for p in loaded.untracked if scope is None or scope.covers(p.rstrip("/"), root))
+    stale = tuple((p, ran) for p, ran in loaded.stale if scope is None or scope.covers(p, root))
+    changes = [Change(os.fsencode(p), _what_ran(root, p), False) for p in code]
+    changes += [Change(os.fsencode(p), b"loaded " + ran, False) for p, ran in stale]
+    return code, tuple(p for p, _ in stale), changes
+
+
+def _what_ran(root: str, path: str) -> bytes:
+    """What the fingerprint says of untracked code: for a file reached through a link,
+    the bytes of the file it leads to (the link itself is only a name)."""
+    full = os.path.join(root, path)
+    real = os.path.realpath(full)
+    if real == os.path.abspath(full):
+        return b"untracked"
+    return b"linked " + content_digest(os.fsencode(real))
 
 
 def _run_status(

@@ -23,7 +23,14 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._atomic import Stage, build_lock, name_max
-from ._errors import ArtifactConflictError, InvalidPathError, TaggedArtifactsWarning, add_note
+from ._errors import (
+    ArtifactConflictError,
+    DirtyRepositoryError,
+    DirtyRepositoryWarning,
+    InvalidPathError,
+    TaggedArtifactsWarning,
+    add_note,
+)
 from ._gitinfo import GitState
 from ._hashing import normal_form
 from ._locks import FileLock
@@ -132,13 +139,24 @@ class Run:
         self.handed = self.stage.paths if self.stage is not None else plan.tagged
         self.args, self.kwargs = _substituted(plan.bound, self.handed)
 
-    def finish(self, result: Any) -> Any:
+    def finish(self, result: Any, changed: DirtyRepositoryError | None = None) -> Any:
         """The function returned ``result``: write records and publish; return the result
         with every private path in it replaced by the published one.
 
         Once the function has returned, no failure here deletes its output.
+
+        :param changed: how the code changed while the function ran, if it did: then
+            nothing is published (it is kept, and ``changed`` is raised, saying where);
+            output already written in place gets a warning.
+        :raises DirtyRepositoryError: ``changed``, for output that was to be published.
         """
         options = self.plan.options
+        if changed is not None and self.stage is not None:
+            self.stage.keep(changed)
+            self._release()
+            raise changed
+        if changed is not None:
+            self.warnings.append(DirtyRepositoryWarning(str(changed)))
         if self.stage is None and not (options.cache or options.provenance):
             return result  # nothing to record or publish, and no lock held
         returned = respell(result, self._moves())

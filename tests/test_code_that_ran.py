@@ -14,11 +14,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Repo, make_repo
 
-from taggedartifacts import Artifact, DirtyRepositoryError, git_state, parse
+from taggedartifacts import (
+    Artifact,
+    DirtyRepositoryError,
+    DirtyRepositoryWarning,
+    git_state,
+    parse,
+)
 
 
 def _edit_in_the_commits_second(base: Path) -> Repo:
@@ -201,3 +208,88 @@ def test_a_rewrite_that_keeps_the_stat_data_is_still_seen(
     monkeypatch.setattr(_loaded, "_stat_key", lambda path: seen if path == helper else (0,) * 4)
     with pytest.raises(DirtyRepositoryError, match=r"helper_racy\.py changed on disk"):
         job.save("out.txt")
+
+
+# 3. Code that changes or loads while the function runs.
+
+
+def _lazy_importer(repo: Repo, **options: Any) -> Any:
+    """A committed function that imports ``helper_lazy`` (never added) while it runs."""
+    repo.write("helper_lazy.py", "VALUE = 'lazy'\n")
+    repo.write(".gitignore", "__pycache__/\n")
+    repo.commit("ignore caches")
+    repo.git("rm", "-q", "--cached", "helper_lazy.py")
+    repo.git("commit", "-qm", "helper is not committed")
+
+    @Artifact("outpath", repo=repo.path, **options)
+    def build(outpath: Path) -> str:
+        helper = importlib.import_module("helper_lazy")
+        outpath.write_text(helper.VALUE)
+        return "built"
+
+    return build
+
+
+def test_an_untracked_module_imported_while_an_atomic_call_runs_publishes_nothing(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(repo.path))
+    monkeypatch.delitem(sys.modules, "helper_lazy", raising=False)
+    build = _lazy_importer(repo, cache=True)
+    with pytest.raises(DirtyRepositoryError, match=r"the code changed while it ran") as info:
+        build(tmp_path / "out.txt")
+    assert "helper_lazy.py is imported but not committed" in str(info.value)
+    assert list(tmp_path.glob("out-*")) == []  # nothing under the clean name
+    [kept] = tmp_path.glob("taggedartifacts-unpublished-out-*")
+    assert [p.read_text() for p in kept.glob("out-*.txt")] == ["lazy"]  # the work is kept
+    assert any(str(kept) in note for note in getattr(info.value, "__notes__", []))
+
+
+def test_an_untracked_module_imported_while_a_plain_call_runs_is_named_in_a_warning(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(repo.path))
+    monkeypatch.delitem(sys.modules, "helper_lazy", raising=False)
+    build = _lazy_importer(repo)
+    with pytest.warns(DirtyRepositoryWarning, match=r"helper_lazy\.py is imported but not"):
+        assert build(tmp_path / "out.txt") == "built"
+    [written] = tmp_path.glob("out-*.txt")  # a plain call's output cannot be taken back
+    assert written.read_text() == "lazy"
+
+
+def test_a_tracked_file_edited_while_the_function_runs_publishes_nothing(
+    repo: Repo, tmp_path: Path
+) -> None:
+    params = repo.write("params.json", '{"lr": 0.1}\n')
+    repo.commit("params")
+    calls = []
+
+    @Artifact("outpath", repo=repo.path, cache=True)
+    def train(outpath: Path, edit: bool) -> Path:
+        calls.append(edit)
+        if edit:  # someone saves the params file while a long run is under way
+            params.write_text('{"lr": 0.5}\n')
+        outpath.write_text(params.read_text())
+        return outpath
+
+    with pytest.raises(DirtyRepositoryError, match=r"changed: params\.json"):
+        train(tmp_path / "model.txt", edit=True)
+    assert list(tmp_path.glob("model-*")) == []
+    params.write_text('{"lr": 0.1}\n')  # the edit undone: the cache must not reuse anything
+    made = train(tmp_path / "model.txt", edit=False)
+    assert calls == [True, False]
+    assert Path(made).read_text() == '{"lr": 0.1}\n'
+
+
+def test_a_commit_made_while_the_function_runs_publishes_nothing(
+    repo: Repo, tmp_path: Path
+) -> None:
+    @Artifact("outpath", repo=repo.path, atomic=True)
+    def train(outpath: Path) -> None:
+        repo.write("code.py", "print('changed meanwhile')\n")
+        repo.commit("meanwhile")
+        outpath.write_text("weights")
+
+    with pytest.raises(DirtyRepositoryError, match=r"HEAD moved from"):
+        train(tmp_path / "model.txt")
+    assert list(tmp_path.glob("model-*")) == []
