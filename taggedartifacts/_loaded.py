@@ -55,6 +55,11 @@ from ._fingerprint import content_digest
 __all__ = ["Loaded", "add_source", "loaded_changes"]
 
 _RACY_NS = 2_000_000_000  # FAT stores times to 2 s; everything else is finer
+# File times come from a clock that advances a tick at a time (a few ms on Linux, whose
+# coarse clock says how long; Windows' is 15.6 ms): a time within a tick of a moment
+# may be before or after it.
+_TICK_NS = int(time.clock_getres(5) * 1e9) if sys.platform == "linux" else 20_000_000  # 5:
+# CLOCK_REALTIME_COARSE, which the kernel stamps file times with and Python does not name
 
 
 class _ImportTimes:
@@ -202,18 +207,24 @@ def _changed_since_load(
 
     A change of the file's status (its ctime) is a change: a file rewritten with the
     same bytes after the import (``touch``, a stash and its pop) counts too, since
-    nothing then shows what ran.
+    nothing then shows what ran. File times come from a clock that ticks coarsely, so
+    a time within a tick of the import cannot tell which came first.
     """
     ctime = key[2]
     if began:  # loaded just after its import began
-        return ctime > began
-    if name in _BEFORE and ctime > _SINCE:  # loaded before taggedartifacts was imported
+        if ctime <= began - _TICK_NS:
+            return False
+        if ctime > began:
+            return True
+        return _bytecode_disagrees(module, path, ctime) is not False
+    if name in _BEFORE and ctime > _SINCE - _TICK_NS:  # loaded before taggedartifacts was
         return True
-    return _bytecode_disagrees(module, path, ctime)
+    return bool(_bytecode_disagrees(module, path, ctime))
 
 
-def _bytecode_disagrees(module: Any, path: str, ctime: int) -> bool:
-    """Whether the module's bytecode cache shows that what ran is not what ``path`` holds.
+def _bytecode_disagrees(module: Any, path: str, ctime: int) -> bool | None:
+    """Whether the module's bytecode cache shows that what ran is not what ``path`` holds
+    (None: there is no cache to ask).
 
     When Python loads a module it brings the cache up to date, so the cache holds the
     code that ran; a source changed after its cache was written is compared with it.
@@ -225,18 +236,20 @@ def _bytecode_disagrees(module: Any, path: str, ctime: int) -> bool:
     spec = getattr(module, "__spec__", None)
     loader = getattr(spec, "loader", None)
     if sys.dont_write_bytecode or type(loader) is not importlib.machinery.SourceFileLoader:
-        return False  # no cache this process keeps up to date: nothing to ask
+        return None  # no cache this process keeps up to date
     try:
         with open(spec.cached, "rb") as fh:  # type: ignore[union-attr]
             bytecode, written = fh.read(), os.fstat(fh.fileno()).st_mtime_ns
-        if ctime < written or bytecode[:4] != importlib.util.MAGIC_NUMBER:
-            return False  # the source is older than the code that ran (or the cache foreign)
+        if bytecode[:4] != importlib.util.MAGIC_NUMBER:
+            return None
+        if ctime < written:
+            return False  # the source is older than the code that ran
         with open(path, "rb") as fh:
             source = fh.read()
         ran = marshal.loads(bytecode[16:])
         return bool(ran != compile(source, path, "exec", dont_inherit=True))
     except (OSError, TypeError):
-        return False
+        return None
     except (SyntaxError, ValueError, EOFError):  # not the code that ran, whatever it is
         return True
 

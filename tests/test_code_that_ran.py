@@ -111,7 +111,9 @@ def _first_call_after(repo: Repo, steps: list[str], order: str, bytecode: bool =
     if order == "library first":
         lines.append("import taggedartifacts")
     for step in steps:
-        if step == "import":
+        if step == "sleep":  # more than a tick of the clock that stamps file times
+            lines.append("import time; time.sleep(0.05)")
+        elif step == "import":
             lines.append("import model")
             if order == "library next":
                 lines.append("import job")
@@ -182,7 +184,7 @@ def test_a_module_rewritten_with_the_same_code(repo: Repo, order: str) -> None:
     # the file counts (nothing shows what ran); before that, its bytecode cache is
     # compared with the file, and the same code is the same code.
     _project(repo)
-    printed = _first_call_after(repo, ["import", "touch model.py"], order)
+    printed = _first_call_after(repo, ["import", "sleep", "touch model.py"], order)
     if order == "library after the change":
         assert printed.startswith("out-"), printed
     else:
@@ -293,3 +295,28 @@ def test_a_commit_made_while_the_function_runs_publishes_nothing(
     with pytest.raises(DirtyRepositoryError, match=r"HEAD moved from"):
         train(tmp_path / "model.txt")
     assert list(tmp_path.glob("model-*")) == []
+
+
+@pytest.mark.parametrize(
+    ("began", "ctime", "changed"),
+    [
+        (10**18, 10**18 + 1, True),  # changed after its import began
+        (10**18, 10**18 - 1, True),  # within a tick before: which came first is not known
+        (10**18, 10**18 - 10**10, False),  # ten seconds before: loaded as it is
+    ],
+)
+def test_a_file_time_within_a_clock_tick_of_the_import_is_a_change(
+    began: int, ctime: int, changed: bool
+) -> None:
+    from taggedartifacts import _loaded
+
+    key = (7, ctime, ctime, 1)  # size, mtime, ctime, inode; no bytecode cache to ask
+    assert _loaded._changed_since_load("m", began, None, "/nowhere/m.py", key) is changed
+
+
+def test_a_module_loaded_before_the_library_and_changed_within_a_tick_of_it() -> None:
+    from taggedartifacts import _loaded
+
+    [name] = [n for n in _loaded._BEFORE if n == "os"]  # loaded before taggedartifacts
+    key = (7, _loaded._SINCE - 1, _loaded._SINCE - 1, 1)
+    assert _loaded._changed_since_load(name, 0, None, "/nowhere/os.py", key)
