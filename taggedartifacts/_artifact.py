@@ -6,13 +6,13 @@ import functools
 import os
 import stat
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Protocol, TypeVar, cast, overload
 
 from ._dirty import warn_dirty
 from ._errors import InvalidArgumentError
 from ._function import Function, keywords
-from ._hashing import config_hash
+from ._hashing import normal_form
 from ._log import logger
 from ._run import Options, Plan
 from ._scope import check_depends_on
@@ -117,7 +117,7 @@ class Artifact:
     def __init__(
         self,
         keyword: str | Sequence[str],
-        config: Mapping[str, Any] | None = None,
+        config: Any = None,
         allow_dirty: bool = False,
         *,
         untracked: bool = False,
@@ -132,11 +132,14 @@ class Artifact:
     ) -> None:
         if config is None:
             config = {}
-        if not isinstance(config, Mapping):
+        form = normal_form(config)  # fail at decoration, not in the middle of a run
+        first = next(iter(form), "") if isinstance(form, dict) else None  # a tag starts with NUL
+        if first is None or (first.startswith("\x00") and first != "\x00dataclass"):
             raise InvalidArgumentError(
-                f"config must be a mapping such as a dict, got {type(config).__name__}"
+                f"config must be a mapping (a dict, a DictConfig, ...) or an object with named "
+                f"fields (a dataclass, a pydantic model, argparse's Namespace, ...), got "
+                f"{type(config).__name__}; put a value of this kind under a key: config={{'x': x}}"
             )
-        config_hash(config)  # fail at decoration, not in the middle of a run
         if isinstance(redact, str) or not all(isinstance(k, str) for k in redact):
             raise InvalidArgumentError(f"redact must be a list of key names, got {redact!r}")
         if read not in (False, True, "latest"):

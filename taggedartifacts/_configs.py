@@ -31,16 +31,33 @@ MISSING: Any = _Missing()
 
 
 def config_of(version: Version) -> dict[str, Any] | None:
-    """The config in a version's provenance record; None without one (or with a cache record)."""
+    """What a version's provenance record says made it: its config and, under their
+    parameter names, its hashed arguments (one that shares a config key's name as
+    ``arguments.<name>``); None without a record that says (a cache record does not)."""
     place = place_of(version.path)
     record = read_record(place.store, record_path(place.path))
-    config = record.get("config") if record is not None else None
-    return config if isinstance(config, dict) else None
+    if record is None or not isinstance(record.get("config"), dict):
+        return None
+    settings = dict(_fields(record["config"]))
+    arguments = record.get("arguments")
+    for name, value in (arguments.items() if isinstance(arguments, dict) else ()):
+        settings["arguments." + name if name in settings else name] = value
+    return settings
+
+
+def _fields(value: Any) -> Any:
+    """An object with named fields (a dataclass in the normal form) is its fields."""
+    if isinstance(value, dict) and len(value) == 1 and "\x00dataclass" in value:
+        record = value["\x00dataclass"]
+        if isinstance(record, list) and len(record) == 2 and isinstance(record[1], dict):
+            return record[1]
+    return value
 
 
 def lookup(value: Any, key: str) -> Any:
     """The value at a dotted key (``model.depth``; ``layers.0`` is an item of a list), or
     :data:`MISSING`. A key that itself holds dots (``{"a.b": 1}``) is found too."""
+    value = _fields(value)
     if key == "":
         return value
     parts = key.split(".")
@@ -74,7 +91,7 @@ def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Every leaf of a config under its dotted key; lists and tagged values are leaves."""
     out: dict[str, Any] = {}
     for key, value in config.items():
-        dotted = prefix + key
+        value, dotted = _fields(value), prefix + key
         if isinstance(value, dict) and value and not _tagged(value):
             out.update(flatten(value, dotted + "."))
         else:

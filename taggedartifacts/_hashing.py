@@ -24,18 +24,32 @@ pathlib path           ``{"\u0000path": "<as_posix()>"}``
 ``datetime``           ``{"\u0000datetime": "<isoformat()>"}``
 ``date``               ``{"\u0000date": "<isoformat()>"}``
 ``Decimal``            ``{"\u0000decimal": "<str()>"}``
-dataclass instance     ``{"\u0000dataclass": ["<__qualname__>", {field: value}]}``
+object with named      ``{"\u0000dataclass": ["<__qualname__>", {field: value}]}``
+fields: a dataclass,   (``asdict(dc)`` and ``dc`` differ: the class's name is part
+named tuple, attrs     of what the config means, and ``asdict`` also turns nested
+class or pydantic      objects into dicts); a pydantic model's extra fields count
+model                  as fields
+``argparse.Namespace``  the dict of its attributes (``vars(args)`` and ``args`` hash
+``SimpleNamespace``     alike)
+OmegaConf              the plain container it resolves to, interpolations
+``DictConfig``,        resolved (a ``DictConfig`` and the equivalent dict hash alike;
+``ListConfig``         a missing ``???`` value is refused, naming its key)
+``timedelta``          ``{"\u0000timedelta": [days, seconds, microseconds]}``
 numpy array            ``{"\u0000ndarray": ["<little-endian dtype.str>", [shape],
                        "<sha256 of the C-order bytes>"]}``
 numpy masked array     ``{"\u0000masked": [<the data, masked values as 0>, <the mask>]}``
-numpy bool, integer    the Python ``bool``, ``int`` or ``float`` it converts to
-or floating scalar     (``np.float64(0.1)`` is ``0.1``; ``np.int64(1)`` is not ``True``)
+numpy bool, integer,   the Python ``bool``, ``int``, ``float``, ``str`` or ``bytes`` it
+floating, str or       converts to (``np.float64(0.1)`` is ``0.1``, ``np.str_("adam")``
+bytes scalar           is ``"adam"``; ``np.int64(1)`` is not ``True``)
 other numpy scalars    as a 0-d array
 subclass of int,       the plain ``int``/``float``/``str`` value
 float or str
 =====================  ==================================================
 
-Anything else raises :class:`UnhashableConfigError` naming where it sits.
+Anything else raises :class:`UnhashableConfigError` naming where it sits, and the
+one call that turns it into something hashable when there is one (``vars(x)``,
+``x.model_dump()``, an open file's path). Optional libraries (numpy, OmegaConf,
+pydantic, attrs) are never imported here: a value of their types means they are.
 ``repr()``, ``hash()`` and pickle are never used, so the digest is the same in
 every process, on every machine and on every supported Python.
 
@@ -179,13 +193,44 @@ def _enum(obj: Any, active: set[int]) -> Any:
     return _normal(obj.value, active)
 
 
-def _dataclass(obj: Any, active: set[int]) -> dict[str, Any]:
-    import dataclasses
-
-    fields = {
-        f.name: _child(getattr(obj, f.name), active, f".{f.name}") for f in dataclasses.fields(obj)
-    }
+def _record(obj: Any, active: set[int]) -> dict[str, Any]:
+    """An object with named fields: its class's name and its fields' values."""
+    fields = {name: _child(getattr(obj, name), active, f".{name}") for name in _fields(obj)}
+    extra = getattr(obj, "__pydantic_extra__", None)  # a pydantic model's extra fields
+    for name, value in (extra or {}).items():
+        fields[name] = _child(value, active, f".{name}")
     return {"\x00dataclass": [type(obj).__qualname__, fields]}
+
+
+def _fields(obj: Any) -> list[str]:
+    kind = type(obj)
+    if hasattr(kind, "__dataclass_fields__"):
+        import dataclasses
+
+        return [f.name for f in dataclasses.fields(obj)]
+    if hasattr(kind, "__attrs_attrs__"):
+        return [a.name for a in kind.__attrs_attrs__]
+    if hasattr(kind, "model_fields"):  # pydantic 2
+        return list(kind.model_fields)
+    return list(kind._fields)  # a named tuple
+
+
+def _namespace(obj: Any, active: set[int]) -> dict[str, Any]:
+    return _mapping(vars(obj), active)
+
+
+def _omegaconf(obj: Any, active: set[int]) -> Any:
+    """What an OmegaConf config resolves to; a ``???`` it holds is named, not raised as
+    OmegaConf's own error."""
+    omegaconf = sys.modules["omegaconf"]
+    try:
+        plain = omegaconf.OmegaConf.to_container(obj, resolve=True, throw_on_missing=True)
+    except omegaconf.errors.OmegaConfBaseException as exc:
+        what = "has no value (???); give it one" if "Missing" in type(exc).__name__ else exc.msg
+        unsupported = _Unsupported(f"{what}")
+        unsupported.steps = [f"[{part!r}]" for part in reversed(str(exc.full_key).split("."))]
+        raise unsupported from None
+    return _normal(plain, active)
 
 
 def _tagged(key: str, text: Callable[[Any], str]) -> Encoder:
@@ -194,7 +239,7 @@ def _tagged(key: str, text: Callable[[Any], str]) -> Encoder:
 
 def _numpy(obj: Any, active: set[int]) -> Any:
     np = sys.modules["numpy"]
-    if isinstance(obj, (np.bool_, np.integer, np.floating)):
+    if isinstance(obj, (np.bool_, np.integer, np.floating, np.str_, np.bytes_)):
         return _normal(obj.item(), active)  # np.float64(0.1) is the 0.1 a sweep meant
     if isinstance(obj, np.ma.MaskedArray):  # the mask says which values mean anything
         mask = np.ma.getmaskarray(obj)
@@ -219,11 +264,23 @@ def _array(obj: Any) -> dict[str, Any]:
     return {"\x00ndarray": [arr.dtype.str, list(arr.shape), digest]}
 
 
+# The one call that makes a refused value hashable, where there is one: tried in order.
+_FIXES = [
+    ("model_dump", "x.model_dump()"),  # a pydantic model of another major version
+    ("get_params", "x.get_params()"),  # a scikit-learn estimator
+    ("to_dict", "x.to_dict()"),
+    ("__dict__", "vars(x)"),
+]
+
+
 def _unsupported(obj: Any, active: set[int]) -> Any:
-    raise _Unsupported(
-        f"objects of type {type(obj).__qualname__} are not supported; "
-        "use plain data (str, numbers, lists, dicts, ...) that describes it"
-    )
+    kind = type(obj).__qualname__
+    if hasattr(obj, "read") and isinstance(getattr(obj, "name", None), str):  # an open file
+        fix = f"pass the file's path ({obj.name!r}), or the settings read from it"
+    else:
+        found = next((call for attribute, call in _FIXES if hasattr(obj, attribute)), None)
+        fix = f"pass {found} instead" if found else "use plain data (str, numbers, lists, dicts)"
+    raise _Unsupported(f"objects of type {kind} are not supported; {fix}")
 
 
 _EXACT: dict[type, Encoder] = {
@@ -245,16 +302,23 @@ def _classes(module: str, *names: str) -> tuple[type, ...]:
     return tuple(getattr(loaded, n) for n in names) if loaded is not None else ()
 
 
-def _is_dataclass(kind: type) -> bool:
-    dataclasses = sys.modules.get("dataclasses")
-    return dataclasses is not None and dataclasses.is_dataclass(kind)
+def _has_fields(kind: type) -> bool:
+    """A dataclass, attrs class, pydantic 2 model or named tuple."""
+    if hasattr(kind, "__dataclass_fields__") or hasattr(kind, "__attrs_attrs__"):
+        return True
+    if issubclass(kind, tuple):
+        return hasattr(kind, "_fields")
+    return issubclass(kind, _classes("pydantic", "BaseModel")) and hasattr(kind, "model_fields")
 
 
 # Every other kind, tried in order: numpy floats subclass float, datetimes subclass date,
-# IntEnum subclasses int, so the more specific kind comes first.
+# IntEnum subclasses int, a DictConfig is a Mapping and a named tuple a tuple, so the more
+# specific kind comes first.
 _KINDS: list[tuple[Callable[[type], bool], Encoder]] = [
     (lambda k: issubclass(k, _classes("numpy", "ndarray", "generic")), _numpy),
+    (lambda k: issubclass(k, _classes("omegaconf", "DictConfig", "ListConfig")), _omegaconf),
     (lambda k: issubclass(k, _classes("enum", "Enum")), _enum),
+    (_has_fields, _record),
     (lambda k: issubclass(k, bool), lambda obj, active: bool(obj)),
     (lambda k: issubclass(k, int), lambda obj, active: int(obj)),
     (lambda k: issubclass(k, float), lambda obj, active: float(obj)),
@@ -263,6 +327,8 @@ _KINDS: list[tuple[Callable[[type], bool], Encoder]] = [
     (lambda k: issubclass(k, (set, frozenset)), _set),
     (lambda k: issubclass(k, Mapping), _mapping),
     (lambda k: issubclass(k, (list, tuple)), _sequence),
+    (lambda k: issubclass(k, _classes("argparse", "Namespace")), _namespace),
+    (lambda k: issubclass(k, _classes("types", "SimpleNamespace")), _namespace),
     (
         lambda k: issubclass(k, _classes("pathlib", "PurePath")),
         _tagged("\x00path", lambda p: p.as_posix()),
@@ -275,8 +341,11 @@ _KINDS: list[tuple[Callable[[type], bool], Encoder]] = [
         lambda k: issubclass(k, _classes("datetime", "date")),
         _tagged("\x00date", lambda d: d.isoformat()),
     ),
+    (
+        lambda k: issubclass(k, _classes("datetime", "timedelta")),
+        lambda d, active: {"\x00timedelta": [d.days, d.seconds, d.microseconds]},
+    ),
     (lambda k: issubclass(k, _classes("decimal", "Decimal")), _tagged("\x00decimal", str)),
-    (_is_dataclass, _dataclass),
 ]
 _FOUND: dict[type, Encoder] = {}  # kind -> its encoder, found once per kind
 

@@ -63,7 +63,7 @@ class Options(NamedTuple):
     """What :class:`~taggedartifacts.Artifact` was given, checked (see its docstring)."""
 
     keywords: tuple[str, ...]
-    config: Mapping[str, Any]
+    config: Any  # a mapping, or an object with named fields
     allow_dirty: bool
     untracked: bool
     repo: str | None

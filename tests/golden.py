@@ -7,6 +7,7 @@ test_hashing.py checks the digests (with the NumPy ones beside them); run as a s
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime
 import decimal
@@ -15,8 +16,9 @@ import json
 import math
 import pathlib
 import sys
+import types
 from pathlib import PurePath, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from taggedartifacts import config_hash, parse
 from taggedartifacts._tagging import tag_name, tag_path
@@ -30,6 +32,11 @@ class Color(enum.Enum):
 class Opt:
     lr: float
     layers: tuple[object, ...]
+
+
+class Layer(NamedTuple):
+    width: int
+    act: str
 
 
 PLAIN_GOLDEN: list[tuple[str, Any, str]] = [
@@ -74,6 +81,26 @@ PLAIN_GOLDEN: list[tuple[str, Any, str]] = [
         "abf3d6dff3e4e68be287b990b6931a3a58997c0d1bfbeb4a48752a39abd7ebcd",
     ),
     ("big int", {"n": 2**100}, "d96ddf20f75209cf68a79f9ee09dac454d6f609e50123e0345325f3c864f693b"),
+    (  # new in 0.2: a named tuple by its fields, as a dataclass
+        "named tuple",
+        {"layer": Layer(64, "relu")},
+        "cb9e88e1762141caeb0fbca6135925dee0ac604b8e7940102ca2a4c8cf77bcf2",
+    ),
+    (  # new in 0.2: argparse's Namespace as the dict of its attributes
+        "namespace",
+        argparse.Namespace(lr=0.1, layers=[64, 64]),
+        "0347ab87590ba0d5fe0c004b1a2edc43c12dae307b2085b1ab7c8834a77b76d9",
+    ),
+    (
+        "simple namespace",
+        {"opt": types.SimpleNamespace(name="adam", beta=0.9)},
+        "4b545dfa583fc7c4b1f3622547aaf07111e3bc2a30262f080ccb5fdc734459f9",
+    ),
+    (
+        "timedelta",
+        {"timeout": datetime.timedelta(days=1, seconds=3600, microseconds=5)},
+        "43d77ed40f9ee644a805c8109b5288bb30dc08145c70466187cd14c0598c0691",
+    ),
 ]
 
 COMMIT = "3f2a9c1" + "0" * 33

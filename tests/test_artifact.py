@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import argparse
 import asyncio
+import dataclasses
 import importlib.util
 import inspect
 import json
@@ -17,6 +19,7 @@ from typing import Any
 import pytest
 from conftest import Repo
 
+import taggedartifacts
 from taggedartifacts import (
     Artifact,
     ArtifactConflictError,
@@ -746,3 +749,38 @@ def test_repo_is_checked_at_decoration(tmp_path: Path, kind: str) -> None:
     problem = "does not exist" if kind == "missing" else "is not a directory"
     with pytest.raises(InvalidArgumentError, match=f"repo=.*nowhere' {problem}"):
         Artifact("outpath", repo=path)
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    lr: float = 0.1
+    layers: tuple[int, ...] = (64, 64)
+
+
+def test_a_dataclass_or_a_namespace_is_a_config(repo: Repo) -> None:
+    @Artifact("outpath", config=TrainConfig(), repo=repo.path)
+    def save(outpath: str) -> str:
+        return outpath
+
+    args = argparse.Namespace(lr=0.1, layers=[64, 64])
+    by_args = Artifact("outpath", config=args, repo=repo.path)(lambda outpath: outpath)
+    as_dict = Artifact("outpath", config=vars(args), repo=repo.path)(lambda outpath: outpath)
+    assert parse(save("a.txt")).config == config_hash(TrainConfig())[:10]
+    assert by_args("a.txt") == as_dict("a.txt")
+
+
+def test_a_hydra_config_with_a_list_and_an_interpolation_is_a_config(repo: Repo) -> None:
+    from omegaconf import OmegaConf
+
+    repo.write("conf/train.yaml", "model:\n  layers: [64, 64]\n  width: ${model.layers[0]}\n")
+    cfg = OmegaConf.load(repo.path / "conf/train.yaml")
+    plain = {"model": {"layers": [64, 64], "width": 64}}
+
+    @Artifact("outpath", config=cfg, repo=repo.path, provenance=True)
+    def save(outpath: Path) -> Path:
+        outpath.write_text("x")
+        return outpath
+
+    made = save(repo.path / "out.txt")
+    assert parse(made).config == config_hash(plain)[:10]
+    assert taggedartifacts.describe(made)["provenance"]["config"] == plain  # readable, resolved

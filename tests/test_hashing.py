@@ -1,20 +1,26 @@
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import datetime
 import hashlib
 import os
 import pathlib
 import subprocess
 import sys
+import types
 from collections import OrderedDict
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
+import attrs
 import numpy as np
+import pydantic
 import pytest
-from golden import PLAIN_GOLDEN, Color, Opt
+from golden import PLAIN_GOLDEN, Color, Layer, Opt
 from hypothesis import given
 from hypothesis import strategies as st
+from omegaconf import OmegaConf
 
 from taggedartifacts import UnhashableConfigError, config_hash
 
@@ -29,6 +35,65 @@ GOLDEN: list[tuple[str, Any, str]] = [
         "numpy masked",
         {"m": np.ma.array([1.0, 2.0, 3.0], mask=[False, True, False])},
         "24f92f8542e5aa08d0c9a332c6f203521a3c634489332f0802b7bcbe9280a6a6",
+    ),
+    (  # new in 0.2: a NumPy string is the str it is
+        "numpy str",
+        {"opt": np.array(["adam"])[0]},
+        "3d31a9eec3fed61e31df8783d4f75d0c3632ee09924f58e57a33d6fb2d0c1b7c",
+    ),
+]
+
+
+class _Settings:
+    def __init__(self) -> None:
+        self.lr = 0.1
+
+
+class _Dumpable:
+    """Has model_dump(), as models of pydantic's other major version do."""
+
+    __slots__ = ()
+
+    def model_dump(self) -> dict[str, Any]:
+        return {}
+
+
+class _A(NamedTuple):
+    lr: float
+    depth: int
+
+
+class _B(NamedTuple):
+    depth: float
+    lr: int
+
+
+class Train(pydantic.BaseModel):
+    lr: float
+    layers: list[int]
+
+
+@attrs.define
+class Sched:
+    warmup: int
+    kind: str
+
+
+GOLDEN += [
+    (
+        "pydantic",
+        {"train": Train(lr=0.1, layers=[64, 64])},
+        "051725ead325db5406ede5754749c4ea54a6ca9c417d8f8bf09ca69c3f3d5309",
+    ),
+    (
+        "attrs",
+        {"sched": Sched(100, "cosine")},
+        "008cf8d9409604a8fb1b334c7694618f7d95a579974ef6d06a1d6b1664f0ce4e",
+    ),
+    (  # a list and an interpolation, as Hydra configs hold them
+        "omegaconf",
+        OmegaConf.create("model:\n  layers: [64, 64]\n  width: ${model.layers[0]}\nlr: 0.1\n"),
+        "5120cc556f551318cf3b91111e30b80069ffde0ea54c721c902e4796a9f4df4d",
     ),
 ]
 
@@ -59,6 +124,25 @@ def test_digest_is_the_documented_encoding() -> None:
     assert (
         config_hash(masked)
         == hashlib.sha256(b"taggedartifacts-config-v1\n" + text.encode()).hexdigest()
+    )
+
+
+def _documented(text: str) -> str:
+    return hashlib.sha256(b"taggedartifacts-config-v1\n" + text.encode()).hexdigest()
+
+
+def test_objects_with_named_fields_are_their_class_and_fields() -> None:
+    # named tuples, attrs classes and pydantic models as dataclasses: the name and the fields
+    text = '{{"x":{{"\\u0000dataclass":["{}",{{"act":"relu","width":64}}]}}}}'
+    assert config_hash({"x": Layer(64, "relu")}) == _documented(text.format("Layer"))
+    text = '{"t":{"\\u0000timedelta":[1,3600,5]}}'
+    assert config_hash({"t": datetime.timedelta(1, 3600, 5)}) == _documented(text)
+    assert config_hash({"s": Sched(1, "x")}) == _documented(
+        '{"s":{"\\u0000dataclass":["Sched",{"kind":"x","warmup":1}]}}'
+    )
+    extra = pydantic.create_model("Extra", lr=(float, ...), __config__={"extra": "allow"})
+    assert config_hash({"m": extra(lr=0.1, note="x")}) == _documented(
+        '{"m":{"\\u0000dataclass":["Extra",{"lr":0.1,"note":"x"}]}}'
     )
 
 
@@ -107,6 +191,11 @@ def test_same_digest_in_processes_with_different_hash_seeds(tmp_path: pathlib.Pa
             {"m": np.ma.array([1, 2, 3], mask=[False, False, False])},
         ),
         ({"m": np.ma.array([1, 2, 3], mask=[False, True, False])}, {"m": np.array([1, 2, 3])}),
+        # named tuples by their field names: these two once hashed alike
+        (_A(lr=0.1, depth=3), _B(depth=0.1, lr=3)),
+        ({"x": Layer(64, "relu")}, {"x": [64, "relu"]}),
+        (Opt(0.1, (1,)), dataclasses.asdict(Opt(0.1, (1,)))),  # the class's name counts
+        ({"t": datetime.timedelta(seconds=1)}, {"t": datetime.timedelta(microseconds=1)}),
     ],
 )
 def test_different_values_differ(a: Any, b: Any) -> None:
@@ -136,6 +225,12 @@ def test_different_values_differ(a: Any, b: Any) -> None:
         ({"n": np.float32(0.5)}, {"n": 0.5}),
         ({"n": np.int64(5)}, {"n": 5}),
         ({"n": np.bool_(True)}, {"n": True}),
+        ({"s": np.str_("adam")}, {"s": "adam"}),  # what np.array(["adam"])[0] gives
+        ({"b": np.bytes_(b"ab")}, {"b": b"ab"}),
+        (argparse.Namespace(lr=0.1), {"lr": 0.1}),  # vars(args) and args
+        (types.SimpleNamespace(lr=0.1), {"lr": 0.1}),
+        (OmegaConf.create({"a": [1, {"b": "${a[0]}"}]}), {"a": [1, {"b": 1}]}),
+        ({"l": OmegaConf.create([1, 2])}, {"l": [1, 2]}),
         (  # masked values mean nothing, whatever the data under them holds
             {"m": np.ma.array([1, 2, 3], mask=[False, True, False])},
             {"m": np.ma.array([1, 9, 3], mask=[False, True, False])},
@@ -146,13 +241,14 @@ def test_equal_values_agree(a: Any, b: Any) -> None:
     assert config_hash(a) == config_hash(b)
 
 
-def test_numpy_is_not_imported_for_plain_configs() -> None:
+def test_optional_libraries_are_not_imported_for_plain_configs() -> None:
     script = (
         "import sys\nfrom taggedartifacts import config_hash\n"
-        "config_hash({'a': [1, 2.0, {'b': None}]})\nprint('numpy' in sys.modules)"
+        "config_hash({'a': [1, 2.0, {'b': None}]})\n"
+        "print([m for m in ('numpy', 'omegaconf', 'pydantic', 'attrs') if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "[]"
 
 
 def _function() -> None: ...
@@ -174,6 +270,14 @@ def _function() -> None: ...
         ({"opt": Opt(0.1, (_function,))}, "config['opt'].layers[0]", "function"),
         ({"a": np.array([object()])}, "config['a']", "dtype object"),
         ({"r": range(3)}, "config['r']", "range"),
+        (  # OmegaConf's own error would not say where, nor what to do
+            OmegaConf.create({"model": {"lr": "???"}}),
+            "config['model']['lr']",
+            "has no value (???); give it one",
+        ),
+        ({"fh": open(os.devnull)}, "config['fh']", "pass the file's path ('/dev/null')"),  # noqa: SIM115
+        ({"o": _Settings()}, "config['o']", "pass vars(x) instead"),
+        ({"o": _Dumpable()}, "config['o']", "pass x.model_dump() instead"),
     ],
 )
 def test_unsupported_values_name_where_they_sit(value: Any, where: str, what: str) -> None:
