@@ -40,7 +40,7 @@ def config_of(version: Version) -> dict[str, Any] | None:
         return None
     settings = dict(_fields(record["config"]))
     arguments = record.get("arguments")
-    for name, value in (arguments.items() if isinstance(arguments, dict) else ()):
+    for name, value in arguments.items() if isinstance(arguments, dict) else ():
         settings["arguments." + name if name in settings else name] = value
     return settings
 

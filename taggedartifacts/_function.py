@@ -158,7 +158,7 @@ class Function:
         return Plan(
             self.name,
             self.func,
-            self.identity,
+            {"file": self._file(state.root, notebook), **self.identity},
             self.options,
             bound,
             outputs,
@@ -193,6 +193,14 @@ class Function:
         if state.dirty and not allowed:
             raise dirty_error(self.name, self.source, state, why)
         return state
+
+    def _file(self, root: str | None, notebook: str | None) -> str | None:
+        """The function's source file (a notebook, for a cell's) relative to the work tree,
+        in posix form; None outside it."""
+        where = self.source or (notebook if self.in_cell else None)
+        if where is None or root is None or not where.startswith(root + os.sep):
+            return None
+        return os.path.relpath(where, root).replace(os.sep, "/")
 
     def _where(self, notebook: str | None) -> tuple[tuple[str | None, ...], Scope | None]:
         """Where the work tree is looked for, and the scope; a notebook that defines the

@@ -60,6 +60,7 @@ __all__ = [
     "record",
     "record_path",
     "respell",
+    "same_function",
     "strip_credentials",
     "write_record",
 ]
@@ -77,7 +78,6 @@ class Made(NamedTuple):
     requested: str | os.PathLike[str]
     config: Any  # its normal form (see ``_hashing``), taken before the function ran
     arguments: Any  # likewise, or None without include_args
-    function: dict[str, Any]  # its module and qualified name
     started: datetime.datetime
     finished: datetime.datetime
     redact: Iterable[str]
@@ -94,12 +94,15 @@ def record(
     artifact: str | os.PathLike[str],
     state: GitState,
     config_hash: str,
+    function: Mapping[str, Any],
     output: str,
     returned: Any,
     made: Made | None,
 ) -> dict[str, Any]:
     """The record of one artifact, as a JSON-ready dict.
 
+    :param function: the function that made it: its source file (relative to the work
+        tree), module and qualified name.
     :param output: ``file`` or ``directory``.
     :param returned: :func:`encode_value` of what the function returned, or
         :class:`Unrecordable` (not written).
@@ -112,6 +115,7 @@ def record(
         "dirty": state.dirty,
         "diff": state.diff,
         "config_hash": config_hash,
+        "function": dict(function),
         "output": output,
     }
     if not isinstance(returned, Unrecordable):
@@ -125,7 +129,6 @@ def record(
         "requested_path": os.fspath(made.requested),
         "config": _jsonable(made.config, hidden),
         "arguments": None if arguments is None else _jsonable(arguments, hidden),
-        "function": made.function,
         "started": made.started.isoformat(),
         "finished": made.finished.isoformat(),
         "duration_seconds": round((made.finished - made.started).total_seconds(), 6),
@@ -135,6 +138,20 @@ def record(
         **_process_facts(),
         "origin": _origin_url(state.root),
     }
+
+
+def same_function(found: Mapping[str, Any], function: Mapping[str, Any]) -> bool | None:
+    """Whether a record was made by ``function``, known by its source file in the work
+    tree (a module run as a script and imported is one function), else its module, and
+    its qualified name; None when the record does not say (it is older than that)."""
+    theirs = found.get("function")
+    if not isinstance(theirs, dict) or "file" not in theirs:
+        return None
+    return _who(theirs) == _who(function)
+
+
+def _who(function: Mapping[str, Any]) -> tuple[Any, Any]:
+    return (function.get("file") or ("module", function.get("module")), function.get("qualname"))
 
 
 def made_by(found: Mapping[str, Any], digest: str, state: GitState) -> bool:

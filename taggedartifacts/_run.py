@@ -47,6 +47,7 @@ from ._records import (
     record,
     record_path,
     respell,
+    same_function,
     write_record,
 )
 from ._storage import LOCAL, Output, PathArg, output
@@ -81,7 +82,7 @@ class Plan(NamedTuple):
 
     name: str  # the function's name, for messages
     func: Any  # the decorated function
-    identity: dict[str, Any]  # its module and qualified name, for records
+    identity: dict[str, Any]  # its source file (relative to the work tree), module and name
     options: Options
     bound: inspect.BoundArguments
     outputs: dict[str, Output]  # path parameter -> its output
@@ -238,7 +239,7 @@ class Run:
                     )
                 continue  # no artifact: no record either (a record alone is never a hit)
             about = made._replace(requested=out.given) if made is not None else None
-            data = record(out.tagged, plan.state, plan.digest, kind, encoded, about)
+            data = record(out.tagged, plan.state, plan.digest, plan.identity, kind, encoded, about)
             write_record(store, record_path(path), data)
 
     def _made(self) -> Made:
@@ -249,7 +250,6 @@ class Run:
             requested="",
             config=self.recorded[0],
             arguments=self.recorded[1] if plan.arguments is not None else None,
-            function=plan.identity,
             started=self.started,
             finished=_now(),
             redact=plan.options.redact,
@@ -353,6 +353,7 @@ def _cached(plan: Plan) -> tuple[bool, Any]:
             found is None
             or found.get("format") not in (FORMAT, CACHE_FORMAT)
             or not made_by(found, plan.digest, plan.state)
+            or not _same_function(found, plan, out)
             or out.store.kind(out.where) != found.get("output")
         ):
             return False, None
@@ -363,15 +364,34 @@ def _cached(plan: Plan) -> tuple[bool, Any]:
     return True, value
 
 
+def _same_function(found: Mapping[str, Any], plan: Plan, out: Output) -> bool:
+    """Whether a record of this call's digests was made by this call's function (a record
+    that does not say is not a hit).
+
+    :raises ArtifactConflictError: when another function made it: two functions write
+        one path with one config, and each would take the other's output for its own.
+    """
+    same = same_function(found, plan.identity)
+    if same is False:
+        theirs = found["function"]
+        raise ArtifactConflictError(
+            f"{plan.name}: {out.tagged} was made by {theirs.get('qualname')}() in "
+            f"{theirs.get('file')} with this call's config at this commit, so the name "
+            f"cannot tell their outputs apart; {plan.name} is "
+            f"{plan.identity.get('qualname')}() in {plan.identity.get('file')}: "
+            "give one of them another path (or config)"
+        )
+    return bool(same)
+
+
 def _check_replaceable(plan: Plan) -> None:
-    """Refuse to replace an artifact whose record shows other full digests."""
+    """Refuse to replace an artifact whose record shows other full digests, or another
+    function."""
     for out in plan.outputs.values():
         found = read_record(out.store, record_path(out.where))
-        if (
-            found is not None
-            and "config_hash" in found
-            and not made_by(found, plan.digest, plan.state)
-        ):
+        if found is not None and made_by(found, plan.digest, plan.state):
+            _same_function(found, plan, out)
+        elif found is not None and "config_hash" in found:
             raise ArtifactConflictError(
                 f"{plan.name}: {out.tagged} exists, made by config hash "
                 f"{found.get('config_hash')}, fingerprint {found.get('diff')} at commit "

@@ -358,7 +358,7 @@ def resolve(
                 found[kw] = _spelled_as(out.given, newest.name)
                 logger().info("%s reads %s, the latest version of %s", name, newest, out.given)
                 continue
-        elif out.store.kind(out.where) is not None:
+        elif out.store.kind(out.where) is not None and _digest_agrees(out.store, out.where, digest):
             found[kw] = out.tagged
             continue
         tagged = os.fspath(out.tagged)
@@ -373,7 +373,8 @@ def resolve(
 def _latest(given: PathArg, digest: str, state: GitState) -> Version | None:
     """The version of the newest commit that is HEAD or an ancestor of it (HEAD's first),
     the newest file of that commit: a copy's or rsync's new mtime picks nothing."""
-    candidates = versions(given, config=digest, clean=True)
+    found = versions(given, config=digest, clean=True)
+    candidates = [v for v in found if _digest_agrees(*place_of(v.path), digest)]
     if not candidates or state.root is None:
         return None
     history = history_at(state.root, state.head or state.commit)
@@ -384,6 +385,13 @@ def _latest(given: PathArg, digest: str, state: GitState) -> Version | None:
             order = (commit["relation"] == "HEAD", commit["timestamp"] or 0, version.mtime)
             ranked.append((order, version))
     return max(ranked, key=lambda pair: pair[0])[1] if ranked else None
+
+
+def _digest_agrees(store: Store, path: str, digest: str) -> bool:
+    """Whether a version's record, if it has one, was made by this full config digest: the
+    name holds its first 10 hex digits only, and two configs can share those."""
+    found = read_record(store, record_path(path))
+    return found is None or found.get("config_hash") in (None, digest)
 
 
 def _spelled_as(given: PathArg, name: str) -> PathArg:

@@ -330,3 +330,40 @@ def test_a_hit_spells_returned_paths_as_its_own_caller_did(
     assert Path(hit["log"]).read_text() == "log"
     absolute = build(str(tmp_path / "out" / "model"))
     assert absolute["dir"] == str(tmp_path / made["dir"])
+
+
+def test_another_function_writing_the_same_path_and_config_is_a_conflict_not_a_hit(
+    repo: Repo, tmp_path: Path
+) -> None:
+    @Artifact("outpath", {"n": 1}, repo=repo.path, cache=True)
+    def train(outpath: Path) -> str:
+        outpath.write_text("a model")
+        return "trained"
+
+    @Artifact("outpath", {"n": 1}, repo=repo.path, cache=True)
+    def evaluate(outpath: Path) -> str:
+        outpath.write_text("scores")
+        return "evaluated"
+
+    assert train(tmp_path / "out.txt") == "trained"
+    with pytest.raises(ArtifactConflictError, match=r"was made by .*train\(\).*evaluate\(\)"):
+        evaluate(tmp_path / "out.txt")
+    [made] = tmp_path.glob("out-*.txt")
+    assert made.read_text() == "a model"
+
+
+def test_a_module_run_as_a_script_and_imported_is_one_function(repo: Repo) -> None:
+    repo.write(
+        "job.py",
+        "import sys\nfrom pathlib import Path\nfrom taggedartifacts import Artifact\n\n"
+        "@Artifact('outpath', {'n': 1}, cache=True)\n"
+        "def build(outpath):\n    print('built')\n    Path(outpath).write_text('x')\n\n"
+        "if __name__ == '__main__':\n    build('out/result.txt')\n",
+    )
+    repo.write(".gitignore", "out/\n__pycache__/\n")
+    repo.commit("job")
+    run = [sys.executable, "job.py"]
+    imported = [sys.executable, "-c", "import job; job.build('out/result.txt')"]
+    first = subprocess.run(run, cwd=repo.path, capture_output=True, text=True, check=True)
+    again = subprocess.run(imported, cwd=repo.path, capture_output=True, text=True, check=True)
+    assert (first.stdout, again.stdout) == ("built\n", "")  # the second call was a hit

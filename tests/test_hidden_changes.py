@@ -360,3 +360,80 @@ def test_a_clones_own_exclude_file_does_not_hide_code_that_ran(
     repo.write("helper_excluded.py", "X = 1\n")
     load(repo, "helper_excluded", monkeypatch)
     assert git_state(repo.path).untracked_code == ("helper_excluded.py",)
+
+
+def test_a_clones_own_exclude_file_hides_no_code_in_a_scope_either(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One rule with and without depends_on: code that ran and no commit holds is a change.
+    (repo.path / ".git" / "info").mkdir(exist_ok=True)
+    (repo.path / ".git" / "info" / "exclude").write_text("src/helper_scoped.py\n")
+    repo.write("src/job.py", "X = 1\n")
+    repo.commit("src")
+    repo.write("src/helper_scoped.py", "X = 1\n")
+    monkeypatch.syspath_prepend(str(repo.path / "src"))
+    importlib.import_module("helper_scoped")
+    for depends_on in (None, ["src/"]):
+        state = git_state(repo.path, depends_on=depends_on)
+        assert state.untracked_code == ("src/helper_scoped.py",)
+        assert state.dirty
+
+
+@pytest.mark.parametrize("target", ["outside", "ignored"])
+def test_code_reached_through_a_tracked_link_is_verified_where_it_leads(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
+    # A committed link is only a name: the code is what it leads to, which git must hold.
+    if target == "outside":
+        real = tmp_path / "elsewhere" / "linked_model.py"
+    else:
+        repo.write(".gitignore", "private/\n")
+        real = repo.path / "private" / "linked_model.py"
+    real.parent.mkdir(parents=True, exist_ok=True)
+    real.write_text("LR = 1\n")
+    (repo.path / f"linked_{target}.py").symlink_to(real)
+    repo.commit("a link to the model")
+    monkeypatch.syspath_prepend(str(repo.path))
+    importlib.import_module(f"linked_{target}")
+    before = git_state(repo.path, untracked=False)
+    assert before.untracked_code == (f"linked_{target}.py",)
+    with pytest.raises(DirtyRepositoryError, match=f"linked_{target}.py is imported but not"):
+        Artifact("outpath", repo=repo.path)(lambda outpath: outpath)("a.txt")
+    real.write_text("LR = 2\n")  # the same name would hide another model: the
+    assert git_state(repo.path).diff != before.diff  # fingerprint follows the link
+
+
+def test_a_tracked_link_to_a_tracked_file_is_verified(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.write("lib/real_model.py", "LR = 1\n")
+    (repo.path / "alias_model.py").symlink_to(repo.path / "lib" / "real_model.py")
+    repo.commit("a link inside the work tree")
+    monkeypatch.syspath_prepend(str(repo.path))
+    importlib.import_module("alias_model")
+    assert git_state(repo.path).dirty is False
+
+
+def test_ignore_case_does_not_let_an_untracked_file_pass_for_a_tracked_one(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo.git("config", "core.ignoreCase", "true")  # as if the file system folded case
+    repo.write("Casemodel.py", "LR = 1\n")
+    repo.commit("the tracked one")
+    repo.write("casemodel.py", "LR = 2\n")  # another file here: this file system keeps case
+    assert repo.git("status", "--porcelain") == ""  # git, so configured, sees nothing
+    monkeypatch.syspath_prepend(str(repo.path))
+    importlib.import_module("casemodel")
+    assert git_state(repo.path).untracked_code == ("casemodel.py",)
+
+
+def test_a_sparse_checkout_setting_does_not_hide_an_edit(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "sparse")
+    repo.write("src/a.py", "A = 1\n")
+    repo.write("data/prep.py", "P = 1\n")
+    repo.commit("two directories")
+    repo.git("sparse-checkout", "set", "src")
+    repo.git("config", "sparse.expectFilesOutsideOfPatterns", "true")
+    repo.write("data/prep.py", "P = 2\n")  # present though outside the patterns, and edited
+    assert repo.git("status", "--porcelain") == ""  # git, so configured, sees nothing
+    assert git_state(repo.path).changed == ("data/prep.py",)

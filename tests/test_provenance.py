@@ -47,7 +47,7 @@ def test_record_holds_everything_and_redacts_at_depth(repo: Repo, tmp_path: Path
         "api_key": "<redacted>",
         "db": {"password": "<redacted>", "host": "db.local"},
     }
-    assert record["function"] == {"module": __name__, "qualname": save.__qualname__}
+    assert record["function"] == {"file": None, "module": __name__, "qualname": save.__qualname__}
     assert record["origin"] == "https://example.com/lab/project.git"
     assert record["arguments"] is None
     assert record["versions"]["taggedartifacts"] is not None
@@ -208,7 +208,7 @@ def test_the_record_names_the_function_behind_a_partial(repo: Repo, tmp_path: Pa
     save(outpath=tmp_path / "a.txt")
     [version] = versions(tmp_path / "a.txt")
     record = read(version.path)
-    assert record["function"] == {"module": __name__, "qualname": "_write"}
+    assert record["function"] == {"file": None, "module": __name__, "qualname": "_write"}
 
 
 def test_the_record_holds_the_config_as_it_was_before_the_call(repo: Repo, tmp_path: Path) -> None:

@@ -170,3 +170,25 @@ def test_read_latest_runs_no_extra_git_in_steady_state(
     calls = count_processes(monkeypatch)
     plot("out/model.bin")
     assert [c for c in calls if "status" not in c] == []  # one git status, nothing else
+
+
+@pytest.mark.parametrize("read", [True, "latest"])
+def test_a_reader_checks_the_full_digest_where_a_record_has_it(
+    project: Repo, tmp_path: Path, read: Any
+) -> None:
+    # These two configs share the 10 hex digits a name holds: only the record tells them apart.
+    written, wanted = {"seed": 422948}, {"seed": 397884}
+    assert config_hash(written)[:10] == config_hash(wanted)[:10]
+
+    @Artifact("outpath", written, repo=project.path, provenance=True)
+    def train(outpath: str) -> str:
+        Path(outpath).write_text("weights of seed 422948")
+        return outpath
+
+    @Artifact("outpath", wanted, repo=project.path, read=read)
+    def plot(outpath: str) -> str:
+        return Path(outpath).read_text()
+
+    train(str(tmp_path / "model.bin"))
+    with pytest.raises(FileNotFoundError):
+        plot(str(tmp_path / "model.bin"))
