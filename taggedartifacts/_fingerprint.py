@@ -19,8 +19,8 @@ path or a staged mode gives another.
 Reading a changed file costs its size once: a file's digest is kept for the
 process, keyed by its stat data (size, mtime, ctime, inode, mode), and used
 again only while that stat data is unchanged and the file was last modified
-over two seconds before it was read (a write within the timestamp resolution
-could otherwise keep its mtime), as git guards its index.
+(mtime and ctime) over two seconds before it was read (a write within the
+timestamp resolution could otherwise keep its stat data), as git guards its index.
 """
 
 from __future__ import annotations
@@ -117,9 +117,10 @@ def _file_digest(path: bytes, st: os.stat_result) -> bytes:
     digest = _read_digest(path)
     if digest is None:  # replaced by something else since the lstat: hash that instead
         return content_digest(path)
-    # A write within the timestamp resolution after our read could keep mtime as it is;
-    # a write later changes it, and ctime in the key catches mtime set back (rsync -t).
-    if st.st_mtime_ns < started - _RACY_NS:
+    # A write within the timestamp resolution after our read could keep the stat data as
+    # it is; a write later changes it, and ctime in the key catches mtime set back (rsync
+    # -t), whose own ctime must then be old enough too.
+    if max(st.st_mtime_ns, st.st_ctime_ns) < started - _RACY_NS:
         if len(_DIGESTS) >= _CACHE_MAX:
             _DIGESTS.clear()  # bounded: a long session may see many changed files
         _DIGESTS[path] = (key, digest)

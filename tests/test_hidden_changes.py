@@ -231,8 +231,8 @@ def test_a_refused_call_reads_no_changed_file_and_a_repeated_one_reads_it_once(
     big = repo.write("data.bin", b"\x00" * 1000)
     repo.commit("data")
     big.write_bytes(b"\x01" * 1000)
-    old = time.time() - 60  # older than the racy window, as a file edited a minute ago
-    os.utime(big, (old, old))
+    real_now = time.time_ns  # a minute on: the edit is older than the racy window
+    monkeypatch.setattr(time, "time_ns", lambda: real_now() + 60 * 10**9)
     reads: list[bytes] = []
     real = _fingerprint._read_digest
 
@@ -437,3 +437,58 @@ def test_a_sparse_checkout_setting_does_not_hide_an_edit(tmp_path: Path) -> None
     repo.write("data/prep.py", "P = 2\n")  # present though outside the patterns, and edited
     assert repo.git("status", "--porcelain") == ""  # git, so configured, sees nothing
     assert git_state(repo.path).changed == ("data/prep.py",)
+
+
+def test_new_bytes_with_the_old_size_and_time_are_new_bytes(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # rsync -t (or a restored backup) sets the old mtime on new bytes of the same size:
+    # only the ctime shows it, so it is part of what the digest is remembered by.
+    model = repo.write("model_rsync.py", "LR = 1\n")
+    repo.commit("model")
+    model.write_text("LR = 2\n")
+    stat = model.stat()
+    real = time.time_ns
+    monkeypatch.setattr(time, "time_ns", lambda: real() + 10**10)  # the edit is long past
+    first = git_state(repo.path).diff
+    with model.open("r+") as fh:  # in place: the same inode
+        fh.write("LR = 3\n")
+    os.utime(model, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (model.stat().st_size, model.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    assert git_state(repo.path).diff != first
+
+
+def test_a_file_written_within_two_seconds_of_its_read_is_read_again(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two writes in one tick of the file system's clock can leave every stat field alike.
+    model = repo.write("model_tick.py", "LR = 1\n")
+    repo.commit("model")
+    model.write_text("LR = 2\n")
+    first = git_state(repo.path).diff
+    seen = os.lstat(model)
+    model.write_text("LR = 3\n")
+    real_lstat = os.lstat
+    monkeypatch.setattr(
+        os, "lstat", lambda p, **k: seen if os.fsencode(p) == os.fsencode(model) else real_lstat(p)
+    )
+    assert git_state(repo.path).diff != first
+
+
+def test_a_file_whose_time_was_just_set_back_is_read_again(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # rsync -t writes new bytes and then sets an old mtime: its ctime is what says "just
+    # now", and a second such copy in the same clock tick could leave every field alike.
+    model = repo.write("model_setback.py", "LR = 1\n")
+    repo.commit("model")
+    model.write_text("LR = 2\n")
+    os.utime(model, (time.time() - 3600, time.time() - 3600))
+    first = git_state(repo.path).diff
+    seen = os.lstat(model)
+    model.write_text("LR = 3\n")
+    real_lstat = os.lstat
+    monkeypatch.setattr(
+        os, "lstat", lambda p, **k: seen if os.fsencode(p) == os.fsencode(model) else real_lstat(p)
+    )
+    assert git_state(repo.path).diff != first

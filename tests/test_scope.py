@@ -218,3 +218,33 @@ def test_a_shallow_clone_never_names_its_boundary_as_the_scopes_commit(
         git_state(clone, depends_on=["src/"])
     full = git_state(project.path, depends_on=["src/"])
     assert full.commit != full.head  # a full clone names the older commit that changed src/
+
+
+def test_a_glob_in_depends_on_covers_what_it_matches(project: Repo, tmp_path: Path) -> None:
+    project.write("src/notes.txt", "todo\n")
+    project.commit("notes")
+
+    @Artifact("outpath", repo=project.path, depends_on=["src/*.py"])
+    def train(outpath: str) -> str:
+        return outpath
+
+    first = train(str(tmp_path / "a.txt"))
+    project.write("src/notes.txt", "done\n")  # not matched: neither dirty nor renamed
+    assert train(str(tmp_path / "a.txt")) == first
+    project.commit("notes again")
+    assert train(str(tmp_path / "a.txt")) == first
+    project.write("src/model.py", "LAYERS = 5\n")  # matched
+    with pytest.raises(DirtyRepositoryError, match=r"src/model\.py"):
+        train(str(tmp_path / "a.txt"))
+    project.commit("more layers")
+    assert train(str(tmp_path / "a.txt")) != first
+
+
+def test_output_kept_inside_the_scope_is_no_change_of_the_code(project: Repo) -> None:
+    # Output this library kept after a failed publish, inside the scope, is not code.
+    kept = project.path / "src" / "taggedartifacts-unpublished-model-20240101-000000-ab12"
+    kept.mkdir()
+    (kept / "model-abc1234-0123456789.bin").write_text("weights")
+    (project.path / "src" / "taggedartifacts-replaced-model-20240101-000000-cd34").mkdir()
+    (project.path / "src" / "taggedartifacts-replaced-model-20240101-000000-cd34" / "x").touch()
+    assert git_state(project.path, depends_on=["src/"]).dirty is False
