@@ -244,7 +244,7 @@ def test_output_kept_inside_the_scope_is_no_change_of_the_code(project: Repo) ->
     # Output this library kept after a failed publish, inside the scope, is not code.
     kept = project.path / "src" / "taggedartifacts-unpublished-model-20240101-000000-ab12"
     kept.mkdir()
-    (kept / "model-abc1234-0123456789.bin").write_text("weights")
+    (kept / "train.log").write_text("a side file of the output")
     (project.path / "src" / "taggedartifacts-replaced-model-20240101-000000-cd34").mkdir()
     (project.path / "src" / "taggedartifacts-replaced-model-20240101-000000-cd34" / "x").touch()
     assert git_state(project.path, depends_on=["src/"]).dirty is False
