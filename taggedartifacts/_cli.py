@@ -77,7 +77,15 @@ def _in_option_words(message: str) -> str:
 def _tag(args: argparse.Namespace) -> int:
     state = _state(args, untracked=args.untracked)
     digest = config_hash(args.config)
-    print(tag_path(args.path, commit=state.commit, config_digest=digest, fingerprint=state.diff))
+    print(
+        tag_path(
+            args.path,
+            commit=state.commit,
+            config_digest=digest,
+            fingerprint=state.diff,
+            scope_key=state.code,
+        )
+    )
     return 0
 
 

@@ -51,6 +51,7 @@ class Change(NamedTuple):
     path: bytes  # relative to the work tree's root, as git prints it
     head: bytes  # what HEAD and the index hold for it, as git prints it
     submodule: bool
+    index_differs: bool = False  # the index holds something else than HEAD there
 
 
 def fingerprint_of(

@@ -149,7 +149,13 @@ class Function:
         outputs = {
             kw: output(
                 path,
-                tag_path(path, commit=state.commit, config_digest=digest, fingerprint=state.diff),
+                tag_path(
+                    path,
+                    commit=state.commit,
+                    config_digest=digest,
+                    fingerprint=state.diff,
+                    scope_key=state.code,
+                ),
             )
             for kw, path in given.items()
         }
@@ -184,7 +190,7 @@ class Function:
         why = None
         if kernel is not None and state.root is not None:  # no root: the commit came from
             loose = kernel.loose(  # TAGGEDARTIFACTS_COMMIT, and there is no notebook to read
-                state.root, state.head or state.commit, state.diff, fingerprint=allowed
+                state.root, state.commit, state.diff, fingerprint=allowed
             )
             if loose is not None:
                 why = loose.why

@@ -37,6 +37,7 @@ answer is kept for the process.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
 from ._errors import GitError
@@ -44,7 +45,16 @@ from ._errors import GitError
 if TYPE_CHECKING:
     import subprocess
 
-__all__ = ["ENV_EXECUTABLE", "Location", "check", "find_work_tree", "locate", "message", "run"]
+__all__ = [
+    "ENV_EXECUTABLE",
+    "Location",
+    "check",
+    "find_work_tree",
+    "lines",
+    "locate",
+    "message",
+    "run",
+]
 
 ENV_EXECUTABLE = "GIT_PYTHON_GIT_EXECUTABLE"
 _KEEP_ENV = frozenset(
@@ -148,6 +158,35 @@ def run(
             f"could not run git ({exc}); install git, or set {ENV_EXECUTABLE} to the full "
             "path of the git executable"
         ) from exc
+
+
+def lines(directory: str, *args: str) -> Iterator[bytes]:
+    """git's output line by line as it comes, for a reader that may stop early: git is
+    stopped when the reader stops (a walk over a long history need not finish).
+
+    :raises GitError: when git cannot be started.
+    """
+    import subprocess
+
+    git, env = _runnable(None)
+    try:
+        proc = subprocess.Popen(
+            [git, "-C", directory, *_OPTIONS, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+    except OSError as exc:
+        raise GitError(f"could not run git ({exc})") from exc
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            yield line.rstrip(b"\n")
+    finally:
+        proc.kill()
+        proc.stdout.close()
+        proc.wait()
 
 
 def check(

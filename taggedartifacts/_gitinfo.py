@@ -50,7 +50,7 @@ from ._git import find_work_tree, locate
 from ._loaded import loaded_changes
 from ._log import logger
 from ._notebook import committed_code, is_notebook
-from ._scope import Scope, check_depends_on, check_paths, scoped_commit
+from ._scope import Scope, check_depends_on, check_paths, code_key
 from ._tagging import is_output
 
 __all__ = [
@@ -71,7 +71,8 @@ IndexKey = tuple[int, int, int, int]  # an index file's stat data: inode, size, 
 
 
 class GitState(NamedTuple):
-    """What a name is made of: the commit and, when dirty, a fingerprint of the changes.
+    """What a name is made of: the commit (or a scope's content key) and, when dirty, a
+    fingerprint of the changes.
 
     :ivar commit: the HEAD commit (40 hex; as given when it comes from
         ``TAGGEDARTIFACTS_COMMIT``).
@@ -80,13 +81,13 @@ class GitState(NamedTuple):
     :ivar root: the work tree's top directory, or None when the commit came from the environment.
     :ivar changed: the changed paths relative to ``root``.
     :ivar untracked_code: those of ``changed`` that are source files this process
-        loaded (imported, or ran as a script) which git neither tracks nor ignores.
+        loaded (imported, or ran as a script) which git cannot vouch for.
+    :ivar code: with ``depends_on``, the content key of the scope's code at HEAD (64
+        hex), which names carry instead of the commit; else None.
+    :ivar scope: the ``depends_on`` paths that ``code``, ``dirty`` and ``diff``
+        describe; empty for the whole work tree.
     :ivar stale_code: those of ``changed`` that this process loaded and that changed
         on disk since: the code that ran is no longer what the files hold.
-    :ivar head: the HEAD commit, when ``commit`` is a ``depends_on`` scope's
-        commit (an ancestor of HEAD with the same code in scope); else None.
-    :ivar scope: the ``depends_on`` paths that ``commit``, ``dirty`` and ``diff``
-        describe; empty for the whole work tree.
     """
 
     commit: str
@@ -95,7 +96,7 @@ class GitState(NamedTuple):
     root: str | None = None
     changed: tuple[str, ...] = ()
     untracked_code: tuple[str, ...] = ()
-    head: str | None = None
+    code: str | None = None
     scope: tuple[str, ...] = ()
     stale_code: tuple[str, ...] = ()
 
@@ -111,8 +112,8 @@ def git_state(
     :param repo: a directory inside the work tree; None means the current directory.
     :param untracked: count untracked (not ignored) files as changes.
     :param depends_on: only these paths (relative to the work tree's root) are the
-        code: the commit is the last that changed them, and only changes inside
-        them count (see :class:`~taggedartifacts.Artifact`).
+        code: ``code`` is their content key, and only changes inside them count (see
+        :class:`~taggedartifacts.Artifact`).
     :raises NotAGitRepositoryError: when there is no work tree there and
         ``TAGGEDARTIFACTS_COMMIT`` is not set.
     :raises GitError: when git is missing, the repository has no commit, or git fails.
@@ -143,15 +144,26 @@ def read_state(
     """
     found = find_work_tree(candidates)
     if found is None:
-        return from_environment(candidates)
+        return from_environment(candidates, scope)
     return status(found.root, untracked=untracked, fingerprint=fingerprint, scope=scope)
 
 
-def from_environment(candidates: tuple[str | None, ...]) -> GitState:
-    """The clean state ``TAGGEDARTIFACTS_COMMIT`` names, where there is no work tree."""
+def from_environment(candidates: tuple[str | None, ...], scope: Scope | None = None) -> GitState:
+    """The clean state ``TAGGEDARTIFACTS_COMMIT`` names, where there is no work tree.
+
+    :raises NotAGitRepositoryError: also with a ``depends_on`` scope, whose content key
+        only git's objects can give.
+    """
     searched = tuple(os.getcwd() if d is None else d for d in candidates)
     value = os.environ.get(ENV_COMMIT, "").strip()
     looked = ", ".join(searched)
+    if value and scope is not None:
+        raise NotAGitRepositoryError(
+            f"no git work tree found at or above {looked}, and depends_on names the code by "
+            f"the content git holds for its paths, which {ENV_COMMIT} cannot give; run in a "
+            "checkout (a shallow clone will do), or leave depends_on out where there is none",
+            searched,
+        )
     if not value:
         raise NotAGitRepositoryError(
             f"no git work tree found at or above {looked}; run inside a git checkout, pass "
@@ -175,8 +187,8 @@ def status(
 
     Code that this process loaded and git cannot vouch for counts as a change (see
     ``_loaded``). With a ``scope``, only changes inside it count, untracked files
-    inside it always do (except what this package writes), and the commit is the
-    scope's.
+    inside it always do (except what this package writes), and ``code`` is its
+    content key.
     """
     location = locate(root)
     key = index_key(location.index_file)
@@ -197,8 +209,7 @@ def status(
     changes = [c for c in listed if c.path not in ours and _counts(root, c)] + loaded
     state = GitState(commit=head, dirty=False, diff=None, root=root)
     if scope is not None:
-        commit = scoped_commit(root, head, scope)
-        state = state._replace(commit=commit, head=head, scope=scope.pathspecs)
+        state = state._replace(code=code_key(root, head, scope, listed), scope=scope.pathspecs)
     if not changes:
         return state
     return state._replace(
@@ -312,12 +323,13 @@ def _parse_status(out: bytes, untracked: bool) -> tuple[str | None, list[Change]
             if sub.startswith(b"S") and xy == b".M" and sub[1:3] == b".." and not untracked:
                 continue  # only untracked files inside a submodule
             head = b" ".join((fields[3], fields[4], fields[6]))
-            changes.append(Change(fields[8], head, sub.startswith(b"S")))
+            differs = xy[:1] != b"." or not fields[6].strip(b"0")  # staged, or not at HEAD
+            changes.append(Change(fields[8], head, sub.startswith(b"S"), differs))
         elif kind == b"u ":
             # u XY sub m1 m2 m3 mW h1 h2 h3 path
             fields = record.split(b" ", 10)
             head = b"unmerged " + b" ".join(fields[3:6] + fields[7:10])
-            changes.append(Change(fields[10], head, fields[2].startswith(b"S")))
+            changes.append(Change(fields[10], head, fields[2].startswith(b"S"), True))
         elif kind == b"? " and untracked:
             changes.append(Change(record[2:], b"untracked", False))
     return commit, changes
@@ -392,7 +404,7 @@ def pinned_state(
         if root is not None:
             break
     else:
-        return from_environment(candidates)
+        return from_environment(candidates, scope)
     for pin in reversed(pins):
         if pin.root == root:
             return pin.state(untracked, scope)

@@ -149,14 +149,15 @@ def _unreachable(selected: list[Version], where: str, given: bool) -> list[Versi
             "versions are unreachable; pass repo= naming the work tree that made them",
             (where,),
         )
-    return [v for v in selected if history.lookup(v.tag.commit)["relation"] == "other"]
+    commits = history.relations(selected)
+    return [v for v in selected if commits[v]["relation"] == "other"]
 
 
 def _current(
     where: str, digest: str, depends_on: Sequence[str] | None, untracked: bool
 ) -> Callable[[Version], bool]:
     """A function telling whether a version is one the current state names for the config:
-    of its commit (or HEAD's, or the scope's), clean, or of this very dirty state.
+    of HEAD's commit (or the scope's content key), and clean.
 
     :raises DirtyRepositoryError: when the tree is dirty, as ``tag`` refuses it: which
         versions are current would then depend on uncommitted code.
@@ -170,10 +171,10 @@ def _current(
             root=state.root or "",
             changed=state.changed,
         )
-    commits = {state.commit[:7], (state.head or state.commit)[:7]}
+    code = (None, state.code[:7]) if state.code is not None else (state.commit[:7], None)
 
     def current(version: Version) -> bool:
         tag = version.tag
-        return tag.config == digest[:10] and tag.commit in commits and not tag.dirty
+        return tag.config == digest[:10] and (tag.commit, tag.code) == code and not tag.dirty
 
     return current

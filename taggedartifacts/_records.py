@@ -1,16 +1,18 @@
 """Records: what made an artifact, written next to it as ``<tagged name>.provenance.json``.
 
 Every record (format ``taggedartifacts.cache/1`` with ``cache=True`` alone)
-holds what a cache hit must check and give back: the full commit, the dirty
-flag and full fingerprint, the full config hash, the kind of output (``file``
+holds what a cache hit must check and give back: the full commit (and with
+``depends_on`` the scope's content key), the dirty flag and full fingerprint,
+the full config hash, the function that made it, the kind of output (``file``
 or ``directory``) and the value the function returned.
 
 With ``provenance=True`` (format ``taggedartifacts.provenance/2``) it also holds
 the config and any hashed arguments (in the JSON normal form of the config
 hash, where values JSON cannot hold are one-key objects such as
 ``{"\\u0000bytes": "..."}`` and non-finite floats are ``{"\\u0000float": "NaN"}``),
-the function, the path that was asked for, the ``depends_on`` scope and the
-HEAD commit (``commit`` is the scope's commit), the notebook whose cell defines
+the function, the path that was asked for, the ``depends_on`` scope (``code`` is
+its content key, which the name carries; ``commit`` is always HEAD's, the commit
+to check out for that code), the notebook whose cell defines
 the function (its path, and the digest of its code as saved), start and end
 time (UTC, ISO 8601) and duration, host, user, Python and platform, the
 versions of taggedartifacts and GitPython, and the ``origin`` remote without
@@ -112,6 +114,7 @@ def record(
         "format": CACHE_FORMAT if made is None else FORMAT,
         "artifact": os.path.basename(os.fspath(artifact).rstrip("/" + os.sep)),
         "commit": state.commit,
+        "code": state.code,
         "dirty": state.dirty,
         "diff": state.diff,
         "config_hash": config_hash,
@@ -133,7 +136,6 @@ def record(
         "finished": made.finished.isoformat(),
         "duration_seconds": round((made.finished - made.started).total_seconds(), 6),
         "depends_on": list(state.scope) or None,
-        "head": state.head or state.commit,
         "notebook": _notebook(made.notebook, state.root),
         **_process_facts(),
         "origin": _origin_url(state.root),
@@ -155,16 +157,15 @@ def _who(function: Mapping[str, Any]) -> tuple[Any, Any]:
 
 
 def made_by(found: Mapping[str, Any], digest: str, state: GitState) -> bool:
-    """Whether a record was made by this exact config, dirty state and commit (a short
-    name can collide; full digests do not)."""
+    """Whether a record was made by this exact config, dirty state and code: the scope's
+    content key, or else the commit (a short name can collide; full digests do not)."""
+    if found.get("config_hash") != digest or found.get("diff") != state.diff:
+        return False
+    if state.code is not None:
+        return bool(found.get("code") == state.code)
     commit, theirs = state.commit, str(found.get("commit"))
     short = min(len(commit), len(theirs))
-    return (
-        found.get("config_hash") == digest
-        and found.get("diff") == state.diff
-        and short >= 7
-        and commit[:short] == theirs[:short]
-    )
+    return found.get("code") is None and short >= 7 and commit[:short] == theirs[:short]
 
 
 def _notebook(path: str | None, root: str | None) -> dict[str, str] | None:

@@ -1,26 +1,31 @@
-"""Code scope (``depends_on``): which commit a name carries when only some paths are code.
+"""Code scope (``depends_on``): the name carries the content of the scope's code.
 
-With a scope, the name carries the newest commit whose content at the scope's
-paths is exactly HEAD's: the last commit that changed the scope, as
-``git log -1 -- <scope>`` finds it, checked with ``git diff --quiet`` against
-HEAD (with merges, history simplification alone is no proof); when the check
-fails, HEAD itself. A commit that touches nothing in scope keeps every name,
-and checking out the named commit gives the scope's code exactly.
+With a scope, the code part of a name is a *content key*: the sha256 of git's
+own object ids (mode and blob or commit) for every file the scope covers at
+HEAD, sorted by path. It depends only on which files the scope covers and what
+they hold, however the paths are spelled (``src/`` gives the key ``src`` and
+``src/job.py`` give), so identical code gives the identical name at any commit,
+on any branch, in any clone (a shallow one too): a revert, a cherry-pick, a
+rebase or a squash merge keeps it. No call walks history.
 
-The answer is kept per (work tree, HEAD, scope) for the process, so a call in
-steady state costs nothing here.
+git lists the files from the index (``ls-files``, which reads pathspecs and
+globs as git does); where the index differs from HEAD inside the scope, git
+status has already said what HEAD holds there, so the key is HEAD's either way.
+A clean scope's key is kept per (work tree, HEAD, scope): in steady state a
+call costs nothing here.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from . import _git as git
-from ._errors import GitError, InvalidArgumentError
+from ._errors import InvalidArgumentError
+from ._fingerprint import Change
 
-__all__ = ["Scope", "check_depends_on", "check_paths", "scoped_commit"]
+__all__ = ["Scope", "check_depends_on", "check_paths", "code_key"]
 
 
 class Scope(NamedTuple):
@@ -74,37 +79,56 @@ def check_depends_on(value: Sequence[str] | None) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-_COMMITS: dict[tuple[str, str, tuple[str, ...]], str] = {}
+_KEYS: dict[tuple[str, str, tuple[str, ...]], str] = {}
+_ZERO = b"0" * 40
 
 
-def scoped_commit(root: str, head: str, scope: Scope) -> str:
-    """The commit whose content in ``scope`` is HEAD's and which last changed it."""
+def code_key(root: str, head: str, scope: Scope, changes: Iterable[Change]) -> str:
+    """The content key of the scope's code at HEAD (see the module documentation).
+
+    :param changes: what git status listed in the scope: where the index differs from
+        HEAD, it says what HEAD holds.
+    """
     pathspecs = scope.for_root(root)
+    differs = [c for c in changes if c.index_differs]
     key = (root, head, pathspecs)
-    found = _COMMITS.get(key)
-    if found is None:
-        last = git.check(root, "log", "-1", "--format=%H %P", head, "--", *pathspecs).split()
-        found = last[0].decode() if last else head
-        if len(last) == 1:  # no parents: the first commit, or where a shallow clone ends
-            _refuse_shallow(root, found)
-        if found != head:
-            same = git.run(root, "diff", "--quiet", found, head, "--", *pathspecs).returncode
-            found = found if same == 0 else head
-        if len(_COMMITS) > 1024:  # bounded: every commit of a long session adds one
-            _COMMITS.clear()
-        _COMMITS[key] = found
+    if not differs and key in _KEYS:
+        return _KEYS[key]
+    listing = git.check(root, "ls-files", "-s", "-z", "--", *pathspecs)
+    entries: dict[bytes, bytes] = {}  # path -> "mode object"
+    for line in listing.split(b"\0"):
+        if line:
+            meta, path = line.split(b"\t", 1)
+            mode, obj, stage = meta.split(b" ")
+            if stage == b"0":
+                entries[path] = mode + b" " + obj
+    for change in differs:  # what HEAD holds where the index differs from it
+        head_entry = _at_head(change)
+        if head_entry is None:
+            entries.pop(change.path, None)
+        else:
+            entries[change.path] = head_entry
+    import hashlib
+
+    digest = hashlib.sha256(b"taggedartifacts-code-v1\n")
+    for path in sorted(entries):
+        digest.update(entries[path] + b"\t" + path + b"\0")
+    found = digest.hexdigest()
+    if not differs:
+        if len(_KEYS) > 1024:  # bounded: every commit of a long session adds one
+            _KEYS.clear()
+        _KEYS[key] = found
     return found
 
 
-def _refuse_shallow(root: str, commit: str) -> None:
-    """A shallow clone's oldest commit is no proof that the scope last changed there: a
-    full clone would name an older commit. Refuse, rather than give another name."""
-    if git.check(root, "rev-parse", "--is-shallow-repository").strip() == b"true":
-        raise GitError(
-            f"the history of the depends_on paths in {root} reaches the start of this shallow "
-            f"clone (commit {commit[:7]}), so which commit last changed them is not known "
-            "here; fetch more history (git fetch --unshallow, or --deepen=N)"
-        )
+def _at_head(change: Change) -> bytes | None:
+    """HEAD's mode and object for a path git status lists (None: HEAD has none)."""
+    fields = change.head.split(b" ")
+    if fields[0] == b"unmerged":  # unmerged m1 m2 m3 h1 h2 h3: stage 2 is HEAD's
+        mode, obj = fields[2], fields[5]
+    else:  # mH mI hH
+        mode, obj = fields[0], fields[2]
+    return None if obj == _ZERO else mode + b" " + obj
 
 
 _CHECKED: set[tuple[str, tuple[str, ...]]] = set()

@@ -5,6 +5,10 @@ A tag goes between a name's stem and its suffix::
     clean:  {stem}-{commit[:7]}-{config[:10]}{suffix}
     dirty:  {stem}-{commit[:7]}-dirty{diff[:10]}-{config[:10]}{suffix}
 
+With ``depends_on`` the code part is the scope's content key instead of a commit,
+spelled ``code{key[:7]}`` (``plots/loss-code1a2b3c4-0123456789.png``): the word
+holds letters a commit never has, so the two kinds of name cannot be mistaken.
+
 The suffix is the last ``.xxx`` of the name, where ``xxx`` holds no dot, dash
 or white space; a compression suffix (``.gz .bz2 .xz .zst .lz4 .br``) takes
 the one before it along (``data.csv.gz`` -> ``data`` + ``.csv.gz``). Because a
@@ -49,8 +53,8 @@ COMPRESSION_SUFFIXES = frozenset({".gz", ".bz2", ".xz", ".zst", ".lz4", ".br"})
 _SUFFIX = re.compile(r"\.[^.\s-]+\Z")
 _TAGGED = re.compile(
     # Names made by 0.1 carry a 6-digit fingerprint; they still parse.
-    r"(?P<stem>.+)-(?P<commit>[0-9a-f]{7})-(?:dirty(?P<diff>[0-9a-f]{10}|[0-9a-f]{6})-)?"
-    r"(?P<config>[0-9a-f]{10})\Z",
+    r"(?P<stem>.+)-(?:(?P<commit>[0-9a-f]{7})|code(?P<code>[0-9a-f]{7}))-"
+    r"(?:dirty(?P<diff>[0-9a-f]{10}|[0-9a-f]{6})-)?(?P<config>[0-9a-f]{10})\Z",
     re.DOTALL,
 )
 _HEX_DIGITS = "0123456789abcdef"
@@ -81,15 +85,18 @@ def split_query(path: str) -> tuple[str, str]:
 class Tag(NamedTuple):
     """The parts of a tagged name.
 
-    ``commit``, ``diff`` and ``config`` are the short prefixes the name holds.
+    ``commit`` (None in a scoped name), ``code`` (the scope's content key; None in a
+    name that carries a commit), ``diff`` and ``config`` are the short prefixes the
+    name holds.
     """
 
     stem: str
-    commit: str
+    commit: str | None
     dirty: bool
     diff: str | None
     config: str
     suffix: str
+    code: str | None = None
 
     @property
     def untagged(self) -> str:
@@ -112,26 +119,40 @@ def split_name(name: str) -> tuple[str, str]:
     return name[: len(name) - len(suffix)], suffix
 
 
-def tag_name(name: str, *, commit: str, config_digest: str, fingerprint: str | None = None) -> str:
+def tag_name(
+    name: str,
+    *,
+    commit: str,
+    config_digest: str,
+    fingerprint: str | None = None,
+    scope_key: str | None = None,
+) -> str:
     """Put a tag into one file name.
 
     :param commit: the commit sha (at least 7 hex characters).
     :param config_digest: the config hash (at least 10 hex characters).
     :param fingerprint: the dirty-state fingerprint (at least 10 hex characters), or None
         when clean.
+    :param scope_key: a ``depends_on`` scope's content key (at least 7 hex characters):
+        the name carries it instead of the commit.
     :raises InvalidPathError: for an empty name, ``.`` or ``..``.
     """
-    return _with_tag(name, _tag(commit, config_digest, fingerprint))
+    return _with_tag(name, _tag(commit, config_digest, fingerprint, scope_key))
 
 
-def _tag(commit: str, config_digest: str, fingerprint: str | None) -> str:
-    """What goes between stem and suffix: ``-{commit}-[dirty{fingerprint}-]{config}``."""
-    _check_hex("commit", commit, 7)
+def _tag(commit: str, config_digest: str, fingerprint: str | None, scope_key: str | None) -> str:
+    """What goes between stem and suffix: ``-{code}-[dirty{fingerprint}-]{config}``."""
     _check_hex("config_digest", config_digest, 10)
+    if scope_key is not None:
+        _check_hex("scope_key", scope_key, 7)
+        code = "code" + scope_key[:7]
+    else:
+        _check_hex("commit", commit, 7)
+        code = commit[:7]
     if fingerprint is None:
-        return f"-{commit[:7]}-{config_digest[:10]}"
+        return f"-{code}-{config_digest[:10]}"
     _check_hex("fingerprint", fingerprint, 10)
-    return f"-{commit[:7]}-dirty{fingerprint[:10]}-{config_digest[:10]}"
+    return f"-{code}-dirty{fingerprint[:10]}-{config_digest[:10]}"
 
 
 def _with_tag(name: str, tag: str) -> str:
@@ -150,14 +171,29 @@ def _check_hex(what: str, value: str, length: int) -> None:
 
 @overload
 def tag_path(
-    path: str, *, commit: str, config_digest: str, fingerprint: str | None = None
+    path: str,
+    *,
+    commit: str,
+    config_digest: str,
+    fingerprint: str | None = None,
+    scope_key: str | None = None,
 ) -> str: ...
 @overload
 def tag_path(
-    path: PureT, *, commit: str, config_digest: str, fingerprint: str | None = None
+    path: PureT,
+    *,
+    commit: str,
+    config_digest: str,
+    fingerprint: str | None = None,
+    scope_key: str | None = None,
 ) -> PureT: ...
 def tag_path(
-    path: str | PurePath, *, commit: str, config_digest: str, fingerprint: str | None = None
+    path: str | PurePath,
+    *,
+    commit: str,
+    config_digest: str,
+    fingerprint: str | None = None,
+    scope_key: str | None = None,
 ) -> str | PurePath:
     """Tag the last component of a path, keeping every other part as it is.
 
@@ -165,7 +201,7 @@ def tag_path(
     separator (a directory); a pure path keeps its drive, share and parents,
     whatever its flavour, so ``PureWindowsPath`` works on POSIX too.
     """
-    tag = _tag(commit, config_digest, fingerprint)
+    tag = _tag(commit, config_digest, fingerprint, scope_key)
     if isinstance(path, PurePath):
         if not path.name:
             raise InvalidPathError(
@@ -228,6 +264,7 @@ def parse(path: str | os.PathLike[str]) -> Tag:
         diff=match["diff"],
         config=match["config"],
         suffix=suffix,
+        code=match["code"],
     )
 
 

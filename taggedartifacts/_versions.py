@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -29,7 +29,7 @@ from ._git import find_work_tree
 from ._gitinfo import GitState
 from ._hashing import config_hash
 from ._log import logger
-from ._records import read_record, record_path
+from ._records import made_by, read_record, record_path
 from ._storage import Output, PathArg, Store, place_of
 from ._tagging import Tag, is_url, parse, split_name, split_query
 
@@ -104,15 +104,16 @@ class VersionList(list[Version]):
         :param repo: a directory of the work tree that knows the commits; by default
             the one holding the versions, else the current directory's.
         """
-        history = History(repo or home(self.query))
+        commits = History(repo or home(self.query)).relations(self)
         out = []
         for v in self:
-            commit = history.lookup(v.tag.commit)
+            commit = commits[v]
             out.append(
                 {
                     "path": os.fspath(v.path),
                     "name": v.name,
-                    "commit": v.tag.commit,
+                    "commit": v.tag.commit or (commit["sha"] or "")[:7] or None,
+                    "code": v.tag.code,
                     "relation": commit["relation"],
                     "commit_date": commit["date"],
                     "subject": commit["subject"],
@@ -180,10 +181,8 @@ def versions(
         found = [v for v in found if v.tag.dirty is not clean]
     if reachable is not None:
         history = History(os.fspath(repo) if repo is not None else home(os.fspath(path)))
-        ancestry = ("HEAD", "ancestor")
-        found = [
-            v for v in found if (history.lookup(v.tag.commit)["relation"] in ancestry) == reachable
-        ]
+        commits = history.relations(found)
+        found = [v for v in found if (commits[v]["relation"] in ("HEAD", "ancestor")) == reachable]
     return VersionList(found, os.fspath(path))
 
 
@@ -259,7 +258,14 @@ def describe(path: str | os.PathLike[str]) -> Description:
 
 # What git knows of the commits that names carry.
 
-_UNKNOWN = {"relation": "unknown", "date": None, "subject": None, "sha": None, "timestamp": None}
+_UNKNOWN = {
+    "relation": "unknown",
+    "date": None,
+    "subject": None,
+    "sha": None,
+    "timestamp": None,
+    "rank": None,
+}
 _HISTORIES: dict[tuple[str, str], History] = {}
 
 
@@ -275,14 +281,24 @@ def history_at(root: str, head: str) -> History:
 
 
 class History:
-    """Commit lookups by short sha in the work tree holding ``directory`` (else the
-    current directory's); every commit is looked up once.
+    """What git knows of commits (by short or full sha) in the work tree holding
+    ``directory`` (else the current directory's), as of its HEAD: each one's date and
+    subject, and where it stands from HEAD.
+
+    GitPython reads the commit objects, in Python, from the object database our own
+    git runner located (so neither depends on the caller's ``GIT_*`` variables).
+    Where commits stand is answered for all of them at once, by one walk of HEAD's
+    history (``git rev-list HEAD``, newest first) that stops as soon as every one of
+    them was met: a commit met is HEAD or an ancestor, ranked by how soon it was met;
+    one never met is another commit. Every commit is looked up once.
 
     :param head: HEAD's sha, when the caller knows it (it saves a git call).
     """
 
     def __init__(self, directory: str, head: str | None = None) -> None:
-        self.known: dict[str, dict[str, Any]] = {}  # many versions share a commit
+        self.known: dict[str | None, dict[str, Any]] = {}  # many versions share a commit
+        self.ranks: dict[str, int] = {}  # commit -> how soon HEAD's history met it
+        self.walked = False  # HEAD's whole history was walked: what it did not meet, is not in it
         self.repo: Any = None
         try:
             found = find_work_tree((directory, None))
@@ -302,14 +318,33 @@ class History:
         objects = os.path.join(root, os.fsdecode(out[0]), "objects")
         self.repo.odb = GitDB(objects)
 
-    def lookup(self, short: str) -> dict[str, Any]:
-        """``relation`` (HEAD, ancestor, other or unknown), ``date``, ``subject`` and ``sha``."""
-        if short not in self.known:
-            self.known[short] = self._lookup(short)
-        return self.known[short]
+    def lookup(self, sha: str | None) -> dict[str, Any]:
+        """``relation`` (HEAD, ancestor, other or unknown), ``rank`` (0 for HEAD, then
+        its ancestors newest first; None for others), ``date``, ``subject``, ``sha``."""
+        return self.lookup_all([sha])[sha]
 
-    def _lookup(self, short: str) -> dict[str, Any]:
-        if self.repo is None:
+    def lookup_all(self, shas: Iterable[str | None]) -> dict[str | None, dict[str, Any]]:
+        """:meth:`lookup` for many commits, with one walk of HEAD's history for all."""
+        wanted = [s for s in dict.fromkeys(shas) if s not in self.known]
+        commits = {s: self._commit(s) for s in wanted}
+        self._walk({c["sha"] for c in commits.values() if c["sha"] is not None})
+        for short, commit in commits.items():
+            if commit["sha"] is not None:
+                rank = self.ranks.get(commit["sha"])
+                relation = "other" if rank is None else "HEAD" if rank == 0 else "ancestor"
+                commit = {**commit, "relation": relation, "rank": rank}
+            self.known[short] = commit
+        return {s: self.known[s] for s in shas}
+
+    def relations(self, found: Iterable[Version]) -> dict[Version, dict[str, Any]]:
+        """:meth:`lookup` of each version's commit: the one its name carries, or for a
+        scoped name (which carries the scope's content key) the one its record holds."""
+        commits = {v: v.tag.commit or _recorded_commit(v) for v in found}
+        known = self.lookup_all(commits.values())
+        return {v: known[c] for v, c in commits.items()}
+
+    def _commit(self, short: str | None) -> dict[str, Any]:
+        if self.repo is None or not short:
             return _UNKNOWN
         import git as gitpython
         import gitdb.exc
@@ -321,20 +356,22 @@ class History:
             timestamp = int(commit.committed_date)
         except (gitdb.exc.BadObject, gitdb.exc.AmbiguousObjectName, ValueError, TypeError):
             return _UNKNOWN  # unknown here, ambiguous, or not a commit
-        sha = commit.hexsha
-        if sha == self.head:
-            relation = "HEAD"
-        elif git.run(self.root, "merge-base", "--is-ancestor", sha, self.head).returncode == 0:
-            relation = "ancestor"
-        else:
-            relation = "other"
-        return {
-            "relation": relation,
-            "date": date,
-            "subject": str(subject),
-            "sha": sha,
-            "timestamp": timestamp,
-        }
+        return {**_UNKNOWN, "date": date, "subject": str(subject), "sha": commit.hexsha,
+                "timestamp": timestamp}  # fmt: skip
+
+    def _walk(self, targets: set[str]) -> None:
+        """Rank ``targets`` by HEAD's history, walking it only as far as they take."""
+        missing = targets - self.ranks.keys()
+        if not missing or self.walked:
+            return
+        for rank, line in enumerate(git.lines(self.root, "rev-list", self.head)):
+            sha = line.decode()
+            if sha in missing:
+                self.ranks[sha] = rank
+                missing.discard(sha)
+                if not missing:
+                    return
+        self.walked = True
 
 
 # Readers: the version a reading function reads.
@@ -358,7 +395,7 @@ def resolve(
                 found[kw] = _spelled_as(out.given, newest.name)
                 logger().info("%s reads %s, the latest version of %s", name, newest, out.given)
                 continue
-        elif out.store.kind(out.where) is not None and _digest_agrees(out.store, out.where, digest):
+        elif out.store.kind(out.where) is not None and _made_by(out, digest, state):
             found[kw] = out.tagged
             continue
         tagged = os.fspath(out.tagged)
@@ -371,27 +408,45 @@ def resolve(
 
 
 def _latest(given: PathArg, digest: str, state: GitState) -> Version | None:
-    """The version of the newest commit that is HEAD or an ancestor of it (HEAD's first),
-    the newest file of that commit: a copy's or rsync's new mtime picks nothing."""
-    found = versions(given, config=digest, clean=True)
-    candidates = [v for v in found if _digest_agrees(*place_of(v.path), digest)]
-    if not candidates or state.root is None:
-        return None
-    history = history_at(state.root, state.head or state.commit)
-    ranked = []
-    for version in candidates:
-        commit = history.lookup(version.tag.commit)
-        if commit["relation"] in ("HEAD", "ancestor"):
-            order = (commit["relation"] == "HEAD", commit["timestamp"] or 0, version.mtime)
-            ranked.append((order, version))
-    return max(ranked, key=lambda pair: pair[0])[1] if ranked else None
+    """What ``read="latest"`` reads: a clean version of this config made by the code that
+    runs now (the scope's content key, else HEAD's commit), else one made at the commit
+    nearest HEAD in its history; between versions of one code state, the newest file.
+    A copy's or rsync's new mtime never puts older code first."""
+    candidates: dict[Version, dict[str, Any]] = {}
+    for version in versions(given, config=digest, clean=True):
+        store, path = place_of(version.path)
+        found = read_record(store, record_path(path)) or {}
+        if found.get("config_hash") in (None, digest):  # the name holds 10 of its digits
+            candidates[version] = found
+    now = [v for v, found in candidates.items() if _runs_now(v, found, state)]
+    if now or not candidates or state.root is None:
+        return max(now, key=lambda v: (v.mtime, v.name), default=None)
+    history = history_at(state.root, state.commit)
+    known = history.relations(candidates)
+    ranked = [(-c["rank"], v.mtime, v.name, v) for v, c in known.items() if c["rank"] is not None]
+    return max(ranked)[3] if ranked else None
 
 
-def _digest_agrees(store: Store, path: str, digest: str) -> bool:
-    """Whether a version's record, if it has one, was made by this full config digest: the
-    name holds its first 10 hex digits only, and two configs can share those."""
-    found = read_record(store, record_path(path))
-    return found is None or found.get("config_hash") in (None, digest)
+def _recorded_commit(version: Version) -> str | None:
+    """The commit a version's record holds (HEAD when it was made), if it has one."""
+    store, path = place_of(version.path)
+    commit = (read_record(store, record_path(path)) or {}).get("commit")
+    return commit if isinstance(commit, str) else None
+
+
+def _runs_now(version: Version, found: Mapping[str, Any], state: GitState) -> bool:
+    """Whether a version was made by the code that runs now (its record, if it has one,
+    agreeing in full)."""
+    if state.code is not None:
+        return version.tag.code == state.code[:7] and found.get("code") in (None, state.code)
+    return version.tag.commit == state.commit[:7] and found.get("commit") in (None, state.commit)
+
+
+def _made_by(out: Output, digest: str, state: GitState) -> bool:
+    """Whether the version ``read=True`` found was made by this call's full digests, as
+    far as its record (if it has one) says: the name holds only their first digits."""
+    found = read_record(out.store, record_path(out.where))
+    return found is None or made_by(found, digest, state)
 
 
 def _spelled_as(given: PathArg, name: str) -> PathArg:

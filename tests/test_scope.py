@@ -14,14 +14,12 @@ from conftest import Repo
 from taggedartifacts import (
     Artifact,
     DirtyRepositoryError,
-    GitError,
     InvalidArgumentError,
     describe,
     git_state,
     parse,
     pinned,
 )
-from taggedartifacts import _git as git_runner
 from taggedartifacts._cli import main
 
 
@@ -50,17 +48,17 @@ def test_a_commit_outside_the_scope_keeps_the_name_and_the_cache(
     project: Repo, tmp_path: Path
 ) -> None:
     train = writer(project, cache=True)
-    code_commit = project.head()
     first = train(tmp_path / "model.bin")
-    assert parse(first).commit == code_commit[:7]
+    key = git_state(project.path, depends_on=["src/"]).code
+    assert (parse(first).commit, parse(first).code) == (None, key[:7])
     project.write("README.md", "# a project\n\nFixed a typo.\n")
     project.commit("docs only")
     assert train(tmp_path / "model.bin") == first  # same name: a cache hit
     assert len(train.calls) == 1
     project.write("src/model.py", "LAYERS = 3\n")
-    new_code = project.commit("more layers")
+    project.commit("more layers")
     second = train(tmp_path / "model.bin")
-    assert parse(second).commit == new_code[:7]
+    assert parse(second).code == git_state(project.path, depends_on=["src/"]).code[:7] != key[:7]
     assert len(train.calls) == 2
 
 
@@ -70,11 +68,11 @@ def test_the_functions_own_file_is_always_in_scope(project: Repo, tmp_path: Path
     namespace: dict[str, Any] = {}
     exec(compile(source.read_text(), str(source), "exec"), namespace)
     train: Any = Artifact("outpath", depends_on=["src/"])(namespace["train"])
-    before = parse(train(str(tmp_path / "a.txt"))).commit
+    before = parse(train(str(tmp_path / "a.txt"))).code
     source.write_text("def train(outpath):\n    return outpath  # edited\n")
     with pytest.raises(DirtyRepositoryError, match=r"scripts/train\.py"):
         train(str(tmp_path / "a.txt"))
-    after = project.commit("edit the script")
+    project.commit("edit the script")
     with pytest.raises(DirtyRepositoryError, match=r"changed on disk after this process loaded"):
         train(str(tmp_path / "a.txt"))  # committed, but the old code is what runs here
     train = Artifact("outpath", depends_on=["src/"])(namespace["train"])  # decorated again:
@@ -84,12 +82,12 @@ def test_the_functions_own_file_is_always_in_scope(project: Repo, tmp_path: Path
         f"ns = {{}}\nexec(compile(open({str(source)!r}).read(), {str(source)!r}, 'exec'), ns)\n"
         "from taggedartifacts import Artifact, parse\n"
         "train = Artifact('outpath', depends_on=['src/'])(ns['train'])\n"
-        f"print(parse(train({str(tmp_path / 'a.txt')!r})).commit)"
+        f"print(parse(train({str(tmp_path / 'a.txt')!r})).code)"
     )
     out = subprocess.run(
         [sys.executable, "-c", new_process], capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip() == after[:7] != before
+    assert out.stdout.strip() not in ("None", before)  # the new code's key, clean
 
 
 def test_only_changes_inside_the_scope_are_dirty(project: Repo, tmp_path: Path) -> None:
@@ -114,43 +112,28 @@ def test_outputs_written_inside_the_scope_never_dirty_it(project: Repo) -> None:
     assert train(project.path / "src" / "model.bin") == made
 
 
-def test_the_scope_and_its_commit_are_recorded(project: Repo, tmp_path: Path) -> None:
+def test_the_scope_its_content_key_and_the_commit_to_check_out_are_recorded(
+    project: Repo, tmp_path: Path
+) -> None:
     train = writer(project, provenance=True)
-    code_commit = project.head()
     project.write("README.md", "# later\n")
     head = project.commit("docs")
-    record = describe(train(tmp_path / "m.bin"))["provenance"]
-    assert (record["commit"], record["head"], record["depends_on"]) == (
-        code_commit,
-        head,
-        ["src/"],
-    )
+    made = train(tmp_path / "m.bin")
+    record = describe(made)["provenance"]
+    key = git_state(project.path, depends_on=["src/"]).code
+    assert (record["commit"], record["code"], record["depends_on"]) == (head, key, ["src/"])
+    assert project.git("show", f"{record['commit']}:src/model.py") == "LAYERS = 2\n"
 
 
-def test_checking_out_the_named_commit_gives_the_scopes_code(project: Repo) -> None:
-    project.write("README.md", "# docs\n")
-    project.commit("docs")
-    state = git_state(project.path, depends_on=["src/"])
-    assert state.head == project.head() != state.commit
-    shown = project.git("show", f"{state.commit}:src/model.py")
-    assert shown == (project.path / "src" / "model.py").read_text()
-
-
-def test_an_unproven_answer_of_git_log_falls_back_to_head(
-    project: Repo, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    old = project.head()
-    project.write("src/model.py", "LAYERS = 9\n")
-    head = project.commit("change")
-    real = git_runner.check
-
-    def wrong_log(directory: str, *args: str, **kwargs: Any) -> bytes:
-        if args[0] == "log":
-            return old.encode() + b"\n"  # as a merge could mislead history simplification
-        return real(directory, *args, **kwargs)
-
-    monkeypatch.setattr(git_runner, "check", wrong_log)
-    assert git_state(project.path, depends_on=["src/"]).commit == head
+def test_the_key_is_the_content_however_the_scope_is_spelled(project: Repo) -> None:
+    project.write("src/util.py", "X = 1\n")
+    project.commit("util")
+    keys = {
+        git_state(project.path, depends_on=spelled).code
+        for spelled in (["src/"], ["src"], ["src", "src/model.py"], ["src/*"], ["./src/"])
+    }
+    assert len(keys) == 1
+    assert git_state(project.path, depends_on=["src/model.py"]).code not in keys
 
 
 @pytest.mark.parametrize(
@@ -192,21 +175,22 @@ def test_the_command_line_takes_depends_on(
     monkeypatch.chdir(project.path)
     assert main(["tag", "out.png", "--depends-on", "src/", "--config", json.dumps({})]) == 0
     name = capsys.readouterr().out.strip()
-    assert parse(name).commit == git_state(project.path, depends_on=["src/"]).commit[:7]
+    assert parse(name).code == git_state(project.path, depends_on=["src/"]).code[:7]
 
 
 def test_paths_and_pinned_follow_the_scope(project: Repo, tmp_path: Path) -> None:
     train = writer(project)
-    code_commit = project.head()
+    key = git_state(project.path, depends_on=["src/"]).code
     project.write("README.md", "# later\n")
     project.commit("docs")
-    assert parse(train.paths(tmp_path / "m.bin")["outpath"]).commit == code_commit[:7]
+    assert parse(train.paths(tmp_path / "m.bin")["outpath"]).code == key[:7]
     with pinned(project.path):
-        assert parse(train(tmp_path / "m.bin")).commit == code_commit[:7]
+        assert parse(train(tmp_path / "m.bin")).code == key[:7]
 
 
-def test_a_shallow_clone_never_names_its_boundary_as_the_scopes_commit(
-    project: Repo, tmp_path: Path
+@pytest.mark.parametrize("depends_on", [None, ["src/"]])
+def test_a_depth_one_clone_gives_the_names_a_full_clone_gives(
+    project: Repo, tmp_path: Path, depends_on: Any
 ) -> None:
     project.write("README.md", "# docs only\n")
     project.commit("docs")
@@ -214,10 +198,11 @@ def test_a_shallow_clone_never_names_its_boundary_as_the_scopes_commit(
     subprocess.run(
         ["git", "clone", "-q", "--depth", "1", f"file://{project.path}", str(clone)], check=True
     )
-    with pytest.raises(GitError, match=r"start of this shallow clone .* \(git fetch --unshallow"):
-        git_state(clone, depends_on=["src/"])
-    full = git_state(project.path, depends_on=["src/"])
-    assert full.commit != full.head  # a full clone names the older commit that changed src/
+    names = []
+    for root in (project.path, clone):
+        save = Artifact("outpath", repo=root, depends_on=depends_on)(lambda outpath: outpath)
+        names.append(save("out/model.bin"))
+    assert names[0] == names[1]
 
 
 def test_a_glob_in_depends_on_covers_what_it_matches(project: Repo, tmp_path: Path) -> None:
@@ -248,3 +233,58 @@ def test_output_kept_inside_the_scope_is_no_change_of_the_code(project: Repo) ->
     (project.path / "src" / "taggedartifacts-replaced-model-20240101-000000-cd34").mkdir()
     (project.path / "src" / "taggedartifacts-replaced-model-20240101-000000-cd34" / "x").touch()
     assert git_state(project.path, depends_on=["src/"]).dirty is False
+
+
+def test_identical_code_is_never_rebuilt_and_other_code_never_reused(
+    project: Repo, tmp_path: Path
+) -> None:
+    # Merges both ways, a revert, a cherry-pick, a rebase, a squash merge and checking out
+    # an old commit: the scoped name follows the code, so identical code gives the name
+    # it had (a cache hit), and other code another name (a build). 18 steps.
+    built: list[str] = []
+
+    @Artifact("outpath", repo=project.path, depends_on=["src/"], cache=True)
+    def train(outpath: Path) -> str:
+        code = (project.path / "src" / "model.py").read_text()
+        built.append(code)
+        outpath.write_text(code)
+        return code
+
+    def code(version: str, message: str) -> None:
+        project.write("src/model.py", f"LAYERS = {version}\n")
+        project.commit(message)
+
+    def docs(text: str) -> None:  # a file of its own: merges of docs never conflict
+        project.write(f"docs/{text.replace(' ', '-')}.md", f"# {text}\n")
+        project.commit(text)
+
+    git, first = project.git, project.head()
+    steps = [
+        lambda: None,  # 1: the code as it is (LAYERS = 2)
+        lambda: docs("docs on main"),
+        lambda: (git("checkout", "-q", "-b", "feature"), code("3", "three layers")),
+        lambda: docs("docs on feature"),
+        lambda: (git("checkout", "-q", "main"), docs("more docs on main")),
+        lambda: (git("checkout", "-q", "feature"), git("merge", "-q", "--no-edit", "main")),
+        lambda: (git("checkout", "-q", "main"), git("merge", "-q", "--no-edit", "feature")),
+        lambda: git("revert", "--no-edit", git("log", "-1", "--format=%H", "--", "src")[:40]),
+        lambda: git("revert", "--no-edit", "HEAD"),  # the revert reverted: three layers
+        lambda: (git("checkout", "-q", "-b", "topic", "HEAD~3"), code("4", "four layers")),
+        lambda: (git("checkout", "-q", "main"), git("cherry-pick", "topic")),
+        lambda: (git("checkout", "-q", "topic"), git("rebase", "-q", "main")),
+        lambda: (git("checkout", "-q", "-b", "side", "main"), code("5", "five layers")),
+        lambda: (
+            git("checkout", "-q", "main"),
+            git("merge", "-q", "--squash", "side"),
+            git("commit", "-q", "-m", "squashed"),
+        ),
+        lambda: git("checkout", "-q", first),  # back to the start: two layers
+        lambda: git("checkout", "-q", "main"),
+        lambda: docs("last docs"),
+        lambda: code("6", "six layers"),
+    ]
+    for step in steps:
+        step()
+        current = (project.path / "src" / "model.py").read_text()
+        assert train(tmp_path / "model.txt") == current  # never another code's output
+    assert built == [f"LAYERS = {n}\n" for n in (2, 3, 4, 5, 6)]  # each code built once
