@@ -25,9 +25,9 @@ class Repo:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def git(self, *args: str) -> str:
+    def git(self, *args: str, check: bool = True) -> str:
         return subprocess.run(
-            ["git", *args], cwd=self.path, check=True, capture_output=True, text=True
+            ["git", *args], cwd=self.path, check=check, capture_output=True, text=True
         ).stdout
 
     def write(self, name: str, content: str | bytes = "x\n") -> Path:

@@ -192,3 +192,88 @@ def test_a_reader_checks_the_full_digest_where_a_record_has_it(
     train(str(tmp_path / "model.bin"))
     with pytest.raises(FileNotFoundError):
         plot(str(tmp_path / "model.bin"))
+
+
+def _scoped_pair(repo: Repo) -> tuple[Any, Any, list[str]]:
+    repo.write(".gitignore", "out/\n")  # outputs are not committed with the code
+    repo.commit("ignore outputs")
+    seen: list[str] = []
+    options: dict[str, Any] = {"repo": repo.path, "depends_on": ["src/"]}
+
+    @Artifact("outpath", CONFIG, provenance=True, **options)
+    def train(outpath: str) -> str:
+        Path(outpath).write_text((repo.path / "src" / "model.py").read_text())
+        return outpath
+
+    @Artifact("outpath", CONFIG, read="latest", **options)
+    def plot(outpath: str) -> str:
+        seen.append(outpath)
+        return Path(outpath).read_text()
+
+    return train, plot, seen
+
+
+def test_read_latest_reads_the_code_that_runs_now_whatever_the_files_times(
+    project: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project.path)
+    train, plot, seen = _scoped_pair(project)
+    now = train("out/model.bin")
+    project.write("src/model.py", "LAYERS = 3\n")
+    project.commit("more layers")
+    other = train("out/model.bin")
+    project.git("revert", "--no-edit", "HEAD")  # the first code again, at a new commit
+    later = time.time() + 60
+    os.utime(other, (later, later))  # the other code's file is the newest
+    assert plot("out/model.bin") == "LAYERS = 2\n"
+    assert seen == [now]
+
+
+def test_read_latest_finds_the_code_of_now_though_its_commit_is_gone(
+    project: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project.path)
+    train, plot, seen = _scoped_pair(project)
+    project.write("src/model.py", "LAYERS = 7\n")
+    gone = project.commit("seven layers, in a commit to be rewritten")
+    made = train("out/model.bin")
+    project.git("commit", "-q", "--amend", "-m", "rewritten")  # as a rebase would
+    project.git("reflog", "expire", "--expire=now", "--all")
+    project.git("gc", "-q", "--prune=now")
+    assert project.git("cat-file", "-t", gone, check=False) == ""  # the commit is gone
+    assert plot("out/model.bin") == "LAYERS = 7\n"
+    assert seen == [made]
+
+
+def test_read_latest_takes_the_nearest_ancestor_not_the_newest_file(
+    project: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project.path)
+    train, plot, seen = _scoped_pair(project)
+    older = train("out/model.bin")
+    project.write("src/model.py", "LAYERS = 3\n")
+    project.commit("three")
+    nearer = train("out/model.bin")
+    project.write("src/model.py", "LAYERS = 4\n")
+    project.commit("four: nothing made with this code yet")
+    later = time.time() + 60
+    os.utime(older, (later, later))
+    assert plot("out/model.bin") == "LAYERS = 3\n"
+    assert seen == [nearer]
+
+
+def test_where_versions_stand_takes_a_bounded_number_of_git_processes(
+    project: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    train, _, _ = pair(project, True)
+    for n in range(12):  # twelve versions, at twelve commits
+        project.write("src/model.py", f"LAYERS = {n}\n")
+        project.commit(f"commit {n}")
+        train(str(tmp_path / "m.bin"))
+    project.git("checkout", "-q", "HEAD~6")
+    calls = count_processes(monkeypatch)
+    reachable = versions(tmp_path / "m.bin", reachable=True, repo=project.path)
+    rows = versions(tmp_path / "m.bin").rows(repo=str(project.path))
+    assert len(reachable) == 6
+    assert sorted(r["relation"] for r in rows) == ["HEAD"] + ["ancestor"] * 5 + ["other"] * 6
+    assert len(calls) <= 4  # not one per version: a walk of HEAD's history for all
