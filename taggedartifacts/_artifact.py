@@ -5,11 +5,10 @@ from __future__ import annotations
 import functools
 import os
 import stat
-import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, ParamSpec, Protocol, TypeVar, cast, overload
 
-from ._dirty import warn_dirty
+from ._dirty import warn, warn_dirty
 from ._errors import InvalidArgumentError
 from ._function import Function, keywords
 from ._hashing import normal_form
@@ -57,6 +56,31 @@ class TaggedFunction(Protocol[P, R_co]):
     def __get__(self, instance: object, owner: type[Any] | None = None) -> Any: ...
 
 
+def _checked_config(config: Any) -> Any:
+    """``config``, once it is known to be a set of settings that can be hashed: it fails at
+    decoration, not in the middle of a run."""
+    form = normal_form(config)
+    first = next(iter(form), "") if isinstance(form, dict) else None  # a tag starts with NUL
+    if first is None or (first.startswith("\x00") and first != "\x00dataclass"):
+        raise InvalidArgumentError(
+            f"config must be a mapping (a dict, a DictConfig, ...) or an object with named "
+            f"fields (a dataclass, a pydantic model, argparse's Namespace, ...), got "
+            f"{type(config).__name__}; put a value of this kind under a key: config={{'x': x}}"
+        )
+    return config
+
+
+def _check_read(read: object, **writes: bool) -> None:
+    if read not in (False, True, "latest"):
+        raise InvalidArgumentError(f"read must be False, True or 'latest', got {read!r}")
+    if read and any(writes.values()):
+        raise InvalidArgumentError(
+            f"read={read!r} with {' and '.join(n for n, on in writes.items() if on)}: a "
+            "reader's path is an existing version, never staged, cached or recorded; decorate "
+            "the writer and the reader with two Artifact(...)s of the same keyword and config"
+        )
+
+
 def _checked_repo(repo: str | os.PathLike[str] | None) -> str | None:
     """``repo=`` as an absolute path, checked with one stat: the only I/O at decoration."""
     if repo is None:
@@ -100,9 +124,13 @@ class Artifact:
         ``"<redacted>"`` in provenance records; they are hashed all the same.
     :param depends_on: the paths (or git pathspecs), relative to the work tree's
         root, that hold the code the output depends on. The name then carries the
-        last commit that changed them (a commit elsewhere keeps every name), and
-        only changes inside them, or untracked files inside them, make the tree
-        dirty. The function's own source file is always among them.
+        content key of the code they hold instead of a commit (a commit elsewhere,
+        a revert or a rebase keeps every name), and only changes inside them, or
+        untracked files inside them, make the tree dirty. The function's own
+        source file is always among them.
+    :param strict_scope: refuse a call whose code reaches files of the work tree that
+        ``depends_on`` leaves out (a module imported from outside it), instead of
+        warning with :class:`OutOfScopeWarning` once per function.
     :param read: for a function that reads an artifact instead of writing one:
         True passes the exact name the current state gives, ``"latest"`` the
         newest clean version with the same config at HEAD or before it; either
@@ -128,33 +156,20 @@ class Artifact:
         provenance: bool = False,
         redact: Sequence[str] = (),
         depends_on: Sequence[str] | None = None,
+        strict_scope: bool = False,
         read: bool | Literal["latest"] = False,
     ) -> None:
-        if config is None:
-            config = {}
-        form = normal_form(config)  # fail at decoration, not in the middle of a run
-        first = next(iter(form), "") if isinstance(form, dict) else None  # a tag starts with NUL
-        if first is None or (first.startswith("\x00") and first != "\x00dataclass"):
-            raise InvalidArgumentError(
-                f"config must be a mapping (a dict, a DictConfig, ...) or an object with named "
-                f"fields (a dataclass, a pydantic model, argparse's Namespace, ...), got "
-                f"{type(config).__name__}; put a value of this kind under a key: config={{'x': x}}"
-            )
         if isinstance(redact, str) or not all(isinstance(k, str) for k in redact):
             raise InvalidArgumentError(f"redact must be a list of key names, got {redact!r}")
-        if read not in (False, True, "latest"):
-            raise InvalidArgumentError(f"read must be False, True or 'latest', got {read!r}")
-        writes = [name for name, on in (("cache", cache), ("atomic", atomic),
-                                         ("provenance", provenance)) if on]  # fmt: skip
-        if read and writes:
+        if strict_scope and depends_on is None:
             raise InvalidArgumentError(
-                f"read={read!r} with {' and '.join(writes)}: a reader's path is an existing "
-                "version, never staged, cached or recorded; decorate the writer and the "
-                "reader with two Artifact(...)s of the same keyword and config"
+                "strict_scope=True refuses calls whose code reaches files outside depends_on; "
+                "pass depends_on as well"
             )
+        _check_read(read, cache=cache, atomic=atomic, provenance=provenance)
         self.options = Options(
             keywords=keywords(keyword),
-            config=config,
+            config=_checked_config({} if config is None else config),
             allow_dirty=allow_dirty,
             untracked=untracked,
             repo=_checked_repo(repo),
@@ -168,6 +183,7 @@ class Artifact:
             provenance=provenance,
             redact=tuple(redact),
             depends_on=check_depends_on(depends_on),
+            strict_scope=strict_scope,
             read=read,
         )
 
@@ -183,19 +199,18 @@ def _sync_wrapper(function: Function) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         plan = function.plan_call(args, kwargs)
         if plan.state.dirty:  # before anything is held: an "error" filter may raise here
-            warn_dirty(function.func, function.name, plan.state)
+            warn_dirty(function.func, function.name, plan.state, function.defined)
         run = function.start(plan, args, kwargs, function.locks(plan) or [])
-        if run.hit:
-            return run.value
-        try:
-            result = function.func(*run.args, **run.kwargs)
-        except BaseException as exc:
-            run.fail(exc)
-            raise
-        result = run.finish(result, function.after(plan, run.stage is not None))
-        for warning in run.warnings:
-            warnings.warn(warning, stacklevel=2)
-        return result
+        if not run.hit:
+            try:
+                result = function.func(*run.args, **run.kwargs)
+            except BaseException as exc:
+                run.fail(exc)
+                raise
+            run.value = run.finish(result, function.after(plan, run.stage is not None))
+        for warning in (*plan.warnings, *run.warnings):
+            warn(warning, function.defined)
+        return run.value
 
     return wrapper
 
@@ -209,21 +224,20 @@ def _async_wrapper(function: Function) -> Callable[..., Any]:
         # pinned() blocks still apply): the event loop never waits for them.
         plan = await asyncio.to_thread(function.plan_call, args, kwargs)
         if plan.state.dirty:
-            warn_dirty(function.func, function.name, plan.state)
+            warn_dirty(function.func, function.name, plan.state, function.defined)
         locks = await _locks_without_blocking(function, plan)
         run = await _started(function, plan, args, kwargs, locks)
-        if run.hit:
-            return run.value
-        try:
-            result = await function.func(*run.args, **run.kwargs)
-        except BaseException as exc:
-            run.fail(exc)
-            raise
-        changed = await asyncio.to_thread(function.after, plan, run.stage is not None)
-        result = await asyncio.to_thread(run.finish, result, changed)
-        for warning in run.warnings:
-            warnings.warn(warning, stacklevel=2)
-        return result
+        if not run.hit:
+            try:
+                result = await function.func(*run.args, **run.kwargs)
+            except BaseException as exc:
+                run.fail(exc)
+                raise
+            changed = await asyncio.to_thread(function.after, plan, run.stage is not None)
+            run.value = await asyncio.to_thread(run.finish, result, changed)
+        for warning in (*plan.warnings, *run.warnings):
+            warn(warning, function.defined)
+        return run.value
 
     return wrapper
 

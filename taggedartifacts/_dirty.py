@@ -7,13 +7,15 @@ import sys
 import warnings
 import weakref
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 from ._errors import DirtyRepositoryError, DirtyRepositoryWarning
 from ._gitinfo import GitState
+from ._loaded import installed
 from ._notebook import ipython
 
-__all__ = ["ENV_ALLOW_DIRTY", "changed_error", "dirty_error", "warn_dirty"]
+__all__ = ["ENV_ALLOW_DIRTY", "changed_error", "dirty_error", "warn", "warn_dirty"]
 
 # Allows dirty work for one run without editing the code (which would itself dirty the
 # tree); the warning still appears, and names are still dirty names.
@@ -84,7 +86,9 @@ def _untracked_code(name: str, source: str | None, state: GitState) -> list[str]
     ]
 
 
-def warn_dirty(func: Callable[..., Any], name: str, state: GitState) -> None:
+def warn_dirty(
+    func: Callable[..., Any], name: str, state: GitState, defined: tuple[str, int]
+) -> None:
     """Warn at the user's call: once per call site in a script, once per cell run in Jupyter.
 
     The usual once-per-location registry is not enough: a function body that uses
@@ -94,28 +98,52 @@ def warn_dirty(func: Callable[..., Any], name: str, state: GitState) -> None:
     per cell execution: running a cell again warns again. Either way the user's
     filters still apply (``error`` still raises, at every call).
     """
-    caller = sys._getframe(2)  # warn_dirty <- wrapper <- the user's code
+    filename, lineno, module, _ = _call_site(defined)
     shell = ipython()
     # Per function, the places it has warned at: a call site in a script; the cell
     # execution in IPython (so running a cell again warns again).
-    site = (caller.f_code.co_filename, caller.f_lineno) if shell is None else shell.execution_count
+    site = (filename, lineno) if shell is None else shell.execution_count
     seen = _warned_for(func)
     if site in seen:
         return
-    # module_globals only lets linecache ask a module's loader for its source. A cell's
-    # namespace has __spec__ = None, which Python 3.12+ refuses with ValueError; IPython
-    # has already put the cell's source into linecache, so there is nothing to ask then.
-    has_loader = getattr(caller.f_globals.get("__spec__"), "loader", None) is not None
     warnings.warn_explicit(
-        _dirty_warning(name, state),
-        DirtyRepositoryWarning,
-        caller.f_code.co_filename,
-        caller.f_lineno,
-        module=caller.f_globals.get("__name__"),
-        registry=None,
-        module_globals=caller.f_globals if has_loader else None,
+        _dirty_warning(name, state), DirtyRepositoryWarning, filename, lineno, module=module
     )
     seen.add(site)  # only once shown (or ignored): an "error" filter raises every time
+
+
+def warn(warning: Warning, defined: tuple[str, int]) -> None:
+    """Issue ``warning`` at the user's call, with Python's own once-per-place registry.
+
+    :param defined: where the decorated function is defined: the place for a call
+        that came from library code.
+    """
+    filename, lineno, module, registry = _call_site(defined)
+    warnings.warn_explicit(warning, type(warning), filename, lineno, module, registry)
+
+
+def _call_site(defined: tuple[str, int]) -> tuple[str, int, str, dict[Any, Any]]:
+    """Where the user called the decorated function: the first frame outside this
+    package, when it is the user's own code; when the call came from library code
+    (asyncio's event loop for a task of ``gather``, a pool's worker thread, a
+    scheduler), where the function is ``defined``.
+
+    (``module_globals`` is never handed to the warnings machinery: for a module run as
+    ``python -m pkg.module`` it makes linecache ask the wrong loader, which raises.)
+    """
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == _OURS:
+        frame = frame.f_back
+    if frame is not None and not installed(frame.f_code.co_filename):
+        registry = frame.f_globals.setdefault("__warningregistry__", {})
+        module = frame.f_globals.get("__name__") or "__main__"
+        return frame.f_code.co_filename, frame.f_lineno, module, registry
+    # A module of None would make warnings drop the warning: name it after the file.
+    return defined[0], defined[1], os.path.splitext(os.path.basename(defined[0]))[0], _DEFINED
+
+
+_OURS = __name__.partition(".")[0]
+_DEFINED: dict[Any, Any] = {}  # the registry of warnings shown where functions are defined
 
 
 # function -> the sites it has warned at; weak, so functions made in a loop come and go.

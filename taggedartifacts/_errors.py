@@ -98,6 +98,11 @@ class DirtyRepositoryWarning(TaggedArtifactsWarning):
     """An artifact is being named after a work tree with uncommitted changes."""
 
 
+class OutOfScopeWarning(TaggedArtifactsWarning):
+    """A function's code reaches files of the work tree that its ``depends_on`` leaves out:
+    a change there would not change the names of its outputs."""
+
+
 def add_note(exc: BaseException, note: str) -> None:
     """Attach a PEP 678 note; on Python 3.10 keep it where 3.11's traceback would show it."""
     if hasattr(exc, "add_note"):

@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._dirty import ENV_ALLOW_DIRTY, changed_error, dirty_error
-from ._errors import DirtyRepositoryError, InvalidArgumentError, UnhashableConfigError
+from ._errors import (
+    DirtyRepositoryError,
+    InvalidArgumentError,
+    OutOfScopeWarning,
+    UnhashableConfigError,
+)
 from ._gitinfo import GitState, loaded_code, pinned_state, read_state
 from ._hashing import config_hash
 from ._loaded import add_source
@@ -27,7 +32,7 @@ from ._locks import FileLock
 from ._log import logger
 from ._notebook import Kernel, kernel_of
 from ._run import Options, Plan, Run, build_locks, output
-from ._scope import Scope
+from ._scope import Scope, reached
 from ._storage import PathArg
 from ._tagging import tag_path
 
@@ -79,11 +84,15 @@ class Function:
         }
         self.source = source = source_file(func)
         code = getattr(inner, "__code__", None)
+        # Where a warning about a call points when library code made the call.
+        self.defined = (code.co_filename, code.co_firstlineno) if code else ("<unknown>", 0)
         self.in_cell = (
             self.identity["module"] == "__main__"
             and code is not None
             and not os.path.exists(code.co_filename)  # ``%run script.py`` is a file like any other
         )
+        self.namespace: dict[str, Any] = getattr(inner, "__globals__", {})
+        self.guarded: set[str] = set()  # work trees whose scope this function was checked in
         if source is not None:  # its code runs at every call, whoever imported it
             add_source(source, sys.modules.get(self.identity["module"] or ""))
         self.scope = (
@@ -160,6 +169,7 @@ class Function:
             for kw, path in given.items()
         }
         logger().debug("%s tagged %s", self.name, [o.tagged for o in outputs.values()])
+        warnings = self._guard(state)
         notebook = kernel.notebook if kernel is not None else None
         return Plan(
             self.name,
@@ -172,6 +182,7 @@ class Function:
             digest,
             arguments,
             notebook,
+            warnings,
         )
 
     def _state(self, kernel: Kernel | None) -> GitState:
@@ -199,6 +210,38 @@ class Function:
         if state.dirty and not allowed:
             raise dirty_error(self.name, self.source, state, why)
         return state
+
+    def _guard(self, state: GitState) -> tuple[Warning, ...]:
+        """The files of the work tree outside ``depends_on`` that the function's code
+        reaches: a warning, once per function and work tree; with ``strict_scope``, a
+        refusal at every call.
+
+        :raises InvalidArgumentError: with ``strict_scope``, when there are any.
+        """
+        scope, root = self.scope, state.root
+        if (
+            scope is None
+            or root is None
+            or (root in self.guarded and not self.options.strict_scope)
+        ):
+            return ()
+        own = set(scope.files)
+        outside = sorted(
+            os.path.relpath(f, root)
+            for f in reached(self.namespace, root)
+            if f not in own and not scope.covers(os.path.relpath(f, root), root)
+        )
+        self.guarded.add(root)
+        if not outside:
+            return ()
+        message = (
+            f"{self.name}: depends_on={list(scope.pathspecs)} leaves out "
+            f"{', '.join(outside[:10])}, which its code reaches, so a change there would "
+            "not change the names of its outputs; add them to depends_on"
+        )
+        if self.options.strict_scope:
+            raise InvalidArgumentError(message + " (strict_scope=True refuses the call)")
+        return (OutOfScopeWarning(message + ", or pass strict_scope=True to refuse such calls"),)
 
     def _file(self, root: str | None, notebook: str | None) -> str | None:
         """The function's source file (a notebook, for a cell's) relative to the work tree,

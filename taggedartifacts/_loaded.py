@@ -52,7 +52,7 @@ from typing import Any, NamedTuple
 from . import _git as git
 from ._fingerprint import content_digest
 
-__all__ = ["Loaded", "add_source", "loaded_changes"]
+__all__ = ["Loaded", "add_source", "installed", "loaded_changes"]
 
 _RACY_NS = 2_000_000_000  # FAT stores times to 2 s; everything else is finer
 # File times come from a clock that advances a tick at a time (a few ms on Linux, whose
@@ -158,10 +158,10 @@ def _add(path: str, module: Any) -> None:
     if path in _LOOKED:
         return
     _LOOKED.add(path)
-    if _installed(path):  # most modules: decided without resolving links
+    if installed(path):  # most modules: decided without resolving links
         return
     real = os.path.realpath(path)  # git names the work tree by its real path too
-    if real in _FILES or _installed(real) or not os.path.isfile(real):
+    if real in _FILES or installed(real) or not os.path.isfile(real):
         return
     spelled = os.path.abspath(path)
     if spelled != real:
@@ -262,7 +262,7 @@ def _stat_key(path: str) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
-def _installed(path: str) -> bool:
+def installed(path: str) -> bool:
     """A file of an installed package or of the standard library: never the user's code.
 
     Not everything under ``sys.prefix``: a repository may live in ``/usr/src``.

@@ -74,6 +74,7 @@ class Options(NamedTuple):
     provenance: bool
     redact: tuple[str, ...]
     depends_on: tuple[str, ...] | None
+    strict_scope: bool
     read: bool | str  # False, True or "latest"
 
 
@@ -90,6 +91,7 @@ class Plan(NamedTuple):
     digest: str  # the hash of the config (and of the hashed arguments)
     arguments: dict[str, Any] | None  # the hashed arguments, when include_args is on
     notebook: str | None = None  # the notebook whose cell defines the function
+    warnings: tuple[Warning, ...] = ()  # for the caller, once the call is over
 
     @property
     def tagged(self) -> dict[str, PathArg]:

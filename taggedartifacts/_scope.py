@@ -18,14 +18,16 @@ call costs nothing here.
 from __future__ import annotations
 
 import os
+import sys
+import types
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from . import _git as git
 from ._errors import InvalidArgumentError
 from ._fingerprint import Change
 
-__all__ = ["Scope", "check_depends_on", "check_paths", "code_key"]
+__all__ = ["Scope", "check_depends_on", "check_paths", "code_key", "reached"]
 
 
 class Scope(NamedTuple):
@@ -129,6 +131,32 @@ def _at_head(change: Change) -> bytes | None:
     else:  # mH mI hH
         mode, obj = fields[0], fields[2]
     return None if obj == _ZERO else mode + b" " + obj
+
+
+def reached(namespace: dict[str, Any], root: str) -> set[str]:
+    """The files of the work tree at ``root`` that code in ``namespace`` (a function's
+    globals) reaches: the modules its names come from, and theirs, as far as they are
+    the work tree's own (installed packages are not followed)."""
+    files: set[str] = set()
+    seen: set[int] = set()
+    namespaces = [namespace]
+    while namespaces:
+        for value in list(namespaces.pop().values()):
+            if isinstance(value, types.ModuleType):
+                module = value
+            elif isinstance(value, (types.FunctionType, type)):
+                module = sys.modules.get(value.__module__)  # type: ignore[assignment]
+            else:
+                continue
+            path = getattr(module, "__file__", None)
+            if id(module) in seen or not isinstance(path, str):
+                continue
+            seen.add(id(module))
+            real = os.path.realpath(path)
+            if real.startswith(root + os.sep):
+                files.add(real)
+                namespaces.append(vars(module))
+    return files
 
 
 _CHECKED: set[tuple[str, tuple[str, ...]]] = set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -288,3 +289,47 @@ def test_identical_code_is_never_rebuilt_and_other_code_never_reused(
         current = (project.path / "src" / "model.py").read_text()
         assert train(tmp_path / "model.txt") == current  # never another code's output
     assert built == [f"LAYERS = {n}\n" for n in (2, 3, 4, 5, 6)]  # each code built once
+
+
+SCOPED_JOB = """\
+import sys, warnings
+import util
+from taggedartifacts import Artifact, OutOfScopeWarning
+
+@Artifact("outpath", depends_on=["src/"], strict_scope=STRICT)
+def save(outpath):
+    open(outpath, "w").write(str(util.SCALE))
+
+warnings.simplefilter("always")
+try:
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        save("out/a.txt")
+        save("out/b.txt")
+except TypeError as exc:
+    print(exc)
+else:
+    print([str(w.message) for w in seen if w.category is OutOfScopeWarning])
+"""
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_code_reaching_outside_the_scope_is_named(project: Repo, strict: bool) -> None:
+    project.write("util.py", "SCALE = 2\n")  # committed, but outside depends_on
+    project.write("src/job.py", SCOPED_JOB.replace("STRICT", str(strict)))
+    project.write(".gitignore", "__pycache__/\nout/\n")
+    project.commit("a job whose code reaches util.py")
+    (project.path / "out").mkdir()
+    env = {**os.environ, "PYTHONPATH": str(project.path)}
+    out = subprocess.run([sys.executable, "src/job.py"], cwd=project.path, env=env,
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    assert "depends_on=['src/'] leaves out util.py, which its code reaches" in out.stdout
+    if strict:
+        assert "strict_scope=True refuses the call" in out.stdout
+    else:
+        assert out.stdout.count("leaves out") == 1  # once per function, not per call
+
+
+def test_strict_scope_needs_a_scope() -> None:
+    with pytest.raises(InvalidArgumentError, match="pass depends_on as well"):
+        Artifact("outpath", strict_scope=True)
