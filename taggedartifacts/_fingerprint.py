@@ -27,12 +27,20 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Callable
 from typing import NamedTuple
 
 from ._notebook import code_of, is_notebook
 
-__all__ = ["Change", "content_digest", "fingerprint_of", "notebook_digest"]
+__all__ = [
+    "Change",
+    "content_digest",
+    "fingerprint_of",
+    "notebook_digest",
+    "remembered",
+    "unchanged",
+]
 
 _VERSION = b"taggedartifacts-diff-v2\n"
 _RACY_NS = 2_000_000_000  # FAT stores times to 2 s; everything else is finer
@@ -65,8 +73,9 @@ def fingerprint_of(
     import hashlib  # only dirty trees need it
 
     digest = hashlib.sha256(_VERSION)
+    top = os.fsencode(root) + os.sep.encode()
     for change in sorted(changes):
-        full = os.path.join(os.fsencode(root), change.path.rstrip(b"/"))
+        full = top + change.path.rstrip(b"/")
         if change.submodule:
             content = submodule(os.fsdecode(full), untracked)
         else:
@@ -93,6 +102,37 @@ def content_digest(path: bytes) -> bytes:
     return b"special " + _SPECIAL.get(kind, b"other")
 
 
+Remembered = tuple[tuple[bytes, tuple[int, ...]], ...]  # (path, stat data) of each change
+
+
+def remembered(root: str, changes: list[Change]) -> Remembered | None:
+    """The stat data by which every change's digest is remembered; None when some change
+    is not a regular file whose digest is remembered (a directory, a submodule, a link,
+    a file written too recently to trust its stat data): then its digest may change with
+    no change to a stat data this can check."""
+    top = os.fsencode(root) + os.sep.encode()
+    found = []
+    for change in changes:
+        path = top + change.path
+        known = _DIGESTS.get(path)
+        if known is None or change.submodule:
+            return None
+        found.append((path, known[0]))
+    return tuple(found)
+
+
+def unchanged(files: Remembered) -> bool:
+    """Whether each file still has the stat data it was remembered by."""
+    for path, key in files:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return False
+        if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode) != key:
+            return False
+    return True
+
+
 def _tree_digest(path: bytes) -> bytes:
     """Every entry under a directory but ``.git``: a nested repository's work tree."""
     import hashlib
@@ -108,8 +148,6 @@ _DIGESTS: dict[bytes, tuple[tuple[int, ...], bytes]] = {}  # path -> (stat data,
 
 
 def _file_digest(path: bytes, st: os.stat_result) -> bytes:
-    import time
-
     key = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
     known = _DIGESTS.get(path)
     if known is not None and known[0] == key:

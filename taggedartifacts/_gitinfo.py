@@ -45,7 +45,15 @@ from typing import NamedTuple
 
 from . import _git as git
 from ._errors import GitError, NotAGitRepositoryError
-from ._fingerprint import Change, content_digest, fingerprint_of, notebook_digest
+from ._fingerprint import (
+    Change,
+    Remembered,
+    content_digest,
+    fingerprint_of,
+    notebook_digest,
+    remembered,
+    unchanged,
+)
 from ._git import find_work_tree, locate
 from ._loaded import loaded_changes
 from ._log import logger
@@ -198,35 +206,70 @@ def status(
         pathspecs = scope.for_root(root)
     listing = untracked or scope is not None  # untracked files in a scope always count
     out = _run_status(root, location.index_file, key, listing, pathspecs)
+    loaded = _loaded_code(root, key, scope)
+    # The same answer of git, the same loaded code, and every changed file as it was when
+    # its bytes were read (stat data the racy rule lets us trust): the same state.
+    memo = _MEMOS.get((root, pathspecs, untracked, fingerprint))
+    if memo is not None and (memo.out, memo.loaded) == (out, loaded) and unchanged(memo.files):
+        return memo.state
+    state, read = _state_of(root, out, loaded, listing, untracked, fingerprint, scope)
+    files = remembered(root, read) if state.diff is not None or not state.dirty else None
+    if files is not None:
+        if len(_MEMOS) >= 64:  # bounded: a session may visit many work trees and scopes
+            _MEMOS.clear()
+        _MEMOS[(root, pathspecs, untracked, fingerprint)] = _Memo(out, loaded, files, state)
+    return state
+
+
+class _Memo(NamedTuple):
+    out: bytes  # what git status printed
+    loaded: tuple[tuple[str, ...], tuple[str, ...], list[Change]]  # see _loaded_code
+    files: Remembered  # each changed file's path and stat data
+    state: GitState
+
+
+_MEMOS: dict[tuple[str, tuple[str, ...], bool, bool], _Memo] = {}
+
+
+def _state_of(
+    root: str,
+    out: bytes,
+    loaded: tuple[tuple[str, ...], tuple[str, ...], list[Change]],
+    listing: bool,
+    untracked: bool,
+    fingerprint: bool,
+    scope: Scope | None,
+) -> tuple[GitState, list[Change]]:
+    """The state git's answer ``out`` and the loaded code show, and the changes whose
+    files were read to decide it."""
     head, listed = _parse_status(out, listing)
     if head is None:
         raise GitError(
             f"the repository at {root} has no commit yet; make a first commit "
             "so that names have a commit to refer to"
         )
-    code, stale, loaded = _loaded_code(root, key, scope)
-    ours = {c.path for c in loaded}  # what this process loaded: hashed as it ran
-    changes = [c for c in listed if c.path not in ours and _counts(root, c)] + loaded
+    code, stale, ran = loaded
+    ours = {c.path for c in ran}  # what this process loaded: hashed as it ran
+    read = [c for c in listed if c.path not in ours and not _written_by_us(c)] + ran
+    changes = [c for c in read if not _same_notebook_code(root, c)]
     state = GitState(commit=head, dirty=False, diff=None, root=root)
     if scope is not None:
         state = state._replace(code=code_key(root, head, scope, listed), scope=scope.pathspecs)
     if not changes:
-        return state
+        return state, read
     return state._replace(
         dirty=True,
         diff=fingerprint_of(root, changes, _submodule_digest, untracked) if fingerprint else None,
         changed=tuple(sorted({os.fsdecode(c.path).rstrip("/") for c in changes})),
         untracked_code=code,
         stale_code=stale,
-    )
+    ), read
 
 
-def _counts(root: str, change: Change) -> bool:
-    """Whether a change git lists is a change of the code: not a tracked notebook whose
-    code is HEAD's (an autosave), nor an untracked file this package wrote."""
-    if change.head == b"untracked" and is_output(os.fsdecode(change.path)):
-        return False
-    return not _same_notebook_code(root, change)
+def _written_by_us(change: Change) -> bool:
+    """An untracked file this package wrote (an artifact, a record, a private build
+    directory, kept output): never a change of the code."""
+    return change.head == b"untracked" and is_output(os.fsdecode(change.path))
 
 
 def loaded_code(root: str, scope: Scope | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -286,7 +329,7 @@ def _run_status(
 def _same_notebook_code(root: str, change: Change) -> bool:
     """Whether a changed tracked notebook holds HEAD's code: then only its outputs or
     metadata changed (an autosave), which is no change to the code."""
-    if not is_notebook(change.path) or change.submodule:
+    if change.head == b"untracked" or not is_notebook(change.path) or change.submodule:
         return False
     modes_and_blob = change.head.split(b" ")
     if len(modes_and_blob) != 3 or modes_and_blob[0] != modes_and_blob[1]:

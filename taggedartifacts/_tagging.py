@@ -285,10 +285,12 @@ def untagged_path(path: str) -> str:
 def is_output(path: str) -> bool:
     """Whether a relative path lies in something this package writes: a tagged
     artifact, its record, a private build directory or kept output."""
+    if "-" not in path:  # every such name holds a dash: most paths are decided here
+        return False
     for part in path.replace(os.sep, "/").strip("/").split("/"):
         if part.startswith((PRIVATE_PREFIX, KEPT_PREFIX, REPLACED_PREFIX)):
             return True
-        name = part[: -len(RECORD_SUFFIX)] if part.endswith(RECORD_SUFFIX) else part
-        if _TAGGED.match(split_name(name)[0]):
+        name = part.removesuffix(RECORD_SUFFIX)
+        if "-" in name and _TAGGED.match(split_name(name)[0]):  # a tag holds dashes
             return True
     return False

@@ -254,7 +254,13 @@ def test_a_refused_call_reads_no_changed_file_and_a_repeated_one_reads_it_once(
     assert len(reads) == 1  # read once, then known by its stat data
 
 
-def test_a_notebook_changes_only_when_its_code_does(repo: Repo) -> None:
+@pytest.mark.parametrize("trusted", [False, True])
+def test_a_notebook_changes_only_when_its_code_does(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch, trusted: bool
+) -> None:
+    if trusted:  # its stat data old enough to be trusted: a remembered state is asked
+        real_now = time.time_ns
+        monkeypatch.setattr(time, "time_ns", lambda: real_now() + 60 * 10**9)
     cell: dict[str, Any] = {"cell_type": "code", "source": ["x = 1\n", "print(x)"], "metadata": {},
             "outputs": [], "execution_count": None}  # fmt: skip
     notebook = {"cells": [cell], "metadata": {"kernelspec": {"language": "python"}},
@@ -492,3 +498,37 @@ def test_a_file_whose_time_was_just_set_back_is_read_again(
         os, "lstat", lambda p, **k: seen if os.fsencode(p) == os.fsencode(model) else real_lstat(p)
     )
     assert git_state(repo.path).diff != first
+
+
+def test_a_remembered_state_is_used_only_while_every_changed_file_is_as_it_was(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # git prints " M model.py" for any edit: a state remembered by git's answer alone
+    # would keep the first edit's fingerprint for the second.
+    model = repo.write("model_memo.py", "LR = 1\n")
+    repo.commit("model")
+    model.write_text("LR = 2\n")
+    real_now = time.time_ns  # a minute on: the edit's stat data can be trusted
+    monkeypatch.setattr(time, "time_ns", lambda: real_now() + 60 * 10**9)
+    first = git_state(repo.path)
+    assert git_state(repo.path) == first  # remembered: the same answer
+    model.write_text("LR = 30\n")
+    second = git_state(repo.path)
+    assert second.changed == first.changed
+    assert second.diff != first.diff
+
+
+def test_a_remembered_state_follows_the_code_this_process_loads(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = repo.write("model_memo2.py", "LR = 1\n")
+    repo.commit("model")
+    model.write_text("LR = 2\n")
+    real_now = time.time_ns
+    monkeypatch.setattr(time, "time_ns", lambda: real_now() + 60 * 10**9)
+    first = git_state(repo.path)
+    repo.write("helper_memo.py", "X = 1\n")  # untracked: git's answer stays the same
+    load(repo, "helper_memo", monkeypatch)
+    second = git_state(repo.path)
+    assert second.untracked_code == ("helper_memo.py",)
+    assert second.diff != first.diff
