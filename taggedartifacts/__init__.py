@@ -20,6 +20,7 @@ from ._errors import (
     GitError,
     InvalidArgumentError,
     InvalidPathError,
+    LockTimeoutError,
     MissingExtraError,
     NotAGitRepositoryError,
     NotTaggedError,
@@ -27,6 +28,7 @@ from ._errors import (
     TaggedArtifactsError,
     TaggedArtifactsWarning,
     UnhashableConfigError,
+    UnsafePathError,
 )
 from ._gitinfo import GitState, git_state, pinned
 from ._hashing import config_hash
@@ -74,6 +76,7 @@ __all__ = [
     "GitState",
     "InvalidArgumentError",
     "InvalidPathError",
+    "LockTimeoutError",
     "MissingExtraError",
     "NotAGitRepositoryError",
     "NotTaggedError",
@@ -84,6 +87,7 @@ __all__ = [
     "TaggedArtifactsWarning",
     "TaggedFunction",
     "UnhashableConfigError",
+    "UnsafePathError",
     "Version",
     "VersionList",
     "__version__",

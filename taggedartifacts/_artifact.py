@@ -12,13 +12,12 @@ from ._dirty import warn, warn_dirty
 from ._errors import InvalidArgumentError
 from ._function import Function, keywords
 from ._hashing import normal_form
-from ._log import logger
+from ._locks import FileLock
 from ._run import Options, Plan
 from ._scope import check_depends_on
 from ._storage import PathArg
 
 if TYPE_CHECKING:
-    from ._locks import FileLock
     from ._run import Run
 
 __all__ = ["Artifact", "TaggedFunction"]
@@ -131,6 +130,11 @@ class Artifact:
     :param strict_scope: refuse a call whose code reaches files of the work tree that
         ``depends_on`` leaves out (a module imported from outside it), instead of
         warning with :class:`OutOfScopeWarning` once per function.
+    :param lock_timeout: with ``cache``, how many seconds a call waits at most for
+        another building the same artifact (default: as long as it takes, or
+        ``TAGGEDARTIFACTS_LOCK_TIMEOUT``); then :class:`LockTimeoutError` names who
+        holds it. While it waits, the ``taggedartifacts`` logger says at INFO level
+        every few seconds who that is.
     :param read: for a function that reads an artifact instead of writing one:
         True passes the exact name the current state gives, ``"latest"`` the
         newest clean version with the same config at HEAD or before it; either
@@ -157,6 +161,7 @@ class Artifact:
         redact: Sequence[str] = (),
         depends_on: Sequence[str] | None = None,
         strict_scope: bool = False,
+        lock_timeout: float | None = None,
         read: bool | Literal["latest"] = False,
     ) -> None:
         if isinstance(redact, str) or not all(isinstance(k, str) for k in redact):
@@ -167,6 +172,12 @@ class Artifact:
                 "pass depends_on as well"
             )
         _check_read(read, cache=cache, atomic=atomic, provenance=provenance)
+        if lock_timeout is not None and not (
+            isinstance(lock_timeout, (int, float)) and lock_timeout >= 0
+        ):
+            raise InvalidArgumentError(
+                f"lock_timeout must be a number of seconds (0 or more), got {lock_timeout!r}"
+            )
         self.options = Options(
             keywords=keywords(keyword),
             config=_checked_config({} if config is None else config),
@@ -184,6 +195,7 @@ class Artifact:
             redact=tuple(redact),
             depends_on=check_depends_on(depends_on),
             strict_scope=strict_scope,
+            lock_timeout=lock_timeout,
             read=read,
         )
 
@@ -200,7 +212,7 @@ def _sync_wrapper(function: Function) -> Callable[..., Any]:
         plan = function.plan_call(args, kwargs)
         if plan.state.dirty:  # before anything is held: an "error" filter may raise here
             warn_dirty(function.func, function.name, plan.state, function.defined)
-        run = function.start(plan, args, kwargs, function.locks(plan) or [])
+        run = function.start(plan, args, kwargs, cast(list[FileLock], function.locks(plan)))
         if not run.hit:
             try:
                 result = function.func(*run.args, **run.kwargs)
@@ -247,12 +259,8 @@ async def _locks_without_blocking(function: Function, plan: Plan) -> list[FileLo
     held by another task of this loop could starve that task of the threads it needs."""
     import asyncio
 
-    locks = function.locks(plan, blocking=False)
-    if locks is None:
-        logger().info("%s: waiting for its output, which another call is building", plan.name)
-    while locks is None:
-        await asyncio.sleep(0.05)
-        locks = function.locks(plan, blocking=False)
+    while not isinstance(locks := function.locks(plan, blocking=False), list):
+        await asyncio.sleep(locks.pause())  # which says who holds it, and ends the wait
     return locks
 
 

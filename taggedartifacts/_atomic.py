@@ -21,10 +21,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import stat
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from ._errors import ArtifactConflictError, add_note
+from ._errors import ArtifactConflictError, UnsafePathError, add_note
 from ._locks import FileLock
 from ._log import logger
 from ._storage import Output, Store
@@ -64,8 +65,7 @@ class Stage:
     def __init__(self, outputs: Mapping[str, Output]) -> None:
         self.outputs = dict(outputs)
         # parent directory (or its URL) -> its store and our private directory for it
-        self.private: dict[str, tuple[Store, str]] = {}
-        self.locks: list[FileLock] = []
+        self.private: dict[str, tuple[Store, _Private]] = {}
         self.paths: dict[str, PathArg] = {}
         try:
             for key, out in self.outputs.items():
@@ -85,24 +85,9 @@ class Stage:
             os.makedirs(parent, exist_ok=True)
         if parent not in self.private:
             sweep(home)
-            self.private[parent] = (out.store, self._private_directory(home))
-        inside = os.path.join(self.private[parent][1], _name(out.where))
+            self.private[parent] = (out.store, _Private(home))
+        inside = os.path.join(self.private[parent][1].path, _name(out.where))
         return inside if isinstance(out.tagged, str) else Path(inside)
-
-    def _private_directory(self, home: str) -> str:
-        import secrets
-
-        while True:  # the lock first: a directory whose lock is free is stale
-            path = os.path.join(home, PRIVATE_PREFIX + secrets.token_hex(8))
-            lock = FileLock(path + _LOCK)
-            lock.acquire()
-            try:
-                os.mkdir(path)
-            except FileExistsError:
-                lock.release()
-                continue
-            self.locks.append(lock)
-            return path
 
     def publish(self, trusted: Collection[str] = ()) -> list[str]:
         """Move (or upload) what the function wrote into place, artifacts last.
@@ -115,39 +100,148 @@ class Stage:
         :return: where untrusted existing directories were moved.
         :raises ArtifactConflictError: when a side file would overwrite an unrelated
             existing entry; nothing is moved then.
+        :raises UnsafePathError: when a private directory is no longer the one this call
+            made (another user swapped it for a link): nothing of it is moved.
         """
         names = {_name(out.where) for out in self.outputs.values()}
         stems = tuple(split_name(n)[0] for n in names)
         moved: list[str] = []
-        for parent, (store, directory) in self.private.items():
-            moved += _publish(store, directory, parent, names, stems, frozenset(trusted))
+        for parent, (store, private) in self.private.items():
+            private.check()
+            moved += _publish(store, private, parent, names, stems, frozenset(trusted))
         self._release()
         return moved
 
     def discard(self) -> None:
         """Remove everything the function wrote (it raised: nothing of it may appear)."""
-        import shutil
-
-        for _, directory in self.private.values():
-            shutil.rmtree(directory, ignore_errors=True)
+        for _, private in self.private.values():
+            private.remove()
         self._release()
 
     def keep(self, exc: BaseException) -> None:
         """Move what was not published where nothing removes it, and say where on ``exc``."""
         stem = split_name(_name(next(iter(self.outputs.values())).where))[0]
-        kept = [_keep(d, stem) for _, d in self.private.values() if os.path.isdir(d)]
+        kept = [private.keep(stem) for _, private in self.private.values()]
         self._release()
-        where = ", ".join(self.private)
         add_note(
             exc,
-            f"taggedartifacts: the output was not published to {where}; it is kept in "
-            f"{', '.join(kept)}: move what you need from there",
+            f"taggedartifacts: the output was not published to {', '.join(self.private)}; "
+            f"it is kept in {', '.join(k for k in kept if k)}: move what you need from there"
+            if any(kept)
+            else f"taggedartifacts: the output was not published to {', '.join(self.private)}",
         )
 
     def _release(self) -> None:
-        for lock in self.locks:
-            lock.release(remove=True)
-        self.locks.clear()
+        for _, private in self.private.values():
+            private.close()
+
+
+class _Private:
+    """A private directory this call made in ``home``, held by file descriptors of the
+    directory it was made in and of itself: whatever another user later puts at its
+    name (a link to the victim's files), this works on the directory it made."""
+
+    def __init__(self, home: str) -> None:
+        import secrets
+
+        self.home = os.open(home, os.O_RDONLY | _DIRECTORY)
+        while True:  # the lock first: a directory whose lock is free is stale
+            self.name = PRIVATE_PREFIX + secrets.token_hex(8)
+            self.path = os.path.join(home, self.name)
+            self.lock = FileLock(self.path + _LOCK)
+            self.lock.acquire()
+            try:
+                os.mkdir(self.name, dir_fd=self.home)
+            except FileExistsError:
+                self.lock.release()
+                continue
+            self.fd = os.open(self.name, os.O_RDONLY | _DIRECTORY | os.O_NOFOLLOW, dir_fd=self.home)
+            st = os.fstat(self.fd)
+            self.ident = (st.st_dev, st.st_ino)
+            return
+
+    def mine(self) -> bool:
+        """Whether the name still leads to the directory this call made."""
+        try:
+            st = os.stat(self.name, dir_fd=self.home, follow_symlinks=False)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == self.ident
+
+    def check(self) -> None:
+        """:raises UnsafePathError: when the name no longer leads to our directory."""
+        if not self.mine():
+            raise UnsafePathError(
+                f"the private build directory {self.path} was replaced while the function "
+                "ran (by another user of this directory?), so nothing was published from it; "
+                "write into a directory only you can change"
+            )
+
+    def entries(self) -> list[str]:
+        return os.listdir(self.fd)
+
+    def is_dir(self, name: str) -> bool:
+        return stat.S_ISDIR(os.stat(name, dir_fd=self.fd, follow_symlinks=False).st_mode)
+
+    def exists_beside(self, name: str) -> bool:
+        """Whether ``name`` exists in the directory the private directory is in."""
+        try:
+            os.stat(name, dir_fd=self.home, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def move_out(self, name: str) -> None:
+        """Rename an entry into the directory the private directory is in, at once."""
+        os.replace(name, name, src_dir_fd=self.fd, dst_dir_fd=self.home)
+
+    def move_aside(self, name: str) -> str:
+        """Rename an existing entry beside us out of the way, to a visible name nothing
+        removes."""
+        aside = _visible(REPLACED_PREFIX, split_name(name)[0])
+        os.rename(name, aside, src_dir_fd=self.home, dst_dir_fd=self.home)
+        return os.path.join(os.path.dirname(self.path), aside)
+
+    def remove(self) -> None:
+        """Remove what is in our directory (found by its descriptor, wherever it is now),
+        and the directory itself while its name still leads to it."""
+        for _, dirs, files, fd in os.fwalk(dir_fd=self.fd, topdown=False):
+            for name in files + dirs:
+                with contextlib.suppress(OSError):
+                    _remove_at(name, fd)
+        if self.mine():
+            with contextlib.suppress(OSError):
+                os.rmdir(self.name, dir_fd=self.home)
+
+    def keep(self, stem: str) -> str | None:
+        """Rename our directory to a visible name that says what it holds (None when its
+        name no longer leads to it, or it is empty)."""
+        if not self.mine():
+            return None
+        if not self.entries():
+            self.remove()
+            return None
+        kept = _visible(KEPT_PREFIX, stem)
+        os.rename(self.name, kept, src_dir_fd=self.home, dst_dir_fd=self.home)
+        return os.path.join(os.path.dirname(self.path), kept)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            os.close(self.home)
+            self.fd = -1
+            self.lock.release(remove=True)
+
+
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _remove_at(name: str, fd: int) -> None:
+    """Remove an entry of the directory ``fd`` (a link to a directory is an entry too)."""
+    if stat.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+        os.rmdir(name, dir_fd=fd)
+    else:
+        os.unlink(name, dir_fd=fd)
 
 
 def _name(where: str) -> str:
@@ -155,36 +249,28 @@ def _name(where: str) -> str:
     return os.path.basename(where.rstrip("/" + os.sep).rsplit("/", 1)[-1])
 
 
-def _keep(directory: str, stem: str) -> str:
-    """Rename a private directory to a visible name that says what it holds."""
+def _visible(prefix: str, stem: str) -> str:
+    """A new visible name for output set aside: what it held, and when."""
     import secrets
     import time
 
-    when = time.strftime("%Y%m%d-%H%M%S")
-    kept = os.path.join(
-        os.path.dirname(directory), f"{KEPT_PREFIX}{stem[:40]}-{when}-{secrets.token_hex(2)}"
-    )
-    os.rename(directory, kept)
-    return kept
+    return f"{prefix}{stem[:40]}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
 
 
 def _publish(
     store: Store,
-    directory: str,
+    private: _Private,
     parent: str,
     artifacts: set[str],
     stems: tuple[str, ...],
     trusted: frozenset[str],
 ) -> list[str]:
     """Move (or upload) what the function wrote into ``parent``, artifacts last."""
-    import shutil
-
-    entries = sorted(os.listdir(directory), key=lambda name: (name in artifacts, name))
-    clobbered = [
-        n
-        for n in entries
-        if n not in artifacts and not n.startswith(stems) and store.exists(store.join(parent, n))
-    ]
+    entries = sorted(private.entries(), key=lambda name: (name in artifacts, name))
+    here = (
+        (lambda n: store.exists(store.join(parent, n))) if store.remote else private.exists_beside
+    )
+    clobbered = [n for n in entries if n not in artifacts and not n.startswith(stems) and here(n)]
     if clobbered:
         raise ArtifactConflictError(
             f"the function also wrote {clobbered} next to its artifact, and entries of those "
@@ -193,37 +279,26 @@ def _publish(
         )
     dropped, moved = set(), []
     for name in artifacts.intersection(entries):
-        target = store.join(parent, name)
-        if not os.path.isdir(os.path.join(directory, name)) or not store.exists(target):
+        if not private.is_dir(name) or not here(name):
             continue
         # An object store's finished upload stays (one that did not finish is uploaded
         # over); here, a directory of the same full digests stays, any other is moved aside.
-        if (store.remote and store.complete(target)) or (not store.remote and name in trusted):
+        if store.remote:
+            if store.complete(store.join(parent, name)):
+                dropped.add(name)
+        elif name in trusted:
             dropped.add(name)
-        elif not store.remote:
-            moved.append(_move_aside(target))
+        else:
+            moved.append(private.move_aside(name))
     for name in entries:
         if name in dropped or name.removesuffix(RECORD_SUFFIX) in dropped:
             logger().info("kept existing %s; dropped the copy just built", name)
+        elif store.remote:
+            store.publish(os.path.join(private.path, name), store.join(parent, name))
         else:
-            store.publish(os.path.join(directory, name), store.join(parent, name))
-    shutil.rmtree(directory, ignore_errors=True)
+            private.move_out(name)
+    private.remove()
     return moved
-
-
-def _move_aside(path: str) -> str:
-    """Rename an existing entry out of the way, to a visible name nothing removes."""
-    import secrets
-    import time
-
-    name = os.path.basename(path)
-    aside = os.path.join(
-        os.path.dirname(path),
-        f"{REPLACED_PREFIX}{split_name(name)[0][:40]}-{time.strftime('%Y%m%d-%H%M%S')}"
-        f"-{secrets.token_hex(2)}",
-    )
-    os.rename(path, aside)
-    return aside
 
 
 _SWEPT: set[str] = set()  # directories swept by this process

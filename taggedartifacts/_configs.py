@@ -13,9 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ._records import read_record, record_path
-from ._storage import place_of
-from ._versions import Version
+from ._versions import Version, record_of
 
 __all__ = ["MISSING", "config_of", "differing", "flatten", "lookup", "same"]
 
@@ -34,8 +32,7 @@ def config_of(version: Version) -> dict[str, Any] | None:
     """What a version's provenance record says made it: its config and, under their
     parameter names, its hashed arguments (one that shares a config key's name as
     ``arguments.<name>``); None without a record that says (a cache record does not)."""
-    place = place_of(version.path)
-    record = read_record(place.store, record_path(place.path))
+    record = record_of(version)
     if record is None or not isinstance(record.get("config"), dict):
         return None
     settings = dict(_fields(record["config"]))

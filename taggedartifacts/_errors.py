@@ -60,6 +60,28 @@ class ArtifactConflictError(TaggedArtifactsError, FileExistsError):
         super().__init__(message)
 
 
+class LockTimeoutError(TaggedArtifactsError, TimeoutError):
+    """A call gave up waiting for another call building the same artifact (``lock_timeout``).
+
+    :ivar holder: who holds the lock, as its holder wrote it (host, process, since when).
+    """
+
+    def __init__(self, message: str, holder: str = "") -> None:
+        super().__init__(message)
+        self.holder = holder
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.holder))
+
+
+class UnsafePathError(TaggedArtifactsError, OSError):
+    """Something this library did not make stands where it was to work (a link planted at
+    a lock file's name, a private build directory swapped for a link); it was not used."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
 class MissingExtraError(TaggedArtifactsError, ImportError):
     """A feature needs an optional dependency that is not installed."""
 

@@ -28,7 +28,7 @@ from ._errors import (
 from ._gitinfo import GitState, loaded_code, pinned_state, read_state
 from ._hashing import config_hash
 from ._loaded import add_source
-from ._locks import FileLock
+from ._locks import FileLock, Patience
 from ._log import logger
 from ._notebook import Kernel, kernel_of
 from ._run import Options, Plan, Run, build_locks, output
@@ -337,9 +337,9 @@ class Function:
             outputs={kw: output(plan.outputs[kw].given, found[kw]) for kw in found}
         )
 
-    def locks(self, plan: Plan, blocking: bool = True) -> list[FileLock] | None:
-        """The build locks a call takes (``cache=True``), or None when one is taken and
-        ``blocking`` is off."""
+    def locks(self, plan: Plan, blocking: bool = True) -> list[FileLock] | Patience:
+        """The build locks a call takes (``cache=True``); without ``blocking``, the
+        :class:`Patience` of a wait when one is taken."""
         return build_locks(plan, blocking) if self.options.cache else []
 
     def start(

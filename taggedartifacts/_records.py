@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CACHE_FORMAT",
     "FORMAT",
+    "BadRecord",
     "Made",
     "Unrecordable",
     "decode_value",
@@ -62,6 +63,7 @@ __all__ = [
     "record",
     "record_path",
     "respell",
+    "returned_value",
     "same_function",
     "strip_credentials",
     "write_record",
@@ -200,18 +202,45 @@ def write_record(store: Store, path: str, data: Mapping[str, Any]) -> None:
     store.write(path, text.encode("utf-8", "backslashreplace"))
 
 
+class BadRecord(ValueError):
+    """Something at a record's name that is not a record this library wrote: a link, a
+    FIFO, a file too big, or not JSON of the shape it writes. It is never used."""
+
+    def __init__(self, path: str, why: str) -> None:
+        super().__init__(
+            f"{path} is not a record taggedartifacts wrote ({why}): ignored, as if there were "
+            "none; the artifact is built again where it is needed"
+        )
+
+
+_RECORD_LIMIT = 16 << 20  # a record holds a config and a returned value: never this much
+
+
 def read_record(store: Store, path: str) -> dict[str, Any] | None:
-    """The record at ``path``, or None when there is none (or it is not a record: not
-    JSON, or not an object)."""
+    """The record at ``path``, or None when there is none.
+
+    What is there is read without following a link or blocking on a FIFO, at most
+    16 MiB of it, and parsed defensively (nested too deeply for Python is no record).
+
+    :raises BadRecord: when something there is not a record.
+    """
     import json
 
     if not store.exists(path):
         return None
     try:
-        data = json.loads(store.read(path))
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, ValueError):
+        raw = store.read(path, limit=_RECORD_LIMIT)
+    except FileNotFoundError:
         return None
-    return data if isinstance(data, dict) else None
+    except (OSError, ValueError) as exc:
+        raise BadRecord(path, str(exc)) from None
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise BadRecord(path, "not JSON, or nested too deeply") from None
+    if not isinstance(data, dict) or not isinstance(data.get("format"), str):
+        raise BadRecord(path, "not a record's JSON object")
+    return data
 
 
 # Where an artifact was made: fixed for the life of a process (the origin per work tree),
@@ -355,6 +384,17 @@ def decode_value(value: Any, outputs: Outputs) -> Any:
         if key == _OUTPUT and inner[0] in outputs:
             return _decode_output(outputs[inner[0]], inner[1], inner[2])
     return {k: decode_value(v, outputs) for k, v in value.items()}
+
+
+def returned_value(found: Mapping[str, Any], path: str, outputs: Outputs) -> Any:
+    """The value a record says the function returned, spelled for ``outputs``.
+
+    :raises BadRecord: when the record's value is not one this library wrote.
+    """
+    try:
+        return decode_value(found.get("returned"), outputs)
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, RecursionError):
+        raise BadRecord(path, "its returned value is malformed") from None
 
 
 def _decode_output(output: str, where: str, kind: str) -> Any:

@@ -27,26 +27,28 @@ from ._errors import (
     ArtifactConflictError,
     DirtyRepositoryError,
     DirtyRepositoryWarning,
+    InvalidArgumentError,
     InvalidPathError,
     TaggedArtifactsWarning,
     add_note,
 )
 from ._gitinfo import GitState
 from ._hashing import normal_form
-from ._locks import FileLock
+from ._locks import FileLock, Patience
 from ._log import logger
 from ._records import (
     CACHE_FORMAT,
     FORMAT,
+    BadRecord,
     Made,
     Unrecordable,
-    decode_value,
     encode_value,
     made_by,
     read_record,
     record,
     record_path,
     respell,
+    returned_value,
     same_function,
     write_record,
 )
@@ -57,7 +59,9 @@ if TYPE_CHECKING:
     import datetime
     import inspect
 
-__all__ = ["Options", "Plan", "Run", "build_locks", "output"]
+__all__ = ["ENV_LOCK_TIMEOUT", "Options", "Plan", "Run", "build_locks", "lock_timeout", "output"]
+
+ENV_LOCK_TIMEOUT = "TAGGEDARTIFACTS_LOCK_TIMEOUT"
 
 
 class Options(NamedTuple):
@@ -75,6 +79,7 @@ class Options(NamedTuple):
     redact: tuple[str, ...]
     depends_on: tuple[str, ...] | None
     strict_scope: bool
+    lock_timeout: float | None
     read: bool | str  # False, True or "latest"
 
 
@@ -126,10 +131,10 @@ class Run:
         )
         self.locks = locks
         try:
-            self.hit, self.value = _cached(plan) if options.cache else (False, None)
+            self.hit, self.value = _cached(plan, self.warnings) if options.cache else (False, None)
             if not self.hit and not options.read:
                 _check_names(plan)
-                _check_replaceable(plan)
+                _check_replaceable(plan, [] if options.cache else self.warnings)
                 if options.atomic:
                     self.stage = Stage(plan.outputs)  # which makes missing parent directories
                 else:
@@ -166,7 +171,7 @@ class Run:
         try:
             self._write_records(returned)
             if self.stage is not None:
-                _check_replaceable(self.plan)  # another writer may have published meanwhile
+                _check_replaceable(self.plan, [])  # another writer may have published meanwhile
                 trusted = [
                     os.path.basename(out.where.rstrip("/" + os.sep))
                     for out in self.plan.outputs.values()
@@ -275,33 +280,57 @@ def _substituted(
     return call.args, call.kwargs
 
 
-def build_locks(plan: Plan, blocking: bool = True) -> list[FileLock] | None:
+def build_locks(plan: Plan, blocking: bool = True) -> list[FileLock] | Patience:
     """Take the lock of every output on this machine, so concurrent callers build it once:
     the first builds, the others wait, then find it and return what it recorded.
 
-    :param blocking: wait for a lock another call holds (saying so at INFO level);
-        without it, return None at once, holding nothing, when one is taken.
+    :param blocking: wait for a lock another call holds, saying at INFO level every few
+        seconds who holds it, for ``lock_timeout`` seconds at most; without it, hold
+        nothing and return at once the :class:`Patience` of a wait for the taken lock.
+    :raises LockTimeoutError: when the wait took longer than ``lock_timeout``.
     """
     locks: list[FileLock] = []
+    timeout = lock_timeout(plan.options)
     try:
         for out in sorted(plan.outputs.values(), key=lambda o: o.where):
             if out.store.remote:
                 continue  # object stores have no locks: builders may race, results stay whole
             os.makedirs(os.path.dirname(os.path.abspath(out.where)), exist_ok=True)
             lock = build_lock(out.where)
+            what = f"{out.where}, which another call of {plan.name} is building"
             if not lock.acquire(blocking=False):
                 if not blocking:
                     release(locks)
-                    return None
-                logger().info(
-                    "%s: waiting for %s, which another call is building", plan.name, out.where
-                )
-                lock.acquire()
+                    return Patience(lock, timeout, what)
+                lock.acquire(timeout=timeout, what=what)
             locks.append(lock)
     except BaseException:
         release(locks)
         raise
     return locks
+
+
+def lock_timeout(options: Options) -> float | None:
+    """How long a call waits for another building its output: ``lock_timeout``, else
+    ``TAGGEDARTIFACTS_LOCK_TIMEOUT``, else as long as it takes.
+
+    :raises InvalidArgumentError: for a value that is not a number of seconds.
+    """
+    value: object = options.lock_timeout
+    if value is None:
+        value = os.environ.get(ENV_LOCK_TIMEOUT) or None
+    if value is None:
+        return None
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise InvalidArgumentError(
+            f"{ENV_LOCK_TIMEOUT}={value!r} is not a number of seconds; set it to 0 or more, "
+            "or unset it to wait as long as it takes"
+        )
+    return seconds
 
 
 def release(locks: list[FileLock]) -> None:
@@ -345,25 +374,59 @@ def _make_parents(outputs: Iterable[Output]) -> None:
                 os.makedirs(parent, exist_ok=True)
 
 
-def _cached(plan: Plan) -> tuple[bool, Any]:
-    """Whether every output exists with a record of this call's digests, and the value
-    its first record holds."""
+def _cached(plan: Plan, notes: list[Warning]) -> tuple[bool, Any]:
+    """Whether every output exists with a record of this call's digests and function (and,
+    for a file, the size it had), and the value its first record holds.
+
+    :param notes: where to put warnings for the caller: a record that is not one, an
+        artifact changed since it was made.
+    """
     value = None
     for i, out in enumerate(plan.outputs.values()):
-        found = read_record(out.store, record_path(out.where))
+        found = _record(out, notes)
         if (
             found is None
             or found.get("format") not in (FORMAT, CACHE_FORMAT)
             or not made_by(found, plan.digest, plan.state)
             or not _same_function(found, plan, out)
             or out.store.kind(out.where) != found.get("output")
+            or not _same_size(out, found, notes)
         ):
             return False, None
         if i == 0 and "returned" in found:
             outputs = {k: os.fspath(o.tagged) for k, o in plan.outputs.items()}
-            value = decode_value(found["returned"], outputs)
+            try:
+                value = returned_value(found, record_path(out.where), outputs)
+            except BadRecord as bad:
+                notes.append(TaggedArtifactsWarning(str(bad)))
+                return False, None
     logger().info("%s: reusing %s", plan.name, ", ".join(map(str, plan.tagged.values())))
     return True, value
+
+
+def _record(out: Output, notes: list[Warning]) -> dict[str, Any] | None:
+    """The record of an output; one that is not a record is none, with a warning."""
+    try:
+        return read_record(out.store, record_path(out.where))
+    except BadRecord as bad:
+        notes.append(TaggedArtifactsWarning(str(bad)))
+        return None
+
+
+def _same_size(out: Output, found: Mapping[str, Any], notes: list[Warning]) -> bool:
+    """Whether a file has the size its record says (the cheap half of ``verify``)."""
+    if found.get("output") != "file" or not isinstance(found.get("size"), int):
+        return True
+    size = out.store.stat(out.where)[1]
+    if size == found["size"]:
+        return True
+    notes.append(
+        TaggedArtifactsWarning(
+            f"{out.tagged} holds {size} bytes, but {found['size']} were published under "
+            "this name: it was changed since (taggedartifacts verify tells more); built again"
+        )
+    )
+    return False
 
 
 def _same_function(found: Mapping[str, Any], plan: Plan, out: Output) -> bool:
@@ -386,11 +449,11 @@ def _same_function(found: Mapping[str, Any], plan: Plan, out: Output) -> bool:
     return bool(same)
 
 
-def _check_replaceable(plan: Plan) -> None:
+def _check_replaceable(plan: Plan, notes: list[Warning]) -> None:
     """Refuse to replace an artifact whose record shows other full digests, or another
-    function."""
+    function (a record that is not one, with a warning in ``notes``, is none)."""
     for out in plan.outputs.values():
-        found = read_record(out.store, record_path(out.where))
+        found = _record(out, notes)
         if found is not None and made_by(found, plan.digest, plan.state):
             _same_function(found, plan, out)
         elif found is not None and "config_hash" in found:

@@ -11,7 +11,9 @@ fsspec is an optional extra (``remote``), imported only for URLs.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -60,9 +62,26 @@ class Local:
         """Whether an artifact is there whole: on this machine, anything renamed into place."""
         return os.path.lexists(path)
 
-    def read(self, path: str) -> bytes:
-        with open(path, "rb") as fh:
-            return fh.read()
+    def read(self, path: str, limit: int | None = None) -> bytes:
+        """A regular file's bytes, never through a link nor from a FIFO or device.
+
+        :raises ValueError: for something that is not a regular file, or more than
+            ``limit`` bytes.
+        """
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            fd = os.open(path, flags)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EMLINK):
+                raise ValueError("a symbolic link") from None
+            raise
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise ValueError("not a regular file")
+            if limit is not None and st.st_size > limit:
+                raise ValueError(f"{st.st_size} bytes, more than a record ever holds")
+            return fh.read() if limit is None else fh.read(limit + 1)[:limit]
 
     def publish(self, private: str, path: str) -> None:
         """Move a private file or directory into place, at once."""
@@ -165,8 +184,11 @@ class Remote:
     def join(self, directory: str, name: str) -> str:
         return directory.rstrip("/") + "/" + name
 
-    def read(self, url: str) -> bytes:
+    def read(self, url: str, limit: int | None = None) -> bytes:
+        """An object's bytes; :raises ValueError: when it holds more than ``limit``."""
         fs, path = self._fs(url)
+        if limit is not None and int(fs.size(path) or 0) > limit:
+            raise ValueError("more bytes than a record ever holds")
         return bytes(fs.cat_file(path))
 
     def write(self, url: str, data: bytes) -> None:

@@ -24,12 +24,12 @@ from typing import Any, NamedTuple
 
 from . import _git as git
 from ._display import Description, Thumbnails, image_type, versions_table, when
-from ._errors import GitError, NotTaggedError, add_note
+from ._errors import GitError, NotTaggedError, TaggedArtifactsWarning, add_note
 from ._git import find_work_tree
 from ._gitinfo import GitState
 from ._hashing import config_hash
 from ._log import logger
-from ._records import made_by, read_record, record_path
+from ._records import BadRecord, made_by, read_record, record_path
 from ._storage import Output, PathArg, Store, place_of
 from ._tagging import Tag, is_url, parse, split_name, split_query
 
@@ -40,6 +40,8 @@ __all__ = [
     "describe",
     "history_at",
     "home",
+    "record_at",
+    "record_of",
     "resolve",
     "versions",
     "versions_note",
@@ -252,8 +254,25 @@ def describe(path: str | os.PathLike[str]) -> Description:
     mtime, size = place.store.stat(place.path)
     info["size"] = size
     info["modified"] = datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).isoformat()
-    info["provenance"] = read_record(place.store, record_path(place.path))
+    info["provenance"] = record_at(place.store, place.path)
     return info
+
+
+def record_of(version: Version) -> dict[str, Any] | None:
+    """A version's record, if it has one (something there that is not a record is none,
+    with a warning naming it)."""
+    return record_at(*place_of(version.path))
+
+
+def record_at(store: Store, path: str) -> dict[str, Any] | None:
+    """The record of the artifact at ``path``, as :func:`record_of`."""
+    import warnings
+
+    try:
+        return read_record(store, record_path(path))
+    except BadRecord as bad:
+        warnings.warn(TaggedArtifactsWarning(str(bad)), stacklevel=3)
+        return None
 
 
 # What git knows of the commits that names carry.
@@ -414,8 +433,7 @@ def _latest(given: PathArg, digest: str, state: GitState) -> Version | None:
     A copy's or rsync's new mtime never puts older code first."""
     candidates: dict[Version, dict[str, Any]] = {}
     for version in versions(given, config=digest, clean=True):
-        store, path = place_of(version.path)
-        found = read_record(store, record_path(path)) or {}
+        found = record_of(version) or {}
         if found.get("config_hash") in (None, digest):  # the name holds 10 of its digits
             candidates[version] = found
     now = [v for v, found in candidates.items() if _runs_now(v, found, state)]
@@ -429,8 +447,7 @@ def _latest(given: PathArg, digest: str, state: GitState) -> Version | None:
 
 def _recorded_commit(version: Version) -> str | None:
     """The commit a version's record holds (HEAD when it was made), if it has one."""
-    store, path = place_of(version.path)
-    commit = (read_record(store, record_path(path)) or {}).get("commit")
+    commit = (record_of(version) or {}).get("commit")
     return commit if isinstance(commit, str) else None
 
 
@@ -445,7 +462,7 @@ def _runs_now(version: Version, found: Mapping[str, Any], state: GitState) -> bo
 def _made_by(out: Output, digest: str, state: GitState) -> bool:
     """Whether the version ``read=True`` found was made by this call's full digests, as
     far as its record (if it has one) says: the name holds only their first digits."""
-    found = read_record(out.store, record_path(out.where))
+    found = record_at(out.store, out.where)
     return found is None or made_by(found, digest, state)
 
 

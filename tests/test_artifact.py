@@ -28,6 +28,7 @@ from taggedartifacts import (
     GitError,
     InvalidArgumentError,
     NotAGitRepositoryError,
+    TaggedArtifactsWarning,
     UnhashableConfigError,
     config_hash,
     parse,
@@ -159,8 +160,9 @@ def test_a_plain_call_never_writes_over_an_artifact_of_other_digests(
         plain(tmp_path / "a.txt")
     assert ran == []
     record.unlink()
-    record.symlink_to(tmp_path / "nowhere")  # a dangling link holds no digests: no refusal
-    plain(tmp_path / "a.txt")
+    record.symlink_to(tmp_path / "nowhere")  # a link is no record: no refusal, but said
+    with pytest.warns(TaggedArtifactsWarning, match=r"not a record .* \(a symbolic link\)"):
+        plain(tmp_path / "a.txt")
     assert len(ran) == 1
 
 

@@ -88,10 +88,10 @@ def test_the_artifact_is_moved_into_place_last(
     moved: list[str] = []
     real_replace = os.replace
 
-    def spy(source: str, target: str) -> None:
-        if os.path.dirname(target) == str(tmp_path):  # into place, not within the private dir
+    def spy(source: str, target: str, **dir_fds: int) -> None:
+        if "dst_dir_fd" in dir_fds:  # out of the private directory into place
             moved.append(os.path.basename(target))
-        real_replace(source, target)
+        real_replace(source, target, **dir_fds)
 
     @Artifact("outpath", atomic=True, provenance=True, repo=repo.path)
     def shapefile(outpath: str) -> None:

@@ -61,7 +61,9 @@ def test_twelve_concurrent_callers_build_once(repo: Repo, tmp_path: Path) -> Non
     assert [p.returncode for p in procs] == [0] * 12, [err for _, err in results]
     assert log.read_text() == "built\n"  # once
     assert {out for out, _ in results} == {"{'rows': 3}\n"}  # every caller got the value
-    assert sum("which another call is building" in err for _, err in results) >= 1  # INFO: waited
+    waited = [err for _, err in results if "which another call of build() is building" in err]
+    assert waited  # INFO: who they waited for
+    assert all("it is held by process " in err for err in waited)
     [version] = versions(target)
     assert Path(version.path).read_text() == "result"
 

@@ -15,11 +15,15 @@ from taggedartifacts import (
     GitError,
     InvalidArgumentError,
     InvalidPathError,
+    LockTimeoutError,
     MissingExtraError,
     NotAGitRepositoryError,
     NotTaggedError,
+    OutOfScopeWarning,
     TaggedArtifactsError,
+    TaggedArtifactsWarning,
     UnhashableConfigError,
+    UnsafePathError,
 )
 
 EXAMPLES: list[tuple[BaseException, type[BaseException], dict[str, Any]]] = [
@@ -36,6 +40,12 @@ EXAMPLES: list[tuple[BaseException, type[BaseException], dict[str, Any]]] = [
     (InvalidArgumentError("bad"), TypeError, {}),
     (InvalidPathError("no name"), ValueError, {}),
     (NotTaggedError("no tag"), ValueError, {}),
+    (
+        LockTimeoutError("gave up", holder="process 7 on h"),
+        TimeoutError,
+        {"holder": "process 7 on h"},
+    ),
+    (UnsafePathError("a link stood there"), OSError, {}),
 ]
 
 
@@ -63,5 +73,7 @@ def test_every_public_exception_is_covered() -> None:
     assert public - {TaggedArtifactsError} == {type(e) for e, _, _ in EXAMPLES}
 
 
-def test_the_warning_is_a_user_warning() -> None:
-    assert issubclass(DirtyRepositoryWarning, UserWarning)
+def test_the_warnings_are_user_warnings() -> None:
+    for warning in (DirtyRepositoryWarning, OutOfScopeWarning):
+        assert issubclass(warning, TaggedArtifactsWarning)
+        assert issubclass(warning, UserWarning)
