@@ -36,18 +36,20 @@ from ._tagging import Tag, parse
 
 if TYPE_CHECKING:
     from ._prune import Pruned, prune
-    from ._versions import Version, VersionList, describe, versions
+    from ._versions import Check, Version, VersionList, describe, verify, versions
 
 __version__ = "0.1.0"
 
 # The reading side loads when first used: a script that only writes artifacts never
 # pays for it, and ``import taggedartifacts`` stays instant (PEP 562).
 _READING = {
+    "Check": "_versions",
     "Pruned": "_prune",
     "prune": "_prune",
     "Version": "_versions",
     "VersionList": "_versions",
     "describe": "_versions",
+    "verify": "_versions",
     "versions": "_versions",
 }
 
@@ -70,6 +72,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "Artifact",
     "ArtifactConflictError",
+    "Check",
     "DirtyRepositoryError",
     "DirtyRepositoryWarning",
     "GitError",
@@ -97,5 +100,6 @@ __all__ = [
     "parse",
     "pinned",
     "prune",
+    "verify",
     "versions",
 ]

@@ -1,7 +1,5 @@
 """``python -m taggedartifacts``: the command line."""
 
-import sys
+from taggedartifacts._cli import run
 
-from taggedartifacts._cli import main
-
-sys.exit(main())
+run()

@@ -1,10 +1,12 @@
 """The ``taggedartifacts`` command: the same names for shell scripts, Make and other languages.
 
-Exit status: 0 on success, 1 when a file is missing or not tagged, nothing
-matched (``ls --where``, ``prune``) or git refuses (a dirty tree), 2 for usage
-errors. Errors are one line on stderr. The grammar is in ``_arguments``, the
-printing in ``_terminal``. The commands that read versions import the reading
-side when they run, so ``tag`` (run once per file from Make) starts without it.
+Exit status: 0 on success, 1 when a file is missing, not tagged or modified,
+nothing matched (``ls --where``, ``prune``) or git refuses (a dirty tree), 2 for
+usage errors. Errors and warnings are one line on stderr; a reader that stops
+reading (``| head``) ends the command quietly, as it ends ``git log``. The
+grammar is in ``_arguments``; what the commands print is at the end of this
+module. The commands that read versions import the reading side when they run,
+so ``tag`` (run once per file from Make) starts without it.
 """
 
 from __future__ import annotations
@@ -17,31 +19,41 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._arguments import parser
-from ._errors import (
-    DirtyRepositoryError,
-    InvalidArgumentError,
-    NotTaggedError,
-    TaggedArtifactsError,
-)
+from ._dirty import dirty_error
+from ._errors import InvalidArgumentError, NotTaggedError, TaggedArtifactsError
+from ._function import call_hash, rooted
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
 from ._tagging import tag_path, untagged_path
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 
 class UsageError(Exception):
     """A usage mistake the parser cannot catch (prune without a rule)."""
 
 
+def run() -> None:
+    """The console script: :func:`main`, dying quietly of a closed pipe as git does."""
+    import signal
+
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.exit(main())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    import warnings
+
     try:
         args = parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error the parser has already printed
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        return _COMMANDS[args.command](args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning
+            return _COMMANDS[args.command](args)
     except (UsageError, InvalidArgumentError) as exc:  # e.g. --depends-on naming nothing
         _error(str(exc))
         return 2
@@ -52,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _error(message: str) -> None:
     print(f"taggedartifacts: error: {_in_option_words(message)}", file=sys.stderr)
+
+
+def _warning(message: Warning | str, *args: Any, **kwargs: Any) -> None:
+    print(f"taggedartifacts: warning: {message}", file=sys.stderr)
 
 
 # The library's messages name its keywords (repo=, allow_dirty=True); here the user typed
@@ -76,16 +92,23 @@ def _in_option_words(message: str) -> str:
 
 def _tag(args: argparse.Namespace) -> int:
     state = _state(args, untracked=args.untracked)
-    digest = config_hash(args.config)
-    print(
-        tag_path(
-            args.path,
-            commit=state.commit,
-            config_digest=digest,
-            fingerprint=state.diff,
-            scope_key=state.code,
+    digest = _digest(args, state)
+    path = tag_path(
+        args.path, commit=state.commit, config_digest=digest, fingerprint=state.diff,
+        scope_key=state.code,
+    )  # fmt: skip
+    if args.json:
+        return _print_json(
+            {
+                "path": path,
+                "commit": state.commit,
+                "code": state.code,
+                "dirty": state.dirty,
+                "diff": state.diff,
+                "config_hash": digest,
+            }
         )
-    )
+    print(path)
     return 0
 
 
@@ -93,30 +116,33 @@ def _state(args: argparse.Namespace, untracked: bool = False) -> GitState:
     """The git state a decorated call would see; refused when dirty, as the call is."""
     state = git_state(args.repo, untracked=untracked, depends_on=args.depends_on)
     if state.dirty and not args.allow_dirty:
-        raise DirtyRepositoryError(
-            f"the work tree at {state.root} has uncommitted changes "
-            f"({', '.join(state.changed[:10])}); commit or stash them, or pass --allow-dirty",
-            root=state.root or "",
-            changed=state.changed,
-        )
+        raise dirty_error(args.command, None, state)
     if state.dirty:
-        print(
-            f"taggedartifacts: warning: uncommitted changes in {state.root}",
-            file=sys.stderr,
-        )
+        print(f"taggedartifacts: warning: uncommitted changes in {state.root}", file=sys.stderr)
     return state
 
 
-def _latest(args: argparse.Namespace) -> int:
-    from ._versions import versions
+def _digest(args: argparse.Namespace, state: GitState) -> str:
+    """The config's hash, or with ``--arg`` the hash of the config and those arguments
+    (paths in the work tree spelled from its root, as the decorator spells them)."""
+    if not args.arguments:
+        return config_hash(args.config)
+    return call_hash(args.config, rooted(dict(args.arguments), state.root))
 
-    digest = config_hash(args.config)
-    _state(args)
-    found = versions(args.path, config=digest, clean=True, reachable=True, repo=args.repo)
-    if not found:
+
+def _latest(args: argparse.Namespace) -> int:
+    from ._versions import latest
+
+    state = _state(args)
+    found = latest(args.path, _digest(args, state), state)
+    if found is None:
         _error(f"no clean version of {args.path} with this config at HEAD or before it")
         return 1
-    print(found[0].path)
+    if args.json:
+        from ._versions import VersionList
+
+        return _print_json(VersionList([found], args.path).rows(repo=args.repo)[0])
+    print(found.path)
     return 0
 
 
@@ -144,8 +170,7 @@ def _ls(args: argparse.Namespace) -> int:
             values = {k: lookup(configs[version.path] or {}, k) for k in keys}
             row["config_values"] = {k: v for k, v in values.items() if v is not MISSING}
     if args.json:
-        print(json.dumps(rows, indent=2))
-        return 0
+        return _print_json(rows)
     print("\n".join(ls_table(rows, keys)))
     return 0
 
@@ -188,18 +213,53 @@ def _show(args: argparse.Namespace) -> int:
         )
         return 1
     if args.json:
-        print(json.dumps(info, indent=2, ensure_ascii=False))
-        return 0
+        return _print_json(info)
     record = info.pop("provenance")
     for key, value in info.items():
-        print(f"{key + ':':<12}{value}")
+        print(f"{key + ':':<13}{'' if value is None else value}")
     if record is None:
-        print(f"{'provenance:':<12}none (made without provenance=True)")
-    else:
-        print("provenance:")
-        for line in json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False).splitlines():
-            print("  " + line)
+        print(f"{'provenance:':<13}none (made without cache=True or provenance=True)")
+        return 0
+    if record.get("depends_on"):
+        print(f"{'checkout:':<13}git checkout {record.get('commit')} (its code, in a work tree)")
+    print("provenance:")
+    for line in json.dumps(record, indent=2, ensure_ascii=False).splitlines():
+        print("  " + line)
     return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from ._configs import MISSING, diff
+
+    found = diff(args.a, args.b)
+    if args.json:
+        shown = {k: [None if v is MISSING else v for v in pair] for k, pair in found.config.items()}
+        return _print_json({**found._asdict(), "config": shown})
+    same = {True: "the same", False: "different", None: "not comparable"}[found.same_code]
+    commits = " and ".join(c or "?" for c in found.commits)
+    print(f"code:    {same} (commits {commits})")
+    print("\n".join("         " + line for line in found.files.splitlines()))
+    if not found.config and not found.notes:
+        print("config:  the same")
+    for key, (a, b) in found.config.items():
+        print(f"config:  {key}: {config_cell(a) or '(none)'} -> {config_cell(b) or '(none)'}")
+    if any(found.dirty):
+        print(f"dirty:   {found.dirty[0] or 'clean'} and {found.dirty[1] or 'clean'}")
+    for note in found.notes:
+        print(f"note:    {note}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from ._versions import verify
+
+    checks = [check for path in args.paths for check in verify(path)]
+    if args.json:
+        _print_json([{"path": os.fspath(c.path), "state": c.state, "detail": c.detail}
+                     for c in checks])  # fmt: skip
+    else:
+        print("\n".join(table([[c.state, os.fspath(c.path), c.detail] for c in checks])))
+    return 0 if all(c.intact for c in checks) else 1
 
 
 def _prune(args: argparse.Namespace) -> int:
@@ -209,37 +269,61 @@ def _prune(args: argparse.Namespace) -> int:
     rules = _rules(args)
     if not rules:
         raise UsageError(
-            "say which versions to remove: --keep N, --unreachable, --dirty, --older-than DAYS "
-            "or --config JSON (prune removes nothing without one); add --dry-run to look first"
+            "say which versions to remove: --keep N, --keep-per-config N, --unreachable, "
+            "--dirty, --older-than DAYS or --config JSON (prune removes nothing without one); "
+            "add --dry-run to look first"
         )
     queries = list(dict.fromkeys(untagged_path(p) for p in args.paths))  # as ls takes them
-    removed, spared, freed, seen = 0, 0, 0, 0
-    for query in queries:
-        found = versions(query)
-        result = prune(
-            found,
-            keep=args.keep or 0,
-            unreachable=args.unreachable,
-            dirty=args.dirty,
-            older_than=args.older_than,
-            config=args.config,
-            dry_run=args.dry_run,
-            repo=args.repo,
-            depends_on=args.depends_on,
-            untracked=args.untracked,
-        )
-        for version in result.spared:
-            print(f"kept {os.fspath(version.path)}: tag --config names it now")
-        for path in result.paths:
-            print(f"{'would remove' if args.dry_run else 'removed'} {path}")
-        seen, removed = seen + len(found), removed + len(result.removed)
-        spared, freed = spared + len(result.spared), freed + result.freed
+    results = [
+        prune(versions(query), keep=args.keep or 0, keep_per_config=args.keep_per_config,
+              unreachable=args.unreachable, dirty=args.dirty, older_than=args.older_than,
+              config=args.config, unrecorded=args.unrecorded, dry_run=args.dry_run,
+              repo=args.repo, depends_on=args.depends_on, untracked=args.untracked)
+        for query in queries
+    ]  # fmt: skip
+    removed = sum(len(r.removed) for r in results)
+    if args.json:
+        _print_json([_pruned(r) for r in results])
+    else:
+        _print_pruned(results, args.dry_run)
     if not removed:
+        seen = sum(len(versions(q)) for q in queries)
+        spared = sum(len(r.spared) for r in results)
         _error(_nothing_to_remove(", ".join(queries), seen, rules, spared))
         return 1
-    counted = f"{removed} version{'s' * (removed != 1)}"
-    print(f"{'would free' if args.dry_run else 'freed'} {byte_count(freed)} in {counted}")
     return 0
+
+
+def _print_pruned(results: list[Any], dry_run: bool) -> None:
+    for result in results:
+        for version in result.spared:
+            print(f"kept {os.fspath(version.path)}: tag --config names it now")
+        for version in result.unrecorded:
+            print(f"kept {os.fspath(version.path)}: no record shows this library made it "
+                  "(--unrecorded removes it too)")  # fmt: skip
+        for path in result.paths:
+            print(f"{'would remove' if dry_run else 'removed'} {path}")
+    removed, freed = sum(len(r.removed) for r in results), sum(r.freed for r in results)
+    if removed:
+        counted = f"{removed} version{'s' * (removed != 1)}"
+        print(f"{'would free' if dry_run else 'freed'} {byte_count(freed)} in {counted}")
+
+
+def _pruned(result: Any) -> dict[str, Any]:
+    """One JSON object per path pruned: its versions as ls --json lists them."""
+    from ._versions import VersionList
+
+    def rows(found: Sequence[Any]) -> list[dict[str, Any]]:
+        return VersionList(found, os.fspath(found[0].path)).rows() if found else []
+
+    return {
+        "removed": rows(result.removed),
+        "paths": result.paths,
+        "freed": result.freed,
+        "spared": rows(result.spared),
+        "unrecorded": rows(result.unrecorded),
+        "dry_run": result.dry_run,
+    }
 
 
 def _nothing_to_remove(queries: str, seen: int, rules: str, spared: int) -> str:
@@ -258,8 +342,14 @@ def _rules(args: argparse.Namespace) -> str:
         f"--older-than {args.older_than:g}" if args.older_than is not None else "",
         "--config" if args.config is not None else "",
         f"--keep {args.keep}" if args.keep is not None else "",
+        f"--keep-per-config {args.keep_per_config}" if args.keep_per_config is not None else "",
     ]
     return " ".join(g for g in given if g)
+
+
+def _print_json(value: Any) -> int:
+    print(json.dumps(value, indent=2, ensure_ascii=False))
+    return 0
 
 
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
@@ -267,6 +357,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "latest": _latest,
     "ls": _ls,
     "show": _show,
+    "diff": _diff,
+    "verify": _verify,
     "prune": _prune,
 }
 
@@ -279,15 +371,17 @@ _AFTER = ("size", "modified")
 
 def ls_table(rows: list[dict[str, Any]], keys: list[str]) -> list[str]:
     """The lines of the ``ls`` table: each row of ``VersionList.rows()``, with a column per
-    config key in ``keys`` (values from the row's ``config_values``) after CONFIG."""
+    config key in ``keys`` (values from the row's ``config_values``) after CONFIG, and a
+    CODE column when a scoped name carries a content key."""
     from ._configs import MISSING
 
-    header = [c.upper().replace("_", " ") for c in _BEFORE] + keys
+    before = (*_BEFORE[:2], "code", *_BEFORE[2:]) if any(r["code"] for r in rows) else _BEFORE
+    header = [c.upper().replace("_", " ") for c in before] + keys
     cells = [header + [c.upper() for c in _AFTER] + ["SUBJECT"]]
     for row in rows:
         values = row.get("config_values", {})
         cells.append(
-            [_text(row[c]) for c in _BEFORE]
+            [_text(row[c]) for c in before]
             + [config_cell(values.get(k, MISSING)) for k in keys]
             + [_text(row[c]) for c in _AFTER]
             + [row["subject"] or ""]

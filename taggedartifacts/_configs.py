@@ -1,6 +1,7 @@
 """The configs of versions, read from their provenance records: which versions have a
-config value (``ls --where lr=0.1``), and which keys differ between versions
-(``ls --config-columns``).
+config value (``ls --where lr=0.1``), which keys differ between versions
+(``ls --config-columns``), and how two versions differ (``diff``: their code, their
+config values, their dirty states).
 
 A record holds the config in the JSON normal form of the config hash (see
 ``_hashing``): plain JSON values as they are, anything else a one-key object
@@ -10,12 +11,26 @@ here. A version made without ``provenance=True`` has no config to read.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
-from ._versions import Version, record_of
+from . import _git as git
+from ._errors import GitError
+from ._git import find_work_tree
+from ._tagging import parse
+from ._versions import Version, home, record_of, versions
 
-__all__ = ["MISSING", "config_of", "differing", "flatten", "lookup", "same"]
+__all__ = [
+    "MISSING",
+    "Difference",
+    "config_of",
+    "diff",
+    "differing",
+    "flatten",
+    "lookup",
+    "same",
+]
 
 
 class _Missing:
@@ -109,3 +124,99 @@ def differing(configs: Iterable[dict[str, Any] | None]) -> list[str]:
     return [
         k for k in keys if any(k not in f or not same(f[k], flat[0].get(k, MISSING)) for f in flat)
     ]
+
+
+class Difference(NamedTuple):
+    """How two tagged versions differ (what :func:`diff` returns).
+
+    :ivar same_code: whether the same code made them (the same commit, or the same
+        content key of a scope); None when that cannot be told.
+    :ivar commits: the commit each was made at (from its name, else its record).
+    :ivar files: git's summary (``git diff --stat``) of the files that differ between
+        the two commits, within the scope for scoped names; "" when the code is the same.
+    :ivar config: each dotted config key (and hashed argument) whose values differ, with
+        the value in each (:data:`MISSING` where one has none).
+    :ivar dirty: each one's dirty fingerprint (None when clean).
+    :ivar notes: what could not be compared, and why.
+    """
+
+    a: str
+    b: str
+    same_code: bool | None
+    commits: tuple[str | None, str | None]
+    files: str
+    config: dict[str, tuple[Any, Any]]
+    dirty: tuple[str | None, str | None]
+    notes: list[str]
+
+
+def diff(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> Difference:
+    """Say how two tagged versions differ: their code, their configs (from provenance
+    records), their dirty states.
+
+    :raises NotTaggedError: when either name carries no tag.
+    """
+    pair = [_version(a), _version(b)]
+    records = [record_of(v) for v in pair]
+    notes = [f"{v.path} has no record" for v, r in zip(pair, records, strict=True) if r is None]
+    commits = [v.tag.commit or (r or {}).get("commit") for v, r in zip(pair, records, strict=True)]
+    same_code = _same_code(pair, records)
+    files = ""
+    if same_code is False:
+        files = _changed_files(pair, commits, records, notes)
+    configs = [config_of(v) for v in pair]
+    changed: dict[str, tuple[Any, Any]] = {}
+    if configs[0] is not None and configs[1] is not None:
+        flat = [flatten(c) for c in (configs[0], configs[1])]
+        changed = {
+            k: (flat[0].get(k, MISSING), flat[1].get(k, MISSING)) for k in differing(configs)
+        }
+    elif pair[0].tag.config != pair[1].tag.config:
+        notes.append("their configs differ (their names say so), but without both records not how")
+    dirty = (pair[0].tag.diff, pair[1].tag.diff)
+    return Difference(
+        str(a), str(b), same_code, (commits[0], commits[1]), files, changed, dirty, notes
+    )
+
+
+def _version(path: str | os.PathLike[str]) -> Version:
+    tag = parse(path)
+    for version in versions(os.path.join(os.path.dirname(os.fspath(path)), tag.untagged)):
+        if version.name == os.path.basename(os.fspath(path).rstrip("/")):
+            return version
+    raise FileNotFoundError(2, "no such tagged version", os.fspath(path))
+
+
+def _same_code(pair: list[Version], records: list[dict[str, Any] | None]) -> bool | None:
+    tags = [v.tag for v in pair]
+    if tags[0].code and tags[1].code:
+        full = [(r or {}).get("code") for r in records]
+        return tags[0].code == tags[1].code and (None in full or full[0] == full[1])
+    if tags[0].commit and tags[1].commit:
+        return tags[0].commit == tags[1].commit
+    return None  # one names a commit, the other a scope's content: not comparable
+
+
+def _changed_files(
+    pair: list[Version],
+    commits: list[str | None],
+    records: list[dict[str, Any] | None],
+    notes: list[str],
+) -> str:
+    """``git diff --stat`` between the two commits, within the scope if there is one."""
+    if None in commits:
+        notes.append("the commit of one is not known (a scoped name with no record)")
+        return ""
+    found = find_work_tree((home(os.fspath(pair[0].path)), None))
+    if found is None:
+        notes.append("no work tree here knows their commits")
+        return ""
+    scope = (records[0] or {}).get("depends_on") or []
+    try:
+        out = git.check(
+            found.root, "diff", "--stat", f"{commits[0]}", f"{commits[1]}", "--", *scope
+        )
+    except GitError as exc:
+        notes.append(f"git cannot compare their commits here ({exc})")
+        return ""
+    return out.decode(errors="replace").rstrip()

@@ -29,7 +29,7 @@ import os
 import stat
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from ._notebook import code_of, is_notebook
 
@@ -39,6 +39,7 @@ __all__ = [
     "fingerprint_of",
     "notebook_digest",
     "remembered",
+    "sha256_of",
     "unchanged",
 ]
 
@@ -169,8 +170,6 @@ def _file_digest(path: bytes, st: os.stat_result) -> bytes:
 def _read_digest(path: bytes) -> bytes | None:
     """sha256 of a regular file's bytes (of a notebook's code, see ``_notebook``); None if
     it is no longer a regular file (never blocks on a FIFO)."""
-    import hashlib
-
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
@@ -182,10 +181,18 @@ def _read_digest(path: bytes) -> bytes | None:
             data = fh.read()
             code = code_of(data)
             return notebook_digest(code) if code is not None else _sha256(data)
-        digest = hashlib.sha256()
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-        return digest.hexdigest().encode()
+        return sha256_of(fh)[1].encode()
+
+
+def sha256_of(fh: BinaryIO) -> tuple[int, str]:
+    """How many bytes a file holds from where it stands, and their sha256 (hex)."""
+    import hashlib
+
+    digest, size = hashlib.sha256(), 0
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        digest.update(block)
+        size += len(block)
+    return size, digest.hexdigest()
 
 
 def notebook_digest(code: bytes) -> bytes:

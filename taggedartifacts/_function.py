@@ -152,9 +152,9 @@ class Function:
         given = {
             kw: path_argument(self.func, bound, kw, self.varkw) for kw in self.options.keywords
         }
-        digest, arguments = self._digest(bound)
         kernel = kernel_of(self.in_cell, scoped=self.scope is not None)  # per call: it may change
         state = self._state(kernel)
+        digest, arguments = self._digest(bound, state.root)
         outputs = {
             kw: output(
                 path,
@@ -291,7 +291,9 @@ class Function:
             return None
         return changed_error(self.name, self.source, state, now)
 
-    def _digest(self, bound: inspect.BoundArguments) -> tuple[str, dict[str, Any] | None]:
+    def _digest(
+        self, bound: inspect.BoundArguments, root: str | None
+    ) -> tuple[str, dict[str, Any] | None]:
         """The hash of the config and the hashed arguments, and those arguments."""
         if self.hashed is None:
             return config_hash(self.options.config), None
@@ -299,12 +301,10 @@ class Function:
         if self.varkw in values:  # path arguments passed through **kwargs are not hashed
             kwargs = values[self.varkw]
             values[self.varkw] = {k: v for k, v in kwargs.items() if k not in self.options.keywords}
-        hashed: dict[str, Any] = {"arguments": values, "config": self.options.config}
+        values = rooted(values, root)
         frozen = _frozen_positionals(self.func) if self.options.include_args is True else ()
-        if frozen:  # functools.partial(train, 0.1): arguments the signature no longer shows
-            hashed["partial"] = list(frozen)
         try:
-            return config_hash(hashed), values
+            return call_hash(self.options.config, values, list(frozen)), values
         except UnhashableConfigError:
             for name, value in values.items():  # hash again only to name the culprit
                 config_hash(value, name=f"argument {name!r}")
@@ -347,6 +347,37 @@ class Function:
     ) -> Run:
         """Prepare where a planned call writes (nothing, for a cache hit)."""
         return Run(plan, locks)
+
+
+def call_hash(config: Any, arguments: dict[str, Any], frozen: list[Any] | None = None) -> str:
+    """The hash of a call's config and hashed arguments (``include_args``): the config
+    hash of ``{"arguments": ..., "config": ...}`` (``"partial"`` too, for arguments a
+    ``functools.partial`` holds)."""
+    hashed: dict[str, Any] = {"arguments": arguments, "config": config}
+    if frozen:
+        hashed["partial"] = frozen
+    return config_hash(hashed)
+
+
+def rooted(value: Any, root: str | None) -> Any:
+    """``value`` with every path in it that names something inside the work tree at
+    ``root`` spelled relative to its root, in posix form: ``../data/x.csv`` from
+    ``notebooks/`` and ``data/x.csv`` from the root are one argument. A ``str`` that
+    names nothing that exists stays as it is."""
+    if root is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return (
+            type(value)(rooted(v, root) for v in value) if type(value) in (list, tuple) else value
+        )
+    if isinstance(value, dict):
+        return {k: rooted(v, root) for k, v in value.items()}
+    if isinstance(value, os.PathLike) or (isinstance(value, str) and os.path.exists(value)):
+        full = os.path.abspath(os.fspath(value))
+        if full == root or full.startswith(root + os.sep):
+            inside = os.path.relpath(full, root).replace(os.sep, "/")
+            return inside if isinstance(value, str) else Path(inside)
+    return value
 
 
 def _frozen_positionals(func: Any) -> tuple[Any, ...]:

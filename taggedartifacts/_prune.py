@@ -19,7 +19,7 @@ from ._gitinfo import git_state
 from ._hashing import config_hash
 from ._records import record_path
 from ._storage import place_of
-from ._versions import History, Version, home
+from ._versions import History, Version, home, record_of
 
 __all__ = ["Pruned", "prune"]
 
@@ -36,6 +36,8 @@ class Pruned(NamedTuple):
     :ivar spared: versions the rules selected but which were kept because the
         current state names them for ``config``.
     :ivar dry_run: True when nothing was actually removed.
+    :ivar unrecorded: versions the rules selected but which were kept because no
+        record shows that this library made them (``unrecorded=True`` removes them).
     """
 
     removed: list[Version]
@@ -43,16 +45,19 @@ class Pruned(NamedTuple):
     freed: int
     spared: list[Version]
     dry_run: bool
+    unrecorded: tuple[Version, ...] = ()
 
 
 def prune(
     found: Iterable[Version],
     *,
     keep: int = 0,
+    keep_per_config: int | None = None,
     unreachable: bool = False,
     dirty: bool = False,
     older_than: float | None = None,
     config: str | Mapping[str, Any] | None = None,
+    unrecorded: bool = False,
     dry_run: bool = False,
     repo: str | os.PathLike[str] | None = None,
     depends_on: Sequence[str] | None = None,
@@ -65,11 +70,15 @@ def prune(
 
     :param found: the versions to choose from, e.g. ``versions(path)``.
     :param keep: keep the newest this many of the selected versions (of any config).
+    :param keep_per_config: keep the newest this many of each config's selected
+        versions (a sweep's results, one per config, all stay with 1).
     :param unreachable: only versions whose commit is not HEAD or an ancestor of it.
     :param dirty: only versions named after a dirty tree.
     :param older_than: only versions last modified more than this many days ago.
     :param config: only this config's versions (a mapping, or its hash); the one the
         current state names for it is never removed.
+    :param unrecorded: also remove versions that have no record: nothing shows that
+        this library made them (a file of yours may merely have a name of that shape).
     :param dry_run: remove nothing; say what would be removed.
     :param repo: the work tree whose HEAD and state count; by default the one
         holding the versions (for URLs, the current directory's).
@@ -77,9 +86,11 @@ def prune(
     :param untracked: as the decorator's, for the name the current state gives.
     :raises NotAGitRepositoryError: for ``unreachable`` or ``config`` without a
         work tree (which versions they select would be a guess).
-    :raises InvalidArgumentError: for a negative ``keep`` or ``older_than``.
+    :raises InvalidArgumentError: for a negative ``keep``, ``keep_per_config`` or
+        ``older_than``.
     """
     _check(keep, older_than, config)
+    _check(keep_per_config or 0, None, None, "keep_per_config")
     candidates = sorted(found, key=lambda v: (v.mtime, v.name), reverse=True)
     if not candidates:
         return Pruned([], [], 0, [], dry_run)
@@ -88,10 +99,33 @@ def prune(
     selected = [v for v in candidates if _chosen(v, dirty, _cutoff(older_than), digest)]
     if unreachable:
         selected = _unreachable(selected, where, given=repo is not None)
-    doomed = selected[keep:]
+    doomed = _beyond(selected, keep, keep_per_config)
     current = _current(where, digest, depends_on, untracked) if digest and doomed else None
     spared = [v for v in doomed if current is not None and current(v)]
-    removed = [v for v in doomed if v not in spared]
+    doomed = [v for v in doomed if v not in spared]
+    recordless = tuple(v for v in doomed if not unrecorded and record_of(v) is None)
+    removed = [v for v in doomed if v not in recordless]
+    paths, freed = _remove(removed, dry_run)
+    return Pruned(removed, paths, freed, spared, dry_run, recordless)
+
+
+def _beyond(selected: list[Version], keep: int, per_config: int | None) -> list[Version]:
+    """The selected versions (newest first) past the newest ``keep`` of them, and past the
+    newest ``per_config`` of each config."""
+    doomed = selected[keep:]
+    if per_config is None:
+        return doomed
+    counts: dict[str, int] = {}
+    kept = set()
+    for version in selected:
+        counts[version.tag.config] = counts.get(version.tag.config, 0) + 1
+        if counts[version.tag.config] <= per_config:
+            kept.add(version)
+    return [v for v in doomed if v not in kept]
+
+
+def _remove(removed: list[Version], dry_run: bool) -> tuple[list[str], int]:
+    """Remove each version, then its record when it has one; what they were and held."""
     paths, freed = [], 0
     for version in removed:
         place = place_of(version.path)
@@ -103,12 +137,12 @@ def prune(
             freed += place.store.footprint(location)
             if not dry_run:
                 place.store.remove(location)
-    return Pruned(removed, paths, freed, spared, dry_run)
+    return paths, freed
 
 
-def _check(keep: int, older_than: float | None, config: object) -> None:
+def _check(keep: int, older_than: float | None, config: object, what: str = "keep") -> None:
     if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
-        raise InvalidArgumentError(f"keep must be a count of versions (0 or more), got {keep!r}")
+        raise InvalidArgumentError(f"{what} must be a count of versions (0 or more), got {keep!r}")
     if older_than is not None and not (isinstance(older_than, (int, float)) and older_than >= 0):
         raise InvalidArgumentError(f"older_than must be days (0 or more), got {older_than!r}")
     if isinstance(config, str) and (len(config) < 10 or not set(config) <= set(_HEX)):

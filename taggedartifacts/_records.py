@@ -4,7 +4,8 @@ Every record (format ``taggedartifacts.cache/1`` with ``cache=True`` alone)
 holds what a cache hit must check and give back: the full commit (and with
 ``depends_on`` the scope's content key), the dirty flag and full fingerprint,
 the full config hash, the function that made it, the kind of output (``file``
-or ``directory``) and the value the function returned.
+or ``directory``), its size and the sha256 of its bytes when it was published
+(``verify`` compares them), and the value the function returned.
 
 With ``provenance=True`` (format ``taggedartifacts.provenance/2``) it also holds
 the config and any hashed arguments (in the JSON normal form of the config
@@ -42,7 +43,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import _git as git
-from ._fingerprint import content_digest
+from ._fingerprint import content_digest, sha256_of
 from ._gitinfo import GitState
 from ._storage import Store
 from ._tagging import RECORD_SUFFIX, is_url, split_query
@@ -56,6 +57,7 @@ __all__ = [
     "BadRecord",
     "Made",
     "Unrecordable",
+    "artifact_digest",
     "decode_value",
     "encode_value",
     "made_by",
@@ -99,7 +101,7 @@ def record(
     state: GitState,
     config_hash: str,
     function: Mapping[str, Any],
-    output: str,
+    output: tuple[str, int, str],
     returned: Any,
     made: Made | None,
 ) -> dict[str, Any]:
@@ -107,7 +109,8 @@ def record(
 
     :param function: the function that made it: its source file (relative to the work
         tree), module and qualified name.
-    :param output: ``file`` or ``directory``.
+    :param output: its kind (``file`` or ``directory``), size and sha256 (see
+        :func:`artifact_digest`).
     :param returned: :func:`encode_value` of what the function returned, or
         :class:`Unrecordable` (not written).
     :param made: what provenance adds; None for a cache record.
@@ -121,7 +124,9 @@ def record(
         "diff": state.diff,
         "config_hash": config_hash,
         "function": dict(function),
-        "output": output,
+        "output": output[0],
+        "size": output[1],
+        "sha256": output[2],
     }
     if not isinstance(returned, Unrecordable):
         out["returned"] = returned
@@ -156,6 +161,23 @@ def same_function(found: Mapping[str, Any], function: Mapping[str, Any]) -> bool
 
 def _who(function: Mapping[str, Any]) -> tuple[Any, Any]:
     return (function.get("file") or ("module", function.get("module")), function.get("qualname"))
+
+
+def artifact_digest(store: Store, path: str) -> tuple[int, str]:
+    """The size of the artifact at ``path`` and the sha256 of its bytes: a file's; for a
+    directory, over each file's path inside it and digest, in order of path."""
+    import hashlib
+
+    if store.kind(path) == "file":
+        with store.open(path) as fh:
+            return sha256_of(fh)
+    digest, total = hashlib.sha256(b"taggedartifacts-directory-v1\n"), 0
+    for inside, full in store.files(path):
+        with store.open(full) as fh:
+            size, sha = sha256_of(fh)
+        total += size
+        digest.update(f"{inside}\0{sha}\n".encode("utf-8", "surrogateescape"))
+    return total, digest.hexdigest()
 
 
 def made_by(found: Mapping[str, Any], digest: str, state: GitState) -> bool:
@@ -198,7 +220,8 @@ def write_record(store: Store, path: str, data: Mapping[str, Any]) -> None:
     """
     import json
 
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+    # In the order it was built (a returned dict keeps its own: a hit gives it back so).
+    text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     store.write(path, text.encode("utf-8", "backslashreplace"))
 
 
@@ -238,8 +261,8 @@ def read_record(store: Store, path: str) -> dict[str, Any] | None:
         data = json.loads(raw)
     except (ValueError, RecursionError):
         raise BadRecord(path, "not JSON, or nested too deeply") from None
-    if not isinstance(data, dict) or not isinstance(data.get("format"), str):
-        raise BadRecord(path, "not a record's JSON object")
+    if not isinstance(data, dict):
+        raise BadRecord(path, "not a JSON object")
     return data
 
 

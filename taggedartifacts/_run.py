@@ -42,6 +42,7 @@ from ._records import (
     BadRecord,
     Made,
     Unrecordable,
+    artifact_digest,
     encode_value,
     made_by,
     read_record,
@@ -246,7 +247,10 @@ class Run:
                     )
                 continue  # no artifact: no record either (a record alone is never a hit)
             about = made._replace(requested=out.given) if made is not None else None
-            data = record(out.tagged, plan.state, plan.digest, plan.identity, kind, encoded, about)
+            digest = artifact_digest(store, path)
+            data = record(
+                out.tagged, plan.state, plan.digest, plan.identity, (kind, *digest), encoded, about
+            )
             write_record(store, record_path(path), data)
 
     def _made(self) -> Made:

@@ -15,7 +15,7 @@ import errno
 import os
 import stat
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from ._errors import MissingExtraError
 from ._tagging import is_url
@@ -86,6 +86,19 @@ class Local:
     def publish(self, private: str, path: str) -> None:
         """Move a private file or directory into place, at once."""
         os.replace(private, path)
+
+    def open(self, path: str) -> BinaryIO:
+        return open(path, "rb")
+
+    def files(self, directory: str) -> list[tuple[str, str]]:
+        """``(path inside it, in posix form; full path)`` of every file under a directory."""
+        found = []
+        for parent, dirs, names in os.walk(directory):
+            dirs.sort()
+            for name in sorted(names):
+                full = os.path.join(parent, name)
+                found.append((os.path.relpath(full, directory).replace(os.sep, "/"), full))
+        return found
 
     def write(self, path: str, data: bytes) -> None:
         """Write a file so that readers see the old one or the whole new one, never a part."""
@@ -197,6 +210,20 @@ class Remote:
         temporary = self._temporary(path)
         fs.pipe_file(temporary, data)
         fs.mv(temporary, path)
+
+    def open(self, url: str) -> BinaryIO:
+        fs, path = self._fs(url)
+        return fs.open(path, "rb")  # type: ignore[no-any-return]
+
+    def files(self, directory: str) -> list[tuple[str, str]]:
+        """``(path inside it; URL)`` of every object under a directory, but its marker."""
+        fs, path = self._fs(directory)
+        base = path.rstrip("/") + "/"
+        return [
+            (key[len(base) :], fs.unstrip_protocol(key))
+            for key in sorted(fs.find(path))
+            if key.startswith(base) and key[len(base) :] != COMPLETE
+        ]
 
     def publish(self, local: str, url: str) -> None:
         """Upload a local file, or a directory's files one by one and then its marker.

@@ -20,7 +20,7 @@ import errno
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, SupportsIndex, overload
 
 from . import _git as git
 from ._display import Description, Thumbnails, image_type, versions_table, when
@@ -29,20 +29,23 @@ from ._git import find_work_tree
 from ._gitinfo import GitState
 from ._hashing import config_hash
 from ._log import logger
-from ._records import BadRecord, made_by, read_record, record_path
+from ._records import BadRecord, artifact_digest, made_by, read_record, record_path
 from ._storage import Output, PathArg, Store, place_of
 from ._tagging import Tag, is_url, parse, split_name, split_query
 
 __all__ = [
+    "Check",
     "History",
     "Version",
     "VersionList",
     "describe",
     "history_at",
     "home",
+    "latest",
     "record_at",
     "record_of",
     "resolve",
+    "verify",
     "versions",
     "versions_note",
 ]
@@ -71,10 +74,8 @@ class Version(NamedTuple):
             sep=" ", timespec="seconds"
         )
         dirty = f" dirty {self.tag.diff}" if self.tag.dirty else ""
-        return (
-            f"{self.name} (commit {self.tag.commit}{dirty}, config {self.tag.config}, "
-            f"modified {modified})"
-        )
+        code = f"commit {self.tag.commit}" if self.tag.commit else f"code {self.tag.code}"
+        return f"{self.name} ({code}{dirty}, config {self.tag.config}, modified {modified})"
 
 
 class VersionList(list[Version]):
@@ -84,9 +85,20 @@ class VersionList(list[Version]):
     :meth:`show` displays image versions side by side.
     """
 
-    def __init__(self, items: list[Version], query: str) -> None:
+    def __init__(self, items: Iterable[Version], query: str) -> None:
         super().__init__(items)
         self.query = query
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> Version: ...
+    @overload
+    def __getitem__(self, index: slice) -> VersionList: ...
+    def __getitem__(self, index: SupportsIndex | slice) -> Version | VersionList:
+        """A version, or for a slice the versions as a list of this kind (``[:5]`` still
+        shows and displays as a table)."""
+        if isinstance(index, slice):
+            return VersionList(super().__getitem__(index), self.query)
+        return super().__getitem__(index)
 
     def __repr__(self) -> str:
         if not self:
@@ -97,36 +109,19 @@ class VersionList(list[Version]):
         return "\n".join(lines + [f"  {v}" for v in self])
 
     def rows(self, repo: str | None = None) -> list[dict[str, Any]]:
-        """One dict per version, with what git knows of its commit (as ``taggedartifacts ls``).
+        """One dict per version, with what git knows of its commit: the shape
+        ``taggedartifacts ls --json`` prints (and ``show --json``, with ``provenance``).
 
-        Keys: ``path``, ``name``, ``commit``, ``relation`` (HEAD, ancestor, other or
-        unknown), ``commit_date``, ``subject``, ``dirty``, ``diff``, ``config``,
-        ``size`` and ``modified``.
+        Keys: ``path``, ``name``, ``untagged``, ``commit`` (the name's, or for a scoped
+        name the one its record holds), ``code`` (a scoped name's content key),
+        ``relation`` (HEAD, ancestor, other or unknown), ``commit_date``, ``subject``,
+        ``dirty``, ``diff``, ``config``, ``size`` and ``modified`` (UTC, ISO 8601).
 
         :param repo: a directory of the work tree that knows the commits; by default
             the one holding the versions, else the current directory's.
         """
         commits = History(repo or home(self.query)).relations(self)
-        out = []
-        for v in self:
-            commit = commits[v]
-            out.append(
-                {
-                    "path": os.fspath(v.path),
-                    "name": v.name,
-                    "commit": v.tag.commit or (commit["sha"] or "")[:7] or None,
-                    "code": v.tag.code,
-                    "relation": commit["relation"],
-                    "commit_date": commit["date"],
-                    "subject": commit["subject"],
-                    "dirty": v.tag.dirty,
-                    "diff": v.tag.diff,
-                    "config": v.tag.config,
-                    "size": v.size,
-                    "modified": when(v.mtime),
-                }
-            )
-        return out
+        return [_row(v, commits[v]) for v in self]
 
     def _repr_html_(self) -> str:
         return versions_table(self.query, self.rows())
@@ -188,6 +183,25 @@ def versions(
     return VersionList(found, os.fspath(path))
 
 
+def _row(version: Version, commit: Mapping[str, Any]) -> dict[str, Any]:
+    tag = version.tag
+    return {
+        "path": os.fspath(version.path),
+        "name": version.name,
+        "untagged": tag.untagged,
+        "commit": tag.commit or (commit["sha"] or "")[:7] or None,
+        "code": tag.code,
+        "relation": commit["relation"],
+        "commit_date": commit["date"],
+        "subject": commit["subject"],
+        "dirty": tag.dirty,
+        "diff": tag.diff,
+        "config": tag.config,
+        "size": version.size,
+        "modified": when(version.mtime),
+    }
+
+
 def home(query: str) -> str:
     """Where the work tree that knows a path's commits is looked for: the directory
     holding it, or for a URL the current directory."""
@@ -237,25 +251,78 @@ def versions_note(
     return "\n".join(lines)
 
 
-def describe(path: str | os.PathLike[str]) -> Description:
-    """What the name of an artifact says, plus its provenance record when there is one.
+def describe(path: str | os.PathLike[str], repo: str | None = None) -> Description:
+    """What is known of one artifact: what :meth:`VersionList.rows` says of a version
+    (its name's parts, what git knows of its commit, size, modification time), and
+    under ``provenance`` its record when it has one.
 
+    :param repo: a directory of the work tree that knows the commits; by default the
+        one holding the artifact, else the current directory's.
     :raises NotTaggedError: when the name carries no tag.
     :raises FileNotFoundError: when the artifact does not exist.
     """
-    import datetime
-
     tag = parse(path)
     target = os.fspath(path)
-    info = Description(path=target, **tag._asdict(), untagged=tag.untagged)
     place = place_of(target)
     if not place.store.exists(place.path):
         raise FileNotFoundError(errno.ENOENT, "no such artifact", target)
     mtime, size = place.store.stat(place.path)
-    info["size"] = size
-    info["modified"] = datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc).isoformat()
-    info["provenance"] = record_at(place.store, place.path)
-    return info
+    version = Version(path if isinstance(path, Path) else target, tag, mtime, size)
+    commit = History(repo or home(target)).relations([version])[version]
+    return Description({**_row(version, commit), "provenance": record_at(*place)})
+
+
+class Check(NamedTuple):
+    """What :func:`verify` found of one version.
+
+    :ivar state: ``intact`` (its bytes are those published), ``modified`` (they are
+        not), ``unrecorded`` (it has no record to compare with) or ``undigested`` (its
+        record holds no digest: it was made before taggedartifacts 0.2).
+    """
+
+    path: Path | str
+    state: str
+    detail: str
+
+    @property
+    def intact(self) -> bool:
+        return self.state == "intact"
+
+
+def verify(path: str | os.PathLike[str]) -> list[Check]:
+    """Compare versions with the size and sha256 their records hold since they were
+    published: every version of an untagged path, or the one a tagged path names.
+
+    :raises FileNotFoundError: when there is no such version.
+    """
+    text = os.fspath(path)
+    try:
+        parse(text)
+    except NotTaggedError:
+        found = [v.path for v in versions(path)]
+    else:
+        found = [Path(text) if isinstance(path, os.PathLike) else text]
+    if not found or not all(place_of(p).store.exists(place_of(p).path) for p in found):
+        raise FileNotFoundError(errno.ENOENT, "no such tagged version", text)
+    return [_check(p) for p in found]
+
+
+def _check(path: Path | str) -> Check:
+    store, where = place_of(path)
+    found = record_at(store, where)
+    if found is None:
+        return Check(path, "unrecorded", "no record says what was published")
+    if not isinstance(found.get("sha256"), str):
+        return Check(path, "undigested", "its record holds no digest (made before 0.2)")
+    size, sha = artifact_digest(store, where)
+    if (size, sha) == (found.get("size"), found["sha256"]):
+        return Check(path, "intact", f"{size} bytes, sha256 {sha[:16]}...")
+    return Check(
+        path,
+        "modified",
+        f"{size} bytes, sha256 {sha[:16]}..., but {found.get('size')} bytes, sha256 "
+        f"{found['sha256'][:16]}... were published",
+    )
 
 
 def record_of(version: Version) -> dict[str, Any] | None:
@@ -409,7 +476,7 @@ def resolve(
     found = {}
     for kw, out in outputs.items():
         if read == "latest":
-            newest = _latest(out.given, digest, state)
+            newest = latest(out.given, digest, state)
             if newest is not None:
                 found[kw] = _spelled_as(out.given, newest.name)
                 logger().info("%s reads %s, the latest version of %s", name, newest, out.given)
@@ -426,7 +493,7 @@ def resolve(
     return found
 
 
-def _latest(given: PathArg, digest: str, state: GitState) -> Version | None:
+def latest(given: PathArg, digest: str, state: GitState) -> Version | None:
     """What ``read="latest"`` reads: a clean version of this config made by the code that
     runs now (the scope's content key, else HEAD's commit), else one made at the commit
     nearest HEAD in its history; between versions of one code state, the newest file.

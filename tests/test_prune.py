@@ -202,7 +202,9 @@ def test_unreachable_outside_a_work_tree_is_refused(
     with pytest.raises(NotAGitRepositoryError, match="no telling which versions are unreachable"):
         prune(versions(outside / "loss.png"), unreachable=True)
     assert (outside / f"loss-{other}-0123456789.png").exists()
-    named = prune(versions(outside / "loss.png"), unreachable=True, repo=repo.path)
+    unsure = prune(versions(outside / "loss.png"), unreachable=True, repo=repo.path)
+    assert (unsure.removed, names(unsure.unrecorded)) == ([], [f"loss-{other}-0123456789.png"])
+    named = prune(versions(outside / "loss.png"), unreachable=True, repo=repo.path, unrecorded=True)
     assert names(named.removed) == [f"loss-{other}-0123456789.png"]  # the unknown one: kept
 
 
@@ -221,7 +223,7 @@ def test_bad_arguments(options: dict[str, Any], message: str) -> None:
 
 
 def test_nothing_given_nothing_done(tmp_path: Path) -> None:
-    assert prune(versions(tmp_path / "none.png"), keep=0) == ([], [], 0, [], False)
+    assert prune(versions(tmp_path / "none.png"), keep=0) == ([], [], 0, [], False, ())
 
 
 def test_config_spares_the_name_a_depends_on_scope_gives(repo: Repo) -> None:
