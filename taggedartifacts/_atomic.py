@@ -329,15 +329,26 @@ def _sweep_locked(lock_path: str) -> None:
     import shutil
 
     lock = FileLock(lock_path)
-    if not lock.acquire(blocking=False):
-        return  # its owner is alive
+    try:
+        if not _ours(lock_path) or not lock.acquire(blocking=False):
+            return  # another user's, or its owner is alive
+    except OSError:  # not a lock file we made (a link planted at such a name): not ours
+        return
     try:
         owned = lock_path[: -len(_LOCK)]
-        if os.path.isdir(owned):
+        if os.path.isdir(owned) and not os.path.islink(owned):
             logger().info("removing %s, left behind by a process that is gone", owned)
             shutil.rmtree(owned, ignore_errors=True)
     finally:
         lock.release(remove=True)
+
+
+def _ours(path: str) -> bool:
+    """Whether this user owns ``path`` (another user's leftovers are theirs to sweep)."""
+    try:
+        return os.lstat(path).st_uid == getattr(os, "geteuid", lambda: 0)()
+    except OSError:
+        return False
 
 
 def _sweep_unlocked(path: str) -> None:
@@ -349,6 +360,8 @@ def _sweep_unlocked(path: str) -> None:
     try:
         age = time.time() - os.lstat(path).st_mtime
     except OSError:
+        return
+    if not _ours(path):
         return
     if os.path.isdir(path) and not os.path.islink(path):
         if age > _OLD_STALE_SECONDS:

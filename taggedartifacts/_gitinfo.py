@@ -56,6 +56,7 @@ from ._fingerprint import (
 )
 from ._git import find_work_tree, locate
 from ._loaded import loaded_changes
+from ._locks import FileLock
 from ._log import logger
 from ._notebook import committed_code, is_notebook
 from ._scope import Scope, check_depends_on, check_paths, code_key
@@ -535,19 +536,49 @@ def _sparse(root: str) -> bool:
 @functools.cache
 def _home() -> str:
     """This process's private directory, removed when it exits: in memory where the
-    system has such a place (git takes and drops a lock file there at every status)."""
+    system has such a place (git takes and drops a lock file there at every status).
+
+    The process holds a lock in it for its whole life, so that directories of
+    processes killed before they could remove theirs are known and swept here.
+    """
     import atexit
     import shutil
     import tempfile
 
-    for memory in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):
-        if memory and os.path.isdir(memory) and os.access(memory, os.W_OK | os.X_OK):
-            try:
-                home = tempfile.mkdtemp(prefix="taggedartifacts-index-", dir=memory)
-                break
-            except OSError:
-                continue
-    else:
-        home = tempfile.mkdtemp(prefix="taggedartifacts-index-")
-    atexit.register(shutil.rmtree, home, ignore_errors=True)
-    return home
+    for memory in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm", None):
+        if memory is not None and not (os.path.isdir(memory) and os.access(memory, os.W_OK)):
+            continue
+        try:
+            home = tempfile.mkdtemp(prefix=_HOME_PREFIX, dir=memory)
+        except OSError:
+            continue
+        _sweep_homes(os.path.dirname(home))
+        _HOME_LOCK.append(FileLock(os.path.join(home, "owner.lock")))
+        _HOME_LOCK[0].acquire()
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
+        return home
+    raise GitError("no directory for a private index: the temporary directory is not writable")
+
+
+_HOME_PREFIX = "taggedartifacts-index-"
+_HOME_LOCK: list[FileLock] = []  # held while this process lives
+
+
+def _sweep_homes(parent: str) -> None:
+    """Remove the private directories of this user's processes that are gone: their lock
+    can be taken (one without a lock is a day old at least)."""
+    import shutil
+    import time
+
+    for entry in os.scandir(parent):
+        if not entry.name.startswith(_HOME_PREFIX) or not entry.is_dir(follow_symlinks=False):
+            continue
+        if entry.stat(follow_symlinks=False).st_uid != getattr(os, "geteuid", lambda: 0)():
+            continue  # another user's: theirs to sweep
+        lock = FileLock(os.path.join(entry.path, "owner.lock"))
+        if not os.path.lexists(lock.path):  # made before directories had a lock
+            if time.time() - entry.stat().st_mtime > 24 * 3600:
+                shutil.rmtree(entry.path, ignore_errors=True)
+        elif lock.acquire(blocking=False):  # its owner is gone
+            shutil.rmtree(entry.path, ignore_errors=True)
+            lock.release()
