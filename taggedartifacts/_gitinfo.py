@@ -35,9 +35,9 @@ so its stat data tells). Nothing is ever written into the user's ``.git``.
 
 from __future__ import annotations
 
-import functools
 import os
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -533,7 +533,6 @@ def _sparse(root: str) -> bool:
     return out.strip() == b"true"
 
 
-@functools.cache
 def _home() -> str:
     """This process's private directory, removed when it exits: in memory where the
     system has such a place (git takes and drops a lock file there at every status).
@@ -541,6 +540,13 @@ def _home() -> str:
     The process holds a lock in it for its whole life, so that directories of
     processes killed before they could remove theirs are known and swept here.
     """
+    with _HOME_GUARD:  # one per process, whichever thread asks first
+        if not _HOME:
+            _HOME.append(_make_home())
+        return _HOME[0]
+
+
+def _make_home() -> str:
     import atexit
     import shutil
     import tempfile
@@ -548,13 +554,17 @@ def _home() -> str:
     for memory in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm", None):
         if memory is not None and not (os.path.isdir(memory) and os.access(memory, os.W_OK)):
             continue
-        try:
-            home = tempfile.mkdtemp(prefix=_HOME_PREFIX, dir=memory)
+        try:  # locked before it takes a name that sweeping looks at
+            making = tempfile.mkdtemp(prefix=".taggedartifacts-making-", dir=memory)
+            lock = FileLock(os.path.join(making, "owner.lock"))
+            lock.acquire()
+            home = os.path.join(os.path.dirname(making), _HOME_PREFIX + making[-8:])
+            os.rename(making, home)
         except OSError:
             continue
+        lock.path = os.path.join(home, "owner.lock")
+        _HOME_LOCK.append(lock)
         _sweep_homes(os.path.dirname(home))
-        _HOME_LOCK.append(FileLock(os.path.join(home, "owner.lock")))
-        _HOME_LOCK[0].acquire()
         atexit.register(shutil.rmtree, home, ignore_errors=True)
         return home
     raise GitError("no directory for a private index: the temporary directory is not writable")
@@ -562,6 +572,8 @@ def _home() -> str:
 
 _HOME_PREFIX = "taggedartifacts-index-"
 _HOME_LOCK: list[FileLock] = []  # held while this process lives
+_HOME: list[str] = []
+_HOME_GUARD = threading.Lock()
 
 
 def _sweep_homes(parent: str) -> None:
