@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import gc
 import hashlib
 import itertools
@@ -88,7 +89,9 @@ class Sizes:
     pinned_calls: int  # T12: calls per round
     memory_calls: int  # T15: calls inside pinned()
     memory_plain: int  # T15: plain calls
-    child_rounds: int  # T16: fresh processes per size
+    child_rounds: int  # T16, T18: fresh processes per size
+    histories: tuple[int, ...]  # T18, T19: repositories of this many commits on HEAD
+    history_rounds: int  # T19: fresh processes per question and set of versions
 
 
 FULL = Sizes(
@@ -107,6 +110,8 @@ FULL = Sizes(
     memory_calls=100_000,
     memory_plain=1_000,
     child_rounds=7,
+    histories=(1_000, 10_000, 100_000),
+    history_rounds=3,
 )
 QUICK = Sizes(
     quick=True,
@@ -124,6 +129,8 @@ QUICK = Sizes(
     memory_calls=20_000,
     memory_plain=200,
     child_rounds=2,
+    histories=(1_000,),
+    history_rounds=2,
 )
 
 
@@ -149,25 +156,29 @@ def section(title: str) -> None:
 
 def row(label: str, value: str) -> None:
     """A measurement that no target judges (a floor, an absolute time)."""
-    print(f"     {label:<84} {value}", flush=True)
+    print(f"     {label:<92} {value}", flush=True)
 
 
 def judge(number: int, label: str, value: str, met: bool | None) -> None:
     """A row that a target judges: its label says the target, its value what was measured."""
     verdict = "not measured" if met is None else "met" if met else "NOT MET"
-    print(f"T{number:<3} {label:<84} {value:>10}  {verdict}", flush=True)
+    print(f"T{number:<3} {label:<92} {value:>10}  {verdict}", flush=True)
     VERDICTS.append(Verdict(number, label, value, met))
 
 
 def report(number: int, label: str, value: str) -> None:
     """A row of a target that has no bound yet: its figure is reported, never judged."""
-    print(f"T{number:<3} {label:<84} {value:>10}  reported", flush=True)
+    print(f"T{number:<3} {label:<92} {value:>10}  reported", flush=True)
     if number not in REPORTED:
         REPORTED.append(number)
 
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1e3:.3f} ms"
+
+
+def sec(seconds: float) -> str:
+    return f"{seconds:.3f} s"
 
 
 def us(seconds: float) -> str:
@@ -318,6 +329,7 @@ class Trees:
     crowd: Path  # a directory of other files: T6
     unrelated: Path  # a directory of unrelated files and 100 versions: T8
     out: Path  # where outputs go
+    histories: dict[int, History]  # T18, T19: long histories by their length
 
 
 def build(root: Path, s: Sizes) -> Trees:
@@ -335,6 +347,7 @@ def build(root: Path, s: Sizes) -> Trees:
         crowd=root / "crowd",
         unrelated=root / "unrelated",
         out=root / "out",
+        histories={n: build_history(root / f"history{n}", n) for n in s.histories},
     )
     add_untracked(trees.untracked, s.untracked)
     if trees.untracked_many is not None:
@@ -352,6 +365,7 @@ def build(root: Path, s: Sizes) -> Trees:
     os.utime(trees.big / "big.bin", (PAST, PAST))
     # The last write: from here on, the changed and untracked files' digests are kept.
     repos = [*tracked.values(), trees.dirty, trees.touched, trees.big, trees.untracked]
+    repos += [history.repo for history in trees.histories.values()]
     settle(repos + ([trees.untracked_many] if trees.untracked_many is not None else []))
     return trees
 
@@ -1136,13 +1150,197 @@ def print_extras() -> None:
         row(label, value)
 
 
+# ---------------------------------------------------------------- T18, T19
+
+
+@dataclass(frozen=True)
+class History:
+    """A repository with a long linear history, and versions of one path named after
+    commits spread over it (``results/<kind>/loss-<commit7>-<config10>.png``)."""
+
+    repo: Path
+    commits: int  # on HEAD's branch
+    kinds: dict[str, list[str]]  # "ancestors", "mixed": each version's full commit sha
+
+
+SIDE = 100  # commits of the side branch, forked halfway down the history
+
+
+def build_history(path: Path, commits: int, versions_of: int = 1_000) -> History:
+    """``commits`` commits on main (each changing a file under src/, every other one a file
+    under docs/ too) and a side branch of SIDE commits, written by one git fast-import.
+
+    The versions: ``versions_of`` commits of main spread over its whole history (HEAD
+    left out, so that a reader has to look for the nearest one), in results/ancestors;
+    in results/mixed, the same but every tenth of them replaced by a side branch commit,
+    which no walk of HEAD's history meets. Commits whose 7 hex digits name more than
+    one object are skipped: such a name says nothing about its commit.
+    """
+    path.mkdir(parents=True)
+    git(path, "init", "-q")
+    proc = subprocess.Popen(
+        ["git", "fast-import", "--quiet"], cwd=path, stdin=subprocess.PIPE, env=GIT_ENV
+    )
+    if proc.stdin is None:
+        raise RuntimeError("no pipe to git fast-import")
+    chunks: list[bytes] = []
+    for i in range(1, commits + SIDE + 1):
+        branch = b"side" if i > commits else b"main"
+        message = b"%s commit %d" % (branch, i)
+        chunks.append(
+            b"commit refs/heads/%s\nmark :%d\ncommitter b <b@example.com> %d +0000\n"
+            b"data %d\n%s\n" % (branch, i, 1_600_000_000 + 60 * i, len(message), message)
+        )
+        if i == commits + 1:
+            chunks.append(b"from :%d\n" % (commits // 2))
+        for name in [b"src/m%03d.py" % (i % 100)] + [b"docs/p%03d.md" % (i % 50)] * (i % 2):
+            data = b"%s %d\n" % (name, i)
+            chunks.append(b"M 100644 inline %s\ndata %d\n%s\n" % (name, len(data), data))
+        if len(chunks) > 4096:
+            proc.stdin.write(b"".join(chunks))
+            chunks.clear()
+    proc.stdin.write(b"".join(chunks))
+    proc.stdin.close()
+    if proc.wait() != 0:
+        raise RuntimeError(f"git fast-import failed in {path}")
+    git(path, "symbolic-ref", "HEAD", "refs/heads/main")
+    git(path, "reset", "-q", "--hard")
+    main = run(path, GIT, "rev-list", "main").stdout.decode().split()  # newest first
+    side = run(path, GIT, "rev-list", "main..side").stdout.decode().split()
+    every = run(path, GIT, "cat-file", "--batch-check=%(objectname)", "--batch-all-objects")
+    prefixes = collections.Counter(sha[:7] for sha in every.stdout.decode().split())
+    ancestors = spread([c for c in main[1:] if prefixes[c[:7]] == 1], versions_of)
+    sides = [c for c in side if prefixes[c[:7]] == 1]
+    mixed = [c for i, c in enumerate(ancestors) if i % 10 != 5][: len(ancestors) - len(sides)]
+    kinds = {"ancestors": ancestors, "mixed": mixed + sides}
+    config = config_hash({})[:10]
+    for kind, shas in kinds.items():
+        (path / "results" / kind).mkdir(parents=True)
+        names = (f"loss-{sha[:7]}-{config}.png" for sha in shas)
+        create_files(path / "results" / kind, names, PAYLOAD)
+    return History(path, commits, kinds)
+
+
+def spread(items: list[str], count: int) -> list[str]:
+    """``count`` of ``items`` (all of them if there are fewer), evenly spaced, in order."""
+    if len(items) <= count:
+        return items
+    return [items[i * len(items) // count] for i in range(count)]
+
+
+def bench_history_first(history: History, rounds: int) -> None:
+    """A first call in a fresh process: scoped (depends_on=["src/"]) and plain. A scoped
+    name carries the content key of the scope's code, from git ls-files of the scope:
+    no call walks the history, so its length must not show."""
+    plain: list[float] = []
+    scoped: list[float] = []
+    for r in range(rounds):
+        kinds = ["first", "scoped"] if r % 2 == 0 else ["scoped", "first"]
+        for kind in kinds:
+            child = [sys.executable, __file__, "--child", kind, str(history.repo), "1"]
+            calls = json.loads(subprocess.run(child, capture_output=True, check=True).stdout)
+            (plain if kind == "first" else scoped).append(calls[0])
+    what = at(history.commits, "commits")
+    ratio = statistics.median(scoped) / statistics.median(plain)
+    row(f"{what} first plain call in a fresh process", ms(statistics.median(plain)))
+    row(f"{what} first depends_on=['src/'] call in a fresh process", ms(statistics.median(scoped)))
+    judge(
+        18,
+        f"{what} first scoped call / first plain call (target <= 1.50)",
+        f"{ratio:.2f}",
+        ratio <= 1.5,
+    )
+
+
+QUESTIONS = ("latest", "rows", "reachable")
+ASKED = {  # a reader's call; what taggedartifacts ls prints; the filter read="latest" uses
+    "latest": "read='latest'",
+    "rows": "versions().rows() (ls)",
+    "reachable": "versions(reachable=True)",
+}
+
+
+def bench_history_versions(history: History, rounds: int, graph: bool = False) -> None:
+    """Where the commits of 1,000 versions stand, each question asked in a fresh process
+    (a reader keeps what it learnt of the history for the process): one git rev-list
+    walk of HEAD's history that stops once every commit was met, and GitPython reading
+    each commit's date and subject. Its first time in a process is judged (it includes
+    loading GitPython, as a script or taggedartifacts ls pays it); the same question
+    asked again in that process is a row. With ``graph``, git has a commit-graph file
+    (what git gc or git maintenance write), and nothing is judged."""
+    asked = [(kind, question) for kind in history.kinds for question in QUESTIONS]
+    first: dict[tuple[str, str], list[float]] = {key: [] for key in asked}
+    again: dict[tuple[str, str], list[float]] = {key: [] for key in asked}
+    answers: dict[tuple[str, str], set[str]] = {key: set() for key in asked}
+    for r in range(rounds):
+        turn = r % len(asked)
+        for kind, question in asked[turn:] + asked[:turn]:
+            directory = history.repo / "results" / kind
+            child = [sys.executable, __file__, "--child", "history", str(history.repo)]
+            child += [question, str(directory)]
+            out = json.loads(subprocess.run(child, capture_output=True, check=True).stdout)
+            first[kind, question].append(out["times"][0])
+            again[kind, question].append(out["times"][1])
+            answers[kind, question].add(out["answer"])
+    if graph:
+        row(f"{at(history.commits, 'commits')} after git commit-graph write --reachable", "")
+    for kind, shas in history.kinds.items():
+        ancestors = [sha for sha in shas if sha in history.kinds["ancestors"]]
+        others = len(shas) - len(ancestors)
+        where = "all ancestors" if not others else f"{others} not ancestors"
+        what = f"[{history.commits:,} commits, {len(shas):,} versions, {where}]"
+        if graph:
+            what = f"  [{len(shas):,} versions, {where}]"
+        expected = {
+            "latest": {f"loss-{ancestors[0][:7]}-{config_hash({})[:10]}.png"},
+            "rows": {str(len(shas))},
+            "reachable": {str(len(ancestors))},
+        }
+        for question in QUESTIONS:
+            key = (kind, question)
+            seconds = statistics.median(first[key])
+            wrong = "" if answers[key] == expected[question] else f" (wrong: {answers[key]})"
+            label = f"{what} {ASKED[question]}{wrong}"
+            if graph:
+                row(label, sec(seconds))
+            else:
+                judge(19, f"{label} (target < 1 s)", sec(seconds), seconds < 1 and not wrong)
+        repeated = " / ".join(f"{statistics.median(again[kind, q]):.3f}" for q in QUESTIONS)
+        row(f"{what[: what.index(']') + 1]}   asked again in that process, each (s)", repeated)
+
+
+def history_child(repo: str, question: str, directory: str) -> None:
+    """``--child history``: ask one question twice, in this fresh process."""
+    query = Path(directory) / "loss.png"
+    reader = Artifact("outpath", {}, repo=repo, read="latest")(bare)
+
+    def ask() -> str:
+        if question == "latest":
+            return os.path.basename(reader(str(query)))
+        if question == "rows":
+            return str(len(versions(query).rows()))
+        return str(len(versions(query, reachable=True)))
+
+    times, answers = [], []
+    for _ in range(2):
+        start = time.perf_counter()
+        answers.append(ask())
+        times.append(time.perf_counter() - start)
+    print(json.dumps({"times": times, "answer": answers[0]}))
+
+
 # ---------------------------------------------------------------- children
 
 
 def child(args: list[str]) -> None:
-    """Calls in a fresh process, for the parent to time: ``touched`` and ``first``."""
+    """Calls in a fresh process, for the parent to time: ``touched``, ``first`` and
+    ``scoped`` (a first call with depends_on), and ``history`` (see history_child)."""
+    if args[0] == "history":
+        history_child(*args[1:])
+        return
     kind, repo, calls = args[0], args[1], int(args[-1])
-    tagged = Artifact("outpath", CONFIG, repo=repo)(bare)
+    depends_on = ["src/"] if kind == "scoped" else None
+    tagged = Artifact("outpath", CONFIG, repo=repo, depends_on=depends_on)(bare)
     ours: list[float] = []
     floor: list[float] = []
     for _ in range(calls):
@@ -1234,6 +1432,17 @@ def measure(trees: Trees, s: Sizes) -> None:
     section("T17 after the function returns: atomic=True checks the code again, a cache hit not")
     for files, repo in list(trees.tracked.items())[:2]:
         bench_post_run(files, repo, trees.out, rounds)
+    section("T18 depends_on on long histories: a first call in a fresh process")
+    for history in trees.histories.values():
+        bench_history_first(history, 2 * s.child_rounds)  # two git calls more: near the bound
+    section(
+        "T19 readers and ls on long histories: 1,000 versions, each question in a fresh process"
+    )
+    for history in trees.histories.values():
+        bench_history_versions(history, s.history_rounds)
+    longest = trees.histories[max(trees.histories)]
+    git(longest.repo, "commit-graph", "write", "--reachable")
+    bench_history_versions(longest, s.history_rounds, graph=True)
 
 
 def main() -> None:
