@@ -121,12 +121,12 @@ QUICK = Sizes(
     untracked=2_000,
     untracked_many=0,
     crowd=2_000,
-    unrelated=5_000,
+    unrelated=2_000,
     big_mb=20,
     touched_rounds=2,
     async_calls=5,
     pinned_calls=2_000,
-    memory_calls=20_000,
+    memory_calls=10_000,
     memory_plain=200,
     child_rounds=2,
     histories=(1_000,),
@@ -1454,7 +1454,7 @@ def measure(trees: Trees, s: Sizes) -> None:
     # quarter, so that one run's median is not one busy stretch's.
     bench_pinned(trees.small, trees.out / "frames", s.pinned_calls, max(3, rounds // 2))
     section("T13 config hash")
-    bench_hash(max(5, rounds // 2))
+    bench_hash(max(3, rounds // 2))
     section("T14 import")
     bench_import(trees.root, rounds)
     section("T15 memory")
