@@ -21,6 +21,7 @@ import asyncio
 import collections
 import gc
 import hashlib
+import inspect
 import itertools
 import json
 import os
@@ -824,6 +825,17 @@ def pinned_extra(
     return statistics.median(extra)
 
 
+def per_call(func: Callable[[], Any], calls: int, rounds: int) -> float:
+    """Median over rounds of the seconds one call of ``func`` takes, in a loop of ``calls``."""
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(calls):
+            func()
+        times.append((time.perf_counter() - start) / calls)
+    return statistics.median(times)
+
+
 # A config as experiments write them: nested sections, a list, strings and numbers.
 NESTED = {
     "model": {"layers": [64, 128, 256], "activation": "gelu", "dropout": 0.1, "norm": None},
@@ -842,7 +854,9 @@ def bench_pinned(repo: Path, out: Path, calls: int, rounds: int) -> None:
     """Calls inside pinned(): the config hashed and the arguments bound at every call.
     Two shapes: the smallest (a flat config of three values, the path alone), and the
     loop as a user writes it (a nested config of 16 values, the path by keyword among
-    other arguments, one left at its default)."""
+    other arguments, one left at its default). Below each, the two steps of such a call
+    that a user can time alone: config_hash of its config, and binding its arguments
+    with inspect.Signature.bind, as the library does at every call."""
     small = Artifact("outpath", CONFIG, repo=repo)(bare)
     extra = pinned_extra(
         repo,
@@ -855,6 +869,8 @@ def bench_pinned(repo: Path, out: Path, calls: int, rounds: int) -> None:
     what = f"[{calls:,} calls x {rounds}] pinned(), new path each call"
     label = f"{what}: call - bare (target <= 100 us)"
     judge(12, label, us(extra), extra <= PINNED_GOAL)
+    signature = inspect.signature(bare)
+    pinned_parts(CONFIG, lambda: signature.bind("x.png"), calls, rounds)
     user = Artifact("outpath", NESTED, repo=repo)(save_frame)
     extra = pinned_extra(
         repo,
@@ -866,6 +882,20 @@ def bench_pinned(repo: Path, out: Path, calls: int, rounds: int) -> None:
     )
     label = "  the same, a nested config of 16 values, save(data, i, outpath=...) (<= 100 us)"
     judge(12, label, us(extra), extra <= PINNED_GOAL)
+    nested_signature = inspect.signature(save_frame)
+    pinned_parts(NESTED, lambda: nested_signature.bind(None, 1, outpath="x.png"), calls, rounds)
+
+
+def pinned_parts(config: Any, bind: Callable[[], Any], calls: int, rounds: int) -> None:
+    """Two steps of a call timed alone, in loops a tenth as long as the calls'."""
+    row(
+        "    of which config_hash(config), called alone",
+        us(per_call(lambda: config_hash(config), calls // 10, rounds)),
+    )
+    row(
+        "    of which inspect.Signature.bind of its arguments, alone",
+        us(per_call(bind, calls // 10, rounds)),
+    )
 
 
 # ---------------------------------------------------------------- T13
