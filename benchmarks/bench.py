@@ -78,7 +78,7 @@ class Sizes:
 
     quick: bool
     rounds: int  # interleaved rounds of the cheap measurements
-    tracked: tuple[int, ...]  # T1-T3, T16: repositories of this many tracked files
+    tracked: tuple[int, ...]  # T1-T3, T10, T11, T16, T17: repositories of this many files
     touched: int  # T5, T9: tracked files of the touched tree
     untracked: int  # T4: untracked 1 KB files, the judged row
     untracked_many: int  # T4: untracked 1 KB files, the rows without a target (0: none)
@@ -320,7 +320,7 @@ def settle(repos: Iterable[Path]) -> None:
 @dataclass(frozen=True)
 class Trees:
     root: Path
-    tracked: dict[int, Path]  # T1-T3, T10, T11, T16: clean repositories by size
+    tracked: dict[int, Path]  # T1-T3, T10, T11, T16, T17: clean repositories by size
     small: Path  # the 100-file repository: T6, T7, T10, T12, T15, T16
     dirty: Path  # another 100-file repository, one file changed: T16
     touched: Path  # T5, T9
@@ -367,7 +367,9 @@ def build(root: Path, s: Sizes) -> Trees:
     # The last write: from here on, the changed and untracked files' digests are kept.
     repos = [*tracked.values(), trees.dirty, trees.touched, trees.big, trees.untracked]
     repos += [history.repo for history in trees.histories.values()]
-    settle(repos + ([trees.untracked_many] if trees.untracked_many is not None else []))
+    if trees.untracked_many is not None:
+        repos.append(trees.untracked_many)
+    settle(repos)
     return trees
 
 
