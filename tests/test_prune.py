@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ def made(repo: Repo) -> Made:
     return Made(repo)
 
 
-def names(found: list[Version]) -> list[str]:
+def names(found: Sequence[Version]) -> list[str]:
     return [v.name for v in found]
 
 
