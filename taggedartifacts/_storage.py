@@ -12,6 +12,7 @@ fsspec is an optional extra (``remote``), imported only for URLs.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 from pathlib import Path
@@ -146,14 +147,16 @@ class Local:
         os.rename(path, hidden)
         shutil.rmtree(hidden)
 
-    def listing(self, directory: str) -> list[tuple[str, Any]]:
-        """``(path, stat)`` of the entries of a directory; empty when it is missing. The
-        stat is a callable, so that only the entries a caller keeps are looked at."""
-        try:
-            with os.scandir(directory) as entries:
-                return [(entry.path, entry.stat) for entry in entries]
+    def listing(self, directory: str, prefix: str = "") -> list[tuple[str, Any]]:
+        """``(path, stat)`` of the entries of a directory whose name starts with
+        ``prefix``; empty when it is missing. The stat is a callable, so that only the
+        entries a caller keeps are looked at."""
+        try:  # names alone: a directory may hold 100k other files, which cost no more
+            names = [n for n in os.listdir(directory) if n.startswith(prefix)]
         except FileNotFoundError:
             return []
+        paths = [os.path.join(directory, name) for name in names]
+        return [(path, functools.partial(os.stat, path)) for path in paths]
 
 
 LOCAL = Local()
@@ -282,8 +285,9 @@ class Remote:
         else:
             fs.rm_file(path)
 
-    def listing(self, directory: str) -> list[tuple[str, Any]]:
-        """``(url, stat)`` of each entry of a remote directory; empty when it is missing."""
+    def listing(self, directory: str, prefix: str = "") -> list[tuple[str, Any]]:
+        """``(url, stat)`` of each entry of a remote directory whose name starts with
+        ``prefix``; empty when it is missing."""
         fs, path = self._fs(directory)
         try:
             entries = fs.ls(path, detail=True)
@@ -293,7 +297,8 @@ class Remote:
         # twice: one entry per name.
         unique: dict[str, Any] = {}
         for entry in entries:
-            unique.setdefault(entry["name"], entry)
+            if entry["name"].rstrip("/").rsplit("/", 1)[-1].startswith(prefix):
+                unique.setdefault(entry["name"], entry)
         return [
             (fs.unstrip_protocol(name), _Stat(_mtime(e), int(e.get("size") or 0)))
             for name, e in unique.items()

@@ -210,11 +210,11 @@ def home(query: str) -> str:
 
 def _found(store: Store, directory: str, stem: str, suffix: str, url: bool) -> Iterator[Version]:
     """The versions of ``stem`` + ``suffix`` in a directory; a URL's as URLs."""
-    for path, stat in store.listing(directory):
+    for path, stat in store.listing(directory, stem):
         tag = _matching(path.rstrip("/").rsplit("/", 1)[-1], stem, suffix)
         if tag is None:
             continue
-        try:  # only matching names are looked at: a directory may hold 100k other files
+        try:  # only matching names are looked at
             st = stat()
         except FileNotFoundError:  # removed while we looked
             continue
@@ -227,8 +227,6 @@ def _found(store: Store, directory: str, stem: str, suffix: str, url: bool) -> I
 
 def _matching(name: str, stem: str, suffix: str) -> Tag | None:
     """The tag of ``name`` when it is a version of ``stem`` + ``suffix``."""
-    if not name.startswith(stem):  # most entries of a directory: no parse at all
-        return None
     try:
         tag = parse(name)
     except NotTaggedError:
