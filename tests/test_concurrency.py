@@ -30,7 +30,9 @@ def build(outpath, seconds):
     with open({log!r}, "a") as log:
         log.write("built\\n")
     Path({started!r}).write_text("started")
-    time.sleep(seconds)
+    ends = time.monotonic() + seconds
+    while time.monotonic() < ends and not Path({go!r}).exists():  # the test says when
+        time.sleep(0.02)
     Path(outpath).write_text("result")
     return {{"rows": 3}}
 
@@ -39,32 +41,40 @@ print(build(sys.argv[1], float(sys.argv[2])))
 
 
 def builder(tmp_path: Path, repo: Repo) -> tuple[Path, Path, Path]:
+    """A script that builds once per artifact, for ``argv[2]`` seconds at most: until
+    the test writes ``tmp_path/go``."""
     script = tmp_path / "builder.py"
     log, started = tmp_path / "built.log", tmp_path / "started"
-    script.write_text(BUILDER.format(repo=str(repo.path), log=str(log), started=str(started)))
+    names = {"log": log, "started": started, "go": tmp_path / "go"}
+    script.write_text(BUILDER.format(repo=str(repo.path), **{k: str(v) for k, v in names.items()}))
     return script, log, started
 
 
 def test_twelve_concurrent_callers_build_once(repo: Repo, tmp_path: Path) -> None:
     script, log, _ = builder(tmp_path, repo)
     target = tmp_path / "out" / "table.csv"
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(script), str(target), "1"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(12)
-    ]
-    results = [p.communicate(timeout=120) for p in procs]
+    errs = [tmp_path / f"err{i}.txt" for i in range(12)]
+    procs = []
+    for err in errs:
+        with err.open("w") as stderr:
+            command = [sys.executable, str(script), str(target), "120"]
+            procs.append(
+                subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
+            )
+    note = "which another call of build() is building"
+    deadline = time.monotonic() + 100
+    while not any(note in err.read_text() for err in errs):  # INFO: who they wait for
+        assert time.monotonic() < deadline, "no caller said it was waiting"
+        time.sleep(0.05)
+    (tmp_path / "go").touch()  # the builder finishes while others wait
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    results = [err.read_text() for err in errs]
     assert [p.returncode for p in procs] == [0] * 12, [
-        err[-3000:] for _, err in results if "Traceback" in err
+        err[-3000:] for err in results if "Traceback" in err
     ]
     assert log.read_text() == "built\n"  # once
-    assert {out for out, _ in results} == {"{'rows': 3}\n"}  # every caller got the value
-    waited = [err for _, err in results if "which another call of build() is building" in err]
-    assert waited  # INFO: who they waited for
+    assert set(outs) == {"{'rows': 3}\n"}  # every caller got the value
+    waited = [err for err in results if note in err]
     assert all("it is held by process " in err for err in waited)
     [version] = versions(target)
     assert Path(version.path).read_text() == "result"
