@@ -203,10 +203,14 @@ def status(
     key = index_key(location.index_file)
     pathspecs: tuple[str, ...] = ()
     if scope is not None:
-        check_paths(root, scope)
         pathspecs = scope.for_root(root)
     listing = untracked or scope is not None  # untracked files in a scope always count
-    out = _run_status(root, location.index_file, key, listing, pathspecs)
+    try:
+        out = _run_status(root, location.index_file, key, listing, pathspecs)
+    except GitError:
+        if scope is not None:  # a depends_on path outside the work tree, say: name it
+            check_paths(root, scope)
+        raise
     loaded = _loaded_code(root, key, scope)
     # The same answer of git, the same loaded code, and every changed file as it was when
     # its bytes were read (stat data the racy rule lets us trust): the same state.

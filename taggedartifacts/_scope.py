@@ -98,12 +98,15 @@ def code_key(root: str, head: str, scope: Scope, changes: Iterable[Change]) -> s
         return _KEYS[key]
     listing = git.check(root, "ls-files", "-s", "-z", "--", *pathspecs)
     entries: dict[bytes, bytes] = {}  # path -> "mode object"
+    listed: set[str] = set()
     for line in listing.split(b"\0"):
         if line:
             meta, path = line.split(b"\t", 1)
             mode, obj, stage = meta.split(b" ")
+            listed.add(os.fsdecode(path))
             if stage == b"0":
                 entries[path] = mode + b" " + obj
+    check_paths(root, scope, listed)
     for change in differs:  # what HEAD holds where the index differs from it
         head_entry = _at_head(change)
         if head_entry is None:
@@ -162,18 +165,31 @@ def reached(namespace: dict[str, Any], root: str) -> set[str]:
 _CHECKED: set[tuple[str, tuple[str, ...]]] = set()
 
 
-def check_paths(root: str, scope: Scope) -> None:
+def check_paths(root: str, scope: Scope, listed: set[str] | None = None) -> None:
     """Each ``depends_on`` path must name something tracked inside the work tree
-    (checked once per work tree and scope, before git is given them).
+    (checked once per work tree and scope).
 
+    :param listed: the tracked paths git listed for the scope, if it did: plain paths
+        found among them need no git call of their own.
     :raises InvalidArgumentError: naming the first path that does not.
     """
     if (root, scope.pathspecs) in _CHECKED:
         return
-    _check_tracked(root, scope.pathspecs)
+    if listed is None or not all(_lists(spec, listed) for spec in scope.pathspecs):
+        _check_tracked(root, scope.pathspecs)  # git says which, and why
     if len(_CHECKED) >= 1024:  # bounded, like every cache here
         _CHECKED.clear()
     _CHECKED.add((root, scope.pathspecs))
+
+
+def _lists(spec: str, listed: set[str]) -> bool:
+    """Whether ``listed`` holds something a plain path (no magic, no glob) names."""
+    if spec.startswith(":") or any(c in spec for c in "*?[\\"):
+        return False
+    plain = spec.rstrip("/")
+    if plain in ("", "."):
+        return bool(listed)
+    return plain in listed or any(p.startswith(plain + "/") for p in listed)
 
 
 def _check_tracked(root: str, pathspecs: tuple[str, ...]) -> None:

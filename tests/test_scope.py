@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -152,7 +153,12 @@ def test_bad_depends_on_fails_at_decoration(depends_on: Any, message: str) -> No
 
 @pytest.mark.parametrize(
     ("path", "message"),
-    [("nothing/here", "names nothing tracked in"), ("../elsewhere", "is outside")],
+    [
+        ("nothing/here", "names nothing tracked in"),
+        ("sr", "names nothing tracked in"),  # a prefix of src/ is not src/
+        ("*.nothing", "names nothing tracked in"),
+        ("../elsewhere", "is outside"),
+    ],
 )
 def test_a_path_git_cannot_use_fails_before_the_function_runs(
     project: Repo, tmp_path: Path, path: str, message: str
@@ -163,7 +169,9 @@ def test_a_path_git_cannot_use_fails_before_the_function_runs(
     def save(outpath: Path) -> None:
         ran.append(outpath)
 
-    with pytest.raises(InvalidArgumentError, match=f"depends_on names '{path}', which {message}"):
+    with pytest.raises(
+        InvalidArgumentError, match=re.escape(f"depends_on names '{path}', which {message}")
+    ):
         save(tmp_path / "x.txt")
     assert ran == []
 
