@@ -1,0 +1,229 @@
+"""Sweeps from the shell: the names include_args gives, config files, diff, and pruning
+per config, as a user drives them between scripts, notebooks and the command line."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Repo
+
+from taggedartifacts import Artifact, versions
+from taggedartifacts._cli import main
+
+CONFIG = {"lr": 0.1, "model": {"depth": 3}}
+
+
+def cli(where: Path, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """``taggedartifacts ARGS`` run in ``where``: exit status, stdout, stderr."""
+    before = os.getcwd()
+    os.chdir(where)
+    try:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+    finally:
+        os.chdir(before)
+    return code, out, err
+
+
+def trainer(repo: Repo, config: dict[str, Any] = CONFIG, **options: Any) -> Any:
+    @Artifact("outpath", config, include_args=["seed", "data"], repo=repo.path, **options)
+    def train(data: str, seed: int, outpath: Path) -> Path:
+        outpath.write_text(f"trained on {data} with seed {seed}")
+        return outpath
+
+    return train
+
+
+@pytest.fixture
+def project(repo: Repo) -> Repo:
+    repo.write("data/x.csv", "a,b\n1,2\n")
+    repo.write("notebooks/.keep", "")
+    repo.commit("data and notebooks")
+    return repo
+
+
+def test_a_path_argument_names_the_same_from_any_directory(
+    project: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    train = trainer(project)
+    monkeypatch.chdir(project.path)
+    from_root = train("data/x.csv", 3, outpath=Path("out/model.txt").absolute())
+    monkeypatch.chdir(project.path / "notebooks")
+    from_notebook = train("../data/x.csv", 3, outpath=project.path / "out/model.txt")
+    absolute = train(str(project.path / "data/x.csv"), 3, outpath=project.path / "out/model.txt")
+    assert from_root == from_notebook == absolute
+    other = train("../data/x.csv", 4, outpath=project.path / "out/model.txt")
+    assert other != from_root  # the seed is in the name
+
+
+def test_tag_with_arg_prints_the_name_a_call_with_include_args_writes(
+    project: Repo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project.path)
+    made = trainer(project)("data/x.csv", 3, outpath=project.path / "out/model.txt")
+    config = json.dumps(CONFIG)
+    for where, data in [
+        (project.path, "data/x.csv"),
+        (project.path / "notebooks", "../data/x.csv"),
+    ]:
+        code, out, err = cli(
+            where, "tag", "out/model.txt", "--config", config, "--arg", f"data={data}",
+            "--arg", "seed=3", capsys=capsys,
+        )  # fmt: skip
+        assert (code, err) == (0, "")
+        assert os.path.basename(out.strip()) == made.name
+    code, out, _ = cli(
+        project.path, "tag", "out/model.txt", "--config", config, "--arg", "data=data/x.csv",
+        "--arg", 'seed="3"', capsys=capsys,
+    )  # fmt: skip
+    assert os.path.basename(out.strip()) != made.name  # the string "3" is not the number 3
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("cfg.yaml", "lr: 0.1\nmodel:\n  depth: 3\n"),
+        ("cfg.yml", "{lr: 0.1, model: {depth: 3}}\n"),
+        ("cfg.toml", "lr = 0.1\n[model]\ndepth = 3\n"),
+        ("cfg.json", json.dumps(CONFIG)),
+    ],
+)
+def test_a_config_file_names_as_the_same_config_in_json(
+    repo: Repo, capsys: pytest.CaptureFixture[str], name: str, text: str
+) -> None:
+    (repo.path / name).write_text(text)
+    _, inline, _ = cli(repo.path, "tag", "x.png", "--config", json.dumps(CONFIG), capsys=capsys)
+    code, from_file, err = cli(repo.path, "tag", "x.png", "--config", "@" + name, capsys=capsys)
+    assert (code, err) == (0, "")
+    assert from_file == inline
+
+
+def test_an_argument_read_from_a_file(
+    project: Repo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @Artifact("outpath", include_args=["schedule"], repo=project.path)
+    def fit(schedule: dict[str, Any], outpath: Path) -> None:
+        outpath.write_text("fit")
+
+    monkeypatch.chdir(project.path)
+    fit({"warmup": 10, "steps": [1, 2]}, outpath=project.path / "fit.txt")
+    (made,) = versions(project.path / "fit.txt")
+    (project.path / "schedule.yaml").write_text("warmup: 10\nsteps: [1, 2]\n")
+    code, out, _ = cli(
+        project.path, "tag", "fit.txt", "--arg", "schedule=@schedule.yaml", capsys=capsys
+    )
+    assert (code, out.strip()) == (0, made.name)
+
+
+@pytest.fixture
+def sweep(project: Repo, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """model.txt at two commits for two learning rates, with records; oldest first."""
+    monkeypatch.chdir(project.path)
+    made: dict[str, Path] = {}
+    when = 1_700_000_000
+    for step in ("before", "after"):
+        if step == "after":
+            project.write("code.py", "print('a better model')\n")
+            project.commit("better model")
+        for lr in (0.1, 0.2):
+            train = trainer(project, {**CONFIG, "lr": lr}, provenance=True)
+            path = train("data/x.csv", 3, outpath=project.path / "out/model.txt")
+            when += 10
+            os.utime(path, (when, when))
+            made[f"{step} {lr}"] = path
+    return made
+
+
+def test_diff_says_whether_code_or_config_differ(
+    project: Repo, sweep: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    same_code = (os.fspath(sweep["after 0.1"]), os.fspath(sweep["after 0.2"]))
+    code, out, err = cli(project.path, "diff", *same_code, capsys=capsys)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0].startswith("code:    the same (commits ")
+    assert "config:  lr: 0.1 -> 0.2" in out.splitlines()
+    code, out, _ = cli(
+        project.path, "diff", os.fspath(sweep["before 0.1"]), os.fspath(sweep["after 0.1"]),
+        capsys=capsys,
+    )  # fmt: skip
+    assert out.splitlines()[0].startswith("code:    different (commits ")
+    assert "code.py" in out
+    assert "config:  the same" in out.splitlines()
+    code, out, _ = cli(project.path, "diff", *same_code, "--json", capsys=capsys)
+    found = json.loads(out)
+    assert (found["same_code"], found["config"], found["notes"]) == (
+        True,
+        {"lr": [0.1, 0.2]},
+        [],
+    )
+
+
+def test_ls_filters_and_shows_hashed_arguments_too(
+    project: Repo, sweep: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = cli(
+        project.path, "ls", "out/model.txt", "--json", "--where", "lr=0.2", capsys=capsys
+    )
+    assert [row["name"] for row in json.loads(out)] == [
+        sweep["after 0.2"].name,
+        sweep["before 0.2"].name,
+    ]
+    code, out, _ = cli(
+        project.path, "ls", "out/model.txt", "--json", "--where", "seed=3", capsys=capsys
+    )
+    assert (code, len(json.loads(out))) == (0, 4)  # a hashed argument is a key as well
+    code, out, _ = cli(
+        project.path, "ls", "out/model.txt", "--json", "--where", "seed=4", capsys=capsys
+    )
+    assert code == 1
+    code, out, _ = cli(project.path, "ls", "out/model.txt", "--config-columns", capsys=capsys)
+    header = out.splitlines()[0].split()
+    assert (code, "lr" in header) == (0, True)
+    assert "seed" not in header  # only what differs gets a column
+
+
+def test_prune_keep_per_config_keeps_the_newest_of_each_config(
+    project: Repo, sweep: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = cli(
+        project.path, "prune", "out/model.txt", "--keep-per-config", "1", "--json", capsys=capsys
+    )
+    assert (code, err) == (0, "")
+    [result] = json.loads(out)
+    removed = {row["name"] for row in result["removed"]}
+    assert removed == {sweep["before 0.1"].name, sweep["before 0.2"].name}
+    assert {v.name for v in versions(project.path / "out/model.txt")} == {
+        sweep["after 0.1"].name,
+        sweep["after 0.2"].name,
+    }
+    for gone in ("before 0.1", "before 0.2"):  # their records went with them
+        assert not any(p.name.startswith(sweep[gone].stem) for p in sweep[gone].parent.iterdir())
+
+
+def test_show_of_a_scoped_name_gives_its_code_key_and_commit(
+    project: Repo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.write("src/model.py", "DEPTH = 3\n")
+    head = project.commit("a model")
+
+    @Artifact("outpath", provenance=True, repo=project.path, depends_on=["src/"])
+    def save(outpath: Path) -> Path:
+        outpath.write_text("scoped")
+        return outpath
+
+    monkeypatch.chdir(project.path)
+    made = save(project.path / "scoped.txt")
+    code, out, _ = cli(project.path, "show", made.name, "--json", capsys=capsys)
+    assert code == 0
+    info = json.loads(out)
+    assert info["code"] == made.name.split("-")[1][len("code") :]
+    assert info["provenance"]["commit"] == head
+    code, text, _ = cli(project.path, "show", made.name, capsys=capsys)
+    assert code == 0
+    assert f"code:        {info['code']}" in text.splitlines()
+    assert f"checkout:    git checkout {head} (its code, in a work tree)" in text.splitlines()
