@@ -152,7 +152,8 @@ class Function:
         given = {
             kw: path_argument(self.func, bound, kw, self.varkw) for kw in self.options.keywords
         }
-        kernel = kernel_of(self.in_cell, scoped=self.scope is not None)  # per call: it may change
+        notes: list[Warning] = []
+        kernel = kernel_of(self.in_cell, self.scope is not None, notes)  # per call: it may change
         state = self._state(kernel)
         digest, arguments = self._digest(bound, state.root)
         outputs = {
@@ -169,7 +170,7 @@ class Function:
             for kw, path in given.items()
         }
         logger().debug("%s tagged %s", self.name, [o.tagged for o in outputs.values()])
-        warnings = self._guard(state)
+        warnings = (*notes, *self._guard(state))
         notebook = kernel.notebook if kernel is not None else None
         return Plan(
             self.name,

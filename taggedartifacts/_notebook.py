@@ -21,7 +21,10 @@ white space (IPython adds a newline); otherwise the cells that do not are
 uncommitted code: refused without ``allow_dirty``, and hashed into the
 fingerprint. This applies to a function defined in a cell, and to any call
 without ``depends_on`` (then the whole work tree, the notebook included, is the
-code). When the notebook is not known (a plain IPython shell), nothing is checked.
+code). When the notebook is not known, nothing is checked: a plain IPython shell has
+none, and a Jupyter kernel whose notebook cannot be found says so, once.
+``TAGGEDARTIFACTS_NOTEBOOK`` naming no notebook file is an error, never a silent
+end of the check.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import sys
 from typing import Any, NamedTuple
 
 from . import _git as git
+from ._errors import InvalidArgumentError, TaggedArtifactsWarning
 
 __all__ = [
     "ENV_NOTEBOOK",
@@ -95,21 +99,41 @@ def committed_code(root: str, revision: str) -> bytes | None:
 
 
 def kernel_notebook() -> str | None:
-    """The absolute path of the notebook this kernel runs, when it can be known."""
+    """The absolute path of the notebook this kernel runs, when it can be known.
+
+    :raises InvalidArgumentError: when ``TAGGEDARTIFACTS_NOTEBOOK`` names no notebook
+        file: a typo there must not turn the check of the kernel's cells off.
+    """
     shell = ipython()
     namespace: dict[str, Any] = getattr(shell, "user_ns", None) or {}
+    given = os.environ.get(ENV_NOTEBOOK)
+    if given:
+        found = _found(given)
+        if found is None:
+            raise InvalidArgumentError(
+                f"{ENV_NOTEBOOK}={given!r} names no notebook file (from {os.getcwd()}); set "
+                "it to the path of the .ipynb this kernel runs, or unset it"
+            )
+        return found
     for candidate in (
-        os.environ.get(ENV_NOTEBOOK),
         os.environ.get("JPY_SESSION_NAME"),
         namespace.get("__session__"),
         namespace.get("__vsc_ipynb_file__"),
     ):
-        if isinstance(candidate, str) and is_notebook(candidate):
-            # Jupyter Server may give it relative to its root, the kernel starting in the
-            # notebook's own directory: try it as given, then its name here.
-            for path in (candidate, os.path.basename(candidate)):
-                if os.path.isfile(path):
-                    return os.path.abspath(path)
+        found = _found(candidate) if isinstance(candidate, str) else None
+        if found is not None:
+            return found
+    return None
+
+
+def _found(candidate: str) -> str | None:
+    """A notebook's absolute path, if ``candidate`` names an existing one. Jupyter Server
+    may give it relative to its root, the kernel starting in the notebook's own
+    directory: it is tried as given, then by its name here."""
+    if is_notebook(candidate):
+        for path in (candidate, os.path.basename(candidate)):
+            if os.path.isfile(path):
+                return os.path.abspath(path)
     return None
 
 
@@ -170,14 +194,32 @@ class Loose(NamedTuple):
     why: str  # what to tell the user
 
 
-def kernel_of(in_cell: bool, scoped: bool) -> Kernel | None:
+def kernel_of(in_cell: bool, scoped: bool, notes: list[Warning]) -> Kernel | None:
     """The kernel to check for a call: when a notebook's kernel runs it, and the function
-    was defined in a cell (``in_cell``) or no ``depends_on`` scope leaves the notebook out."""
+    was defined in a cell (``in_cell``) or no ``depends_on`` scope leaves the notebook out.
+
+    :param notes: gets a warning, once per process, when a Jupyter kernel runs the call
+        but its notebook cannot be known (its cells then go unchecked).
+    """
     shell = ipython()
     if shell is None or not (in_cell or not scoped):
         return None
     notebook = kernel_notebook()
-    return Kernel(notebook, shell, in_cell) if notebook is not None else None
+    if notebook is None:
+        if hasattr(shell, "kernel") and not _UNKNOWN_SAID:  # a Jupyter kernel, not a terminal
+            _UNKNOWN_SAID.append(True)
+            notes.append(
+                TaggedArtifactsWarning(
+                    "the notebook this kernel runs is not known, so the cells it ran are not "
+                    f"checked against the committed notebook; set {ENV_NOTEBOOK} to its path "
+                    "(papermill and nbclient runs: in the kernel's environment)"
+                )
+            )
+        return None
+    return Kernel(notebook, shell, in_cell)
+
+
+_UNKNOWN_SAID: list[bool] = []  # the warning above is given once per process
 
 
 @functools.lru_cache(maxsize=8)  # the same committed code at every call of a session

@@ -80,6 +80,9 @@ def test_a_notebook_session(repo: Repo) -> None:
         ],
     )
     before, after = cells[1]["stdout"].strip(), cells[3]["stdout"].strip()
+    # nbclient tells the kernel no notebook path: its cells cannot be checked, said once.
+    unknown = "the notebook this kernel runs is not known, so the cells it ran are not checked"
+    assert [cell["stderr"].count(unknown) for cell in cells[:5]] == [0, 1, 0, 0, 0]
     assert parse(before).commit == first_commit
     assert parse(after).commit == repo.head()[:7] != first_commit  # the commit made by a cell
     # Once per cell execution: not once per call in the loop, and not never on a re-run.
@@ -179,6 +182,22 @@ def test_a_notebooks_code_counts_and_its_outputs_do_not(
     assert saved.dirty
     assert saved.diff != unsaved.diff  # the saved code change is in the fingerprint
     assert rerun.diff == saved.diff  # new outputs, same code: the same name
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # jupyter_client's own
+def test_a_notebook_variable_naming_no_notebook_is_an_error(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nbformat.write(notebook(ANALYSIS), str(repo.path / "analysis.ipynb"))
+    repo.commit("analysis")
+    typo = repo.path / "analysis.ipnyb"
+    monkeypatch.setenv("TAGGEDARTIFACTS_NOTEBOOK", str(typo))
+    refused = execute(repo, notebook(ANALYSIS))
+    assert refused == (
+        f"InvalidArgumentError TAGGEDARTIFACTS_NOTEBOOK={str(typo)!r} names no notebook file "
+        f"(from {repo.path}); set it to the path of the .ipynb this kernel runs, or unset it"
+    )
+    assert not (repo.path / "out").exists()
 
 
 def test_what_counts_as_a_change_of_a_notebook() -> None:
