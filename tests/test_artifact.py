@@ -560,7 +560,7 @@ def test_star_args_cannot_be_a_path_parameter() -> None:
 
 def test_bad_configs_fail_at_decoration() -> None:
     with pytest.raises(InvalidArgumentError, match="config must be a mapping"):
-        Artifact("p", config=[1, 2])  # type: ignore[arg-type]
+        Artifact("p", config=[1, 2])
     with pytest.raises(
         UnhashableConfigError, match=r"config\['model'\]\['optimizer'\]: objects of type function"
     ):
