@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import Repo
+from conftest import Repo, missing
 
 import taggedartifacts
 from taggedartifacts import (
@@ -770,7 +770,7 @@ def test_a_dataclass_or_a_namespace_is_a_config(repo: Repo) -> None:
 
 
 def test_a_hydra_config_with_a_list_and_an_interpolation_is_a_config(repo: Repo) -> None:
-    from omegaconf import OmegaConf
+    OmegaConf = pytest.importorskip("omegaconf", reason=missing("omegaconf")).OmegaConf
 
     repo.write("conf/train.yaml", "model:\n  layers: [64, 64]\n  width: ${model.layers[0]}\n")
     cfg = OmegaConf.load(repo.path / "conf/train.yaml")
