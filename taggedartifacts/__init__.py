@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from ._prune import Pruned, prune
     from ._versions import Check, Version, VersionList, describe, verify, versions
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # The reading side loads when first used: a script that only writes artifacts never
 # pays for it, and ``import taggedartifacts`` stays instant (PEP 562).

@@ -1,13 +1,82 @@
-"""Shared fixtures: every test that needs git gets a throwaway repository of its own."""
+"""Shared fixtures: every test that needs git gets a throwaway repository of its own.
+
+Optional test dependencies: a test that needs a package beyond the test-core extra
+(pytest, hypothesis, NumPy) gets it with ``pytest.importorskip(name, reason=missing(...))``,
+so that with test-core it is skipped and says what to install. Two hooks below hold that:
+such a skip fails when its reason does not name the test extra, and every such skip fails
+under ``TAGGEDARTIFACTS_ALL_TESTS=1``, which .ci/run sets: CI never skips a test because a
+dependency did not install.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+ALL_TESTS = os.environ.get("TAGGEDARTIFACTS_ALL_TESTS") == "1"
+TEST_EXTRA = "pip install -e '.[test]'"
+
+
+def missing(what: str) -> str:
+    """The skip reason for a test whose dependency ``what`` is not installed."""
+    return f"{what} is not installed (it is in the test extra: {TEST_EXTRA})"
+
+
+def _missing_dependency(excinfo: pytest.ExceptionInfo[BaseException] | None) -> str | None:
+    """The reason of a skip raised by ``pytest.importorskip`` (a module that does not
+    import), else None: other skips (a Python this machine lacks) stay skips."""
+    if excinfo is None or not isinstance(excinfo.value, pytest.skip.Exception):
+        return None
+    if not any(entry.name == "importorskip" for entry in excinfo.traceback):
+        return None
+    return str(excinfo.value.msg)
+
+
+def _refused(reason: str) -> str | None:
+    """Why a skip for a missing dependency is a failure here, or None if it may skip."""
+    if ALL_TESTS:
+        return (
+            "TAGGEDARTIFACTS_ALL_TESTS=1 runs every test, but a test dependency is "
+            f"missing: {reason}"
+        )
+    if TEST_EXTRA not in reason:
+        return f"a skip for a missing dependency must say what to install ({TEST_EXTRA}): {reason}"
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A skip inside a test or a fixture."""
+    report = yield
+    reason = _missing_dependency(call.excinfo)
+    refused = _refused(reason) if reason is not None else None
+    if refused is not None:
+        report.outcome = "failed"
+        report.longrepr = refused
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    """A skip at a test module's top level (pytest keeps the call on the report)."""
+    report = yield
+    call: pytest.CallInfo[Any] | None = getattr(report, "call", None)
+    reason = _missing_dependency(call.excinfo if call is not None else None)
+    refused = _refused(reason) if reason is not None else None
+    if refused is not None:
+        report.outcome = "failed"
+        report.longrepr = refused
+    return report
+
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Test Author",

@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import Repo
+from conftest import Repo, missing
 
 import taggedartifacts
 from taggedartifacts import (
@@ -562,7 +562,7 @@ def test_star_args_cannot_be_a_path_parameter() -> None:
 
 def test_bad_configs_fail_at_decoration() -> None:
     with pytest.raises(InvalidArgumentError, match="config must be a mapping"):
-        Artifact("p", config=[1, 2])  # type: ignore[arg-type]
+        Artifact("p", config=[1, 2])
     with pytest.raises(
         UnhashableConfigError, match=r"config\['model'\]\['optimizer'\]: objects of type function"
     ):
@@ -772,7 +772,7 @@ def test_a_dataclass_or_a_namespace_is_a_config(repo: Repo) -> None:
 
 
 def test_a_hydra_config_with_a_list_and_an_interpolation_is_a_config(repo: Repo) -> None:
-    from omegaconf import OmegaConf
+    OmegaConf = pytest.importorskip("omegaconf", reason=missing("omegaconf")).OmegaConf
 
     repo.write("conf/train.yaml", "model:\n  layers: [64, 64]\n  width: ${model.layers[0]}\n")
     cfg = OmegaConf.load(repo.path / "conf/train.yaml")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from conftest import Repo
+from conftest import Repo, missing
 
 from taggedartifacts import Artifact, __version__
 from taggedartifacts._arguments import parser
@@ -490,7 +490,7 @@ def test_prune_without_versions_or_work_tree(repo: Repo, cli: Cli, outside: Path
 
 
 def test_prune_urls(repo: Repo, cli: Cli) -> None:
-    fsspec = pytest.importorskip("fsspec")
+    fsspec = pytest.importorskip("fsspec", reason=missing("fsspec (the remote extra)"))
     root = f"/prune-{os.getpid()}-{id(repo)}/runs"
     base = "memory://" + root  # as fsspec spells what it lists
     fs = fsspec.filesystem("memory")

@@ -7,13 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Repo
+from conftest import Repo, missing
 
 from taggedartifacts import config_hash, parse
 
-distributed = pytest.importorskip(
-    "distributed", reason="dask.distributed is not installed (it is in the test extra)"
-)
+distributed = pytest.importorskip("distributed", reason=missing("dask.distributed"))
 
 SHARDS = """
 from pathlib import Path

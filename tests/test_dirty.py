@@ -82,8 +82,8 @@ def test_calls_of_gather_and_of_a_pool_warn_where_the_function_is_defined(repo: 
             list(pool.map(save, ["c.txt", "d.txt"]))
     places = {(w.filename, w.lineno) for w in record if w.category is DirtyRepositoryWarning}
     defined = {
-        (HERE, save_async.__wrapped__.__code__.co_firstlineno),  # type: ignore[attr-defined]
-        (HERE, save.__wrapped__.__code__.co_firstlineno),  # type: ignore[attr-defined]
+        (HERE, save_async.__wrapped__.__code__.co_firstlineno),
+        (HERE, save.__wrapped__.__code__.co_firstlineno),
     }
     assert places == defined  # never a line of asyncio or concurrent.futures
     assert not any("asyncio" in w.filename or "concurrent" in w.filename for w in record)

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Repo
+from conftest import Repo, missing
 
 from taggedartifacts import describe, parse
 
-REASON = "Jupyter (nbclient, nbformat, ipykernel) is not installed: notebook tests are skipped"
+REASON = missing("Jupyter (nbclient, nbformat, ipykernel)")
 nbclient = pytest.importorskip("nbclient", reason=REASON)
 nbformat = pytest.importorskip("nbformat", reason=REASON)
 pytest.importorskip("ipykernel", reason=REASON)

@@ -20,7 +20,9 @@ def commit_of(repo: Repo) -> str:
     def name(out: str) -> str:
         return out
 
-    return parse(name("x.txt")).commit
+    commit = parse(name("x.txt")).commit
+    assert commit is not None
+    return commit
 
 
 def test_state_is_read_once_for_the_block(repo: Repo, monkeypatch: pytest.MonkeyPatch) -> None:

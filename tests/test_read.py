@@ -67,7 +67,9 @@ def test_read_latest_finds_the_newest_clean_version_at_or_before_head(
     with caplog.at_level(logging.INFO, logger="taggedartifacts"):
         assert plot("out/model.bin") == "weights"
     assert seen == [newer] != [older]
-    assert any("reads" in r.getMessage() and parse(newer).commit in r.getMessage()
+    commit = parse(newer).commit
+    assert commit is not None
+    assert any("reads" in r.getMessage() and commit in r.getMessage()
                for r in caplog.records)  # fmt: skip
 
 

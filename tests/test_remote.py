@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Repo
+from conftest import Repo, missing
 
 from taggedartifacts import Artifact, MissingExtraError, describe, parse, prune, versions
 
-fsspec = pytest.importorskip("fsspec", reason="the remote extra (fsspec) is not installed")
+fsspec = pytest.importorskip("fsspec", reason=missing("fsspec (the remote extra)"))
 
 
 def free_port() -> int:
@@ -24,9 +24,9 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
-    pytest.importorskip("s3fs", reason="s3fs is not installed: S3 cases are skipped")
+    pytest.importorskip("s3fs", reason=missing("s3fs (for the S3 cases)"))
     server_module = pytest.importorskip(
-        "moto.server", reason="moto[server] is not installed: S3 cases are skipped"
+        "moto.server", reason=missing("moto[server] (for the S3 cases)")
     )
     server_class = server_module.ThreadedMotoServer
 

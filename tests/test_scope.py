@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,13 @@ def project(repo: Repo) -> Repo:
     return repo
 
 
+def scope_key(repo: Repo) -> str:
+    """The content key of the code in src/ (git_state's ``code`` with depends_on)."""
+    key = git_state(repo.path, depends_on=["src/"]).code
+    assert key is not None
+    return key
+
+
 def writer(repo: Repo, **options: Any) -> Any:
     calls = []
 
@@ -51,7 +59,7 @@ def test_a_commit_outside_the_scope_keeps_the_name_and_the_cache(
 ) -> None:
     train = writer(project, cache=True)
     first = train(tmp_path / "model.bin")
-    key = git_state(project.path, depends_on=["src/"]).code
+    key = scope_key(project)
     assert (parse(first).commit, parse(first).code) == (None, key[:7])
     project.write("README.md", "# a project\n\nFixed a typo.\n")
     project.commit("docs only")
@@ -60,7 +68,7 @@ def test_a_commit_outside_the_scope_keeps_the_name_and_the_cache(
     project.write("src/model.py", "LAYERS = 3\n")
     project.commit("more layers")
     second = train(tmp_path / "model.bin")
-    assert parse(second).code == git_state(project.path, depends_on=["src/"]).code[:7] != key[:7]
+    assert parse(second).code == scope_key(project)[:7] != key[:7]
     assert len(train.calls) == 2
 
 
@@ -122,7 +130,7 @@ def test_the_scope_its_content_key_and_the_commit_to_check_out_are_recorded(
     head = project.commit("docs")
     made = train(tmp_path / "m.bin")
     record = describe(made)["provenance"]
-    key = git_state(project.path, depends_on=["src/"]).code
+    key = scope_key(project)
     assert (record["commit"], record["code"], record["depends_on"]) == (head, key, ["src/"])
     assert project.git("show", f"{record['commit']}:src/model.py") == "LAYERS = 2\n"
 
@@ -184,12 +192,12 @@ def test_the_command_line_takes_depends_on(
     monkeypatch.chdir(project.path)
     assert main(["tag", "out.png", "--depends-on", "src/", "--config", json.dumps({})]) == 0
     name = capsys.readouterr().out.strip()
-    assert parse(name).code == git_state(project.path, depends_on=["src/"]).code[:7]
+    assert parse(name).code == scope_key(project)[:7]
 
 
 def test_paths_and_pinned_follow_the_scope(project: Repo, tmp_path: Path) -> None:
     train = writer(project)
-    key = git_state(project.path, depends_on=["src/"]).code
+    key = scope_key(project)
     project.write("README.md", "# later\n")
     project.commit("docs")
     assert parse(train.paths(tmp_path / "m.bin")["outpath"]).code == key[:7]
@@ -259,16 +267,16 @@ def test_identical_code_is_never_rebuilt_and_other_code_never_reused(
         outpath.write_text(code)
         return code
 
-    def code(version: str, message: str) -> None:
+    def code(version: str, message: str) -> str:
         project.write("src/model.py", f"LAYERS = {version}\n")
-        project.commit(message)
+        return project.commit(message)
 
-    def docs(text: str) -> None:  # a file of its own: merges of docs never conflict
+    def docs(text: str) -> str:  # a file of its own: merges of docs never conflict
         project.write(f"docs/{text.replace(' ', '-')}.md", f"# {text}\n")
-        project.commit(text)
+        return project.commit(text)
 
     git, first = project.git, project.head()
-    steps = [
+    steps: list[Callable[[], object]] = [
         lambda: None,  # 1: the code as it is (LAYERS = 2)
         lambda: docs("docs on main"),
         lambda: (git("checkout", "-q", "-b", "feature"), code("3", "three layers")),

@@ -8,9 +8,8 @@ import pickle
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import cloudpickle
 import pytest
-from conftest import Repo
+from conftest import Repo, missing
 
 from taggedartifacts import parse
 
@@ -25,13 +24,14 @@ def write_shard(shard, outpath):
 """
 
 
-def test_pickle_and_cloudpickle_by_reference() -> None:
+@pytest.mark.parametrize("name", ["pickle", "cloudpickle"])
+def test_pickle_and_cloudpickle_by_reference(name: str) -> None:
     from tests_helpers import tagged_module_function
 
-    for module in (pickle, cloudpickle):
-        payload = module.dumps(tagged_module_function)
-        assert len(payload) < 200  # a reference, not the function's code
-        assert pickle.loads(payload) is tagged_module_function
+    module = pytest.importorskip(name, reason=missing(name))
+    payload = module.dumps(tagged_module_function)
+    assert len(payload) < 200  # a reference, not the function's code
+    assert pickle.loads(payload) is tagged_module_function
 
 
 def test_four_spawned_workers_write_artifacts_of_one_commit(
