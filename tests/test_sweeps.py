@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Repo
+from conftest import Repo, missing
 
 from taggedartifacts import Artifact, versions
 from taggedartifacts._cli import main
@@ -96,6 +97,10 @@ def test_tag_with_arg_prints_the_name_a_call_with_include_args_writes(
 def test_a_config_file_names_as_the_same_config_in_json(
     repo: Repo, capsys: pytest.CaptureFixture[str], name: str, text: str
 ) -> None:
+    if name.endswith((".yaml", ".yml")):
+        pytest.importorskip("yaml", reason=missing("PyYAML"))
+    if name.endswith(".toml") and sys.version_info < (3, 11):
+        pytest.importorskip("tomli", reason=missing("tomli"))
     (repo.path / name).write_text(text)
     _, inline, _ = cli(repo.path, "tag", "x.png", "--config", json.dumps(CONFIG), capsys=capsys)
     code, from_file, err = cli(repo.path, "tag", "x.png", "--config", "@" + name, capsys=capsys)
@@ -111,6 +116,7 @@ def test_an_argument_read_from_a_file(
         outpath.write_text("fit")
 
     monkeypatch.chdir(project.path)
+    pytest.importorskip("yaml", reason=missing("PyYAML"))
     fit({"warmup": 10, "steps": [1, 2]}, outpath=project.path / "fit.txt")
     (made,) = versions(project.path / "fit.txt")
     (project.path / "schedule.yaml").write_text("warmup: 10\nsteps: [1, 2]\n")
