@@ -92,16 +92,21 @@ class FileLock:
 
     def holder(self) -> str:
         """Who holds the lock, as its holder wrote it ("" when it cannot be read)."""
-        try:
-            fd = _open(self.path, create=False)
-        except OSError:
-            return ""
-        try:
-            return os.read(fd, 200).decode(errors="replace").strip()
-        except OSError:  # locked against reading (Windows)
-            return ""
-        finally:
-            os.close(fd)
+        for _ in range(5):  # empty while a new holder is between taking it and signing it
+            try:
+                fd = _open(self.path, create=False)
+            except OSError:
+                return ""
+            try:
+                note = os.read(fd, 200).decode(errors="replace").strip()
+            except OSError:  # locked against reading (Windows)
+                return ""
+            finally:
+                os.close(fd)
+            if note:
+                return note
+            time.sleep(0.02)
+        return ""
 
     def _try(self) -> bool:
         if not self._thread.acquire(blocking=False):

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from taggedartifacts import (
     LockTimeoutError,
     TaggedArtifactsWarning,
     UnsafePathError,
+    _locks,
     prune,
     verify,
     versions,
@@ -261,3 +263,15 @@ def test_verify_says_which_versions_hold_what_was_published(repo: Repo, tmp_path
     assert states == {made.name: "intact", "out-abc1234-0123456789.txt": "unrecorded"}
     with pytest.raises(FileNotFoundError):
         verify(tmp_path / "nothing.txt")
+
+
+def test_a_holder_between_taking_the_lock_and_signing_it_is_still_named(tmp_path: Path) -> None:
+    path = tmp_path / "build.lock"
+    path.write_text("")  # taken, not yet signed (or truncated to be signed again)
+    note = "process 7 on host since 2026-12-03 10:00:00"
+    signer = threading.Timer(0.03, lambda: path.write_text(note + "\n"))
+    signer.start()
+    try:
+        assert _locks.FileLock(str(path)).holder() == note
+    finally:
+        signer.join()
