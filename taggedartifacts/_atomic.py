@@ -277,19 +277,8 @@ def _publish(
             f"names already exist in {parent}; nothing was moved and nothing was overwritten. "
             "Write side files under the artifact's own name"
         )
-    dropped, moved = set(), []
-    for name in artifacts.intersection(entries):
-        if not private.is_dir(name) or not here(name):
-            continue
-        # An object store's finished upload stays (one that did not finish is uploaded
-        # over); here, a directory of the same full digests stays, any other is moved aside.
-        if store.remote:
-            if store.complete(store.join(parent, name)):
-                dropped.add(name)
-        elif name in trusted:
-            dropped.add(name)
-        else:
-            moved.append(private.move_aside(name))
+    existing = [n for n in artifacts.intersection(entries) if private.is_dir(n) and here(n)]
+    dropped, moved = _existing_directories(store, private, parent, existing, trusted)
     for name in entries:
         if name in dropped or name.removesuffix(RECORD_SUFFIX) in dropped:
             logger().info("kept existing %s; dropped the copy just built", name)
@@ -299,6 +288,25 @@ def _publish(
             private.move_out(name)
     private.remove()
     return moved
+
+
+def _existing_directories(
+    store: Store, private: _Private, parent: str, names: list[str], trusted: frozenset[str]
+) -> tuple[set[str], list[str]]:
+    """Of the artifact directories that already exist in ``parent``: those that stay (the
+    copy just built is dropped), and where the others were moved aside. An object store's
+    finished upload stays (one that did not finish is uploaded over); here, a directory
+    of the same full digests stays, any other is moved aside."""
+    dropped, moved = set(), []
+    for name in names:
+        if store.remote:
+            if store.complete(store.join(parent, name)):
+                dropped.add(name)
+        elif name in trusted:
+            dropped.add(name)
+        else:
+            moved.append(private.move_aside(name))
+    return dropped, moved
 
 
 _SWEPT: set[str] = set()  # directories swept by this process

@@ -147,7 +147,7 @@ def _latest(args: argparse.Namespace) -> int:
 
 
 def _ls(args: argparse.Namespace) -> int:
-    from ._configs import MISSING, config_of, differing, lookup
+    from ._configs import config_of
     from ._versions import VersionList, versions
 
     query = untagged_path(args.path)  # tab completion gives a version's name: list its siblings
@@ -162,17 +162,25 @@ def _ls(args: argparse.Namespace) -> int:
             _error(_nothing_matches(query, args.where, configs))
             return 1
     rows = found.rows(repo=args.repo)
-    keys = differing(configs[v.path] for v in found) if args.config_columns else []
-    if args.config_columns:
-        if all(configs[v.path] is None for v in found):
-            print(f"taggedartifacts: note: {_NO_RECORDS}", file=sys.stderr)
-        for row, version in zip(rows, found, strict=True):
-            values = {k: lookup(configs[version.path] or {}, k) for k in keys}
-            row["config_values"] = {k: v for k, v in values.items() if v is not MISSING}
+    keys = _config_columns(rows, [configs[v.path] for v in found]) if args.config_columns else []
     if args.json:
         return _print_json(rows)
     print("\n".join(ls_table(rows, keys)))
     return 0
+
+
+def _config_columns(rows: list[dict[str, Any]], configs: list[dict[str, Any] | None]) -> list[str]:
+    """The config keys whose values differ between the rows' versions; each row gets its
+    values of them as ``config_values``."""
+    from ._configs import MISSING, differing, lookup
+
+    if all(c is None for c in configs):
+        print(f"taggedartifacts: note: {_NO_RECORDS}", file=sys.stderr)
+    keys = differing(configs)
+    for row, config in zip(rows, configs, strict=True):
+        values = {k: lookup(config or {}, k) for k in keys}
+        row["config_values"] = {k: v for k, v in values.items() if v is not MISSING}
+    return keys
 
 
 _NO_RECORDS = "no version has a provenance record with its config; write them with provenance=True"
@@ -235,18 +243,7 @@ def _diff(args: argparse.Namespace) -> int:
     if args.json:
         shown = {k: [None if v is MISSING else v for v in pair] for k, pair in found.config.items()}
         return _print_json({**found._asdict(), "config": shown})
-    same = {True: "the same", False: "different", None: "not comparable"}[found.same_code]
-    commits = " and ".join(c or "?" for c in found.commits)
-    print(f"code:    {same} (commits {commits})")
-    print("\n".join("         " + line for line in found.files.splitlines()))
-    if not found.config and not found.notes:
-        print("config:  the same")
-    for key, (a, b) in found.config.items():
-        print(f"config:  {key}: {config_cell(a) or '(none)'} -> {config_cell(b) or '(none)'}")
-    if any(found.dirty):
-        print(f"dirty:   {found.dirty[0] or 'clean'} and {found.dirty[1] or 'clean'}")
-    for note in found.notes:
-        print(f"note:    {note}")
+    print("\n".join(diff_lines(found)))
     return 0
 
 
@@ -387,6 +384,23 @@ def ls_table(rows: list[dict[str, Any]], keys: list[str]) -> list[str]:
             + [row["subject"] or ""]
         )
     return table(cells)
+
+
+def diff_lines(found: Any) -> list[str]:
+    """The lines ``diff`` prints for a :class:`~taggedartifacts.Difference`."""
+    same = {True: "the same", False: "different", None: "not comparable"}[found.same_code]
+    commits = " and ".join(c or "?" for c in found.commits)
+    lines = [f"code:    {same} (commits {commits})"]
+    lines += ["         " + line for line in found.files.splitlines()]
+    if not found.config and not found.notes:
+        lines.append("config:  the same")
+    for key, (a, b) in found.config.items():
+        lines.append(
+            f"config:  {key}: {config_cell(a) or '(none)'} -> {config_cell(b) or '(none)'}"
+        )
+    if any(found.dirty):
+        lines.append(f"dirty:   {found.dirty[0] or 'clean'} and {found.dirty[1] or 'clean'}")
+    return lines + [f"note:    {note}" for note in found.notes]
 
 
 def table(cells: list[list[str]]) -> list[str]:

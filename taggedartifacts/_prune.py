@@ -10,7 +10,7 @@ names for that config (what ``taggedartifacts tag PATH --config ...`` prints).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ._errors import DirtyRepositoryError, InvalidArgumentError, NotAGitRepositoryError
@@ -95,15 +95,14 @@ def prune(
     if not candidates:
         return Pruned([], [], 0, [], dry_run)
     where = os.fspath(repo) if repo is not None else home(os.fspath(candidates[0].path))
-    digest = None if config is None else config if isinstance(config, str) else config_hash(config)
+    digest = config if isinstance(config, str) else _hash(config)
     selected = [v for v in candidates if _chosen(v, dirty, _cutoff(older_than), digest)]
     if unreachable:
         selected = _unreachable(selected, where, given=repo is not None)
     doomed = _beyond(selected, keep, keep_per_config)
-    current = _current(where, digest, depends_on, untracked) if digest and doomed else None
-    spared = [v for v in doomed if current is not None and current(v)]
+    spared = _current(doomed, where, digest, depends_on, untracked) if digest else []
     doomed = [v for v in doomed if v not in spared]
-    recordless = tuple(v for v in doomed if not unrecorded and record_of(v) is None)
+    recordless = () if unrecorded else _recordless(doomed)
     removed = [v for v in doomed if v not in recordless]
     paths, freed = _remove(removed, dry_run)
     return Pruned(removed, paths, freed, spared, dry_run, recordless)
@@ -187,15 +186,30 @@ def _unreachable(selected: list[Version], where: str, given: bool) -> list[Versi
     return [v for v in selected if commits[v]["relation"] == "other"]
 
 
+def _recordless(found: list[Version]) -> tuple[Version, ...]:
+    """The versions no record shows this library made."""
+    return tuple(v for v in found if record_of(v) is None)
+
+
+def _hash(config: Mapping[str, Any] | None) -> str | None:
+    return None if config is None else config_hash(config)
+
+
 def _current(
-    where: str, digest: str, depends_on: Sequence[str] | None, untracked: bool
-) -> Callable[[Version], bool]:
-    """A function telling whether a version is one the current state names for the config:
-    of HEAD's commit (or the scope's content key), and clean.
+    doomed: list[Version],
+    where: str,
+    digest: str,
+    depends_on: Sequence[str] | None,
+    untracked: bool,
+) -> list[Version]:
+    """Those of ``doomed`` that the current state names for the config: of HEAD's commit
+    (or the scope's content key), and clean.
 
     :raises DirtyRepositoryError: when the tree is dirty, as ``tag`` refuses it: which
         versions are current would then depend on uncommitted code.
     """
+    if not doomed:
+        return []
     state = git_state(where, untracked=untracked, depends_on=depends_on)
     if state.dirty:
         raise DirtyRepositoryError(
@@ -206,9 +220,8 @@ def _current(
             changed=state.changed,
         )
     code = (None, state.code[:7]) if state.code is not None else (state.commit[:7], None)
-
-    def current(version: Version) -> bool:
-        tag = version.tag
-        return tag.config == digest[:10] and (tag.commit, tag.code) == code and not tag.dirty
-
-    return current
+    return [
+        v
+        for v in doomed
+        if v.tag.config == digest[:10] and (v.tag.commit, v.tag.code) == code and not v.tag.dirty
+    ]

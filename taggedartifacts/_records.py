@@ -341,26 +341,36 @@ class Unrecordable(NamedTuple):
 
 def encode_value(value: Any, outputs: Outputs) -> Any:
     """A returned value as JSON data that :func:`decode_value` turns back into it."""
-    if value is None or type(value) in (bool, int):
+    if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, float):
-        number = float(value)
-        return number if math.isfinite(number) else {_FLOAT: repr(number)}
-    if isinstance(value, int) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, str) or (
-        isinstance(value, os.PathLike) and isinstance(os.fspath(value), str)
-    ):
+    if isinstance(value, (int, float)):  # subclasses too: numpy floats, IntEnum
+        return _number(value)
+    if isinstance(value, str) or isinstance(_text(value), str):
         return _encode_path(value, outputs)
     if isinstance(value, (list, tuple)):
         items = [encode_value(v, outputs) for v in value]
-        bad = next((i for i in items if isinstance(i, Unrecordable)), None)
-        return bad or (items if isinstance(value, list) else {_TUPLE: items})
-    if isinstance(value, dict) and all(type(k) is str and k[:1] != "\x00" for k in value):
+        return _whole(items, items if isinstance(value, list) else {_TUPLE: items})
+    if isinstance(value, dict) and not any(type(k) is not str or k[:1] == "\x00" for k in value):
         encoded = {k: encode_value(v, outputs) for k, v in value.items()}
-        bad = next((v for v in encoded.values() if isinstance(v, Unrecordable)), None)
-        return bad or encoded
+        return _whole(list(encoded.values()), encoded)
     return Unrecordable(type(value).__qualname__)
+
+
+def _number(value: int | float) -> Any:
+    if isinstance(value, int):
+        return int(value)
+    number = float(value)
+    return number if math.isfinite(number) else {_FLOAT: repr(number)}
+
+
+def _text(value: Any) -> str | bytes | None:
+    """A path object's text (None for anything else)."""
+    return os.fspath(value) if isinstance(value, os.PathLike) else None
+
+
+def _whole(items: list[Any], encoded: Any) -> Any:
+    """``encoded``, or the first of its ``items`` that could not be recorded."""
+    return next((i for i in items if isinstance(i, Unrecordable)), encoded)
 
 
 def _encode_path(value: Any, outputs: Outputs) -> Any:
@@ -448,16 +458,23 @@ def respell(value: Any, moves: list[tuple[str, str]]) -> Any:
         return [respell(v, moves) for v in value]
     if isinstance(value, dict):
         return {k: respell(v, moves) for k, v in value.items()}
-    if not isinstance(value, (str, os.PathLike)) or not isinstance(os.fspath(value), str):
+    text = value if isinstance(value, str) else _text(value)
+    moved = _moved(text, moves) if isinstance(text, str) else None
+    if moved is None:
         return value
-    text = os.fspath(value)
+    if isinstance(value, PurePath) and not is_url(moved):
+        return type(value)(moved)  # a Path stays a Path, relative stays relative
+    return moved
+
+
+def _moved(text: str, moves: list[tuple[str, str]]) -> str | None:
+    """Where ``text`` is after ``moves`` (None: under no private path)."""
     for private, public in moves:
-        if text == private or (private.endswith(os.sep) and text.startswith(private)):
-            moved = public if text == private else _join(public, text[len(private) :])
-            if isinstance(value, PurePath) and not is_url(moved):
-                return type(value)(moved)  # a Path stays a Path, relative stays relative
-            return moved
-    return value
+        if text == private:
+            return public
+        if private.endswith(os.sep) and text.startswith(private):
+            return _join(public, text[len(private) :])
+    return None
 
 
 def _join(parent: str, name: str) -> str:
