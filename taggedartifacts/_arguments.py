@@ -16,8 +16,6 @@ if TYPE_CHECKING:
 
     Commands: TypeAlias = "argparse._SubParsersAction[_Parser]"
 
-__all__ = ["parser", "settings_file"]
-
 EPILOG = """\
 examples:
   taggedartifacts tag plots/loss.png --config '{"lr": 0.1}'

@@ -20,8 +20,6 @@ from ._storage import PathArg
 if TYPE_CHECKING:
     from ._run import Run
 
-__all__ = ["Artifact", "TaggedFunction"]
-
 P = ParamSpec("P")
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)

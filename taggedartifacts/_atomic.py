@@ -33,8 +33,6 @@ from ._tagging import KEPT_PREFIX, PRIVATE_PREFIX, RECORD_SUFFIX, REPLACED_PREFI
 
 # secrets, shutil, tempfile and time load on first use: ``import taggedartifacts`` stays instant.
 
-__all__ = ["PRIVATE_PREFIX", "Stage", "build_lock", "name_max", "sweep"]
-
 PathArg = str | Path
 _LOCK = ".lock"
 _OLD_STALE_SECONDS = 24 * 3600  # entries of earlier versions, which had no lock

@@ -26,8 +26,6 @@ from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
 from ._tagging import tag_path, untagged_path
 
-__all__ = ["main", "run"]
-
 
 class UsageError(Exception):
     """A usage mistake the parser cannot catch (prune without a rule)."""

@@ -21,17 +21,6 @@ from ._git import find_work_tree
 from ._tagging import parse
 from ._versions import Version, home, record_of, versions
 
-__all__ = [
-    "MISSING",
-    "Difference",
-    "config_of",
-    "diff",
-    "differing",
-    "flatten",
-    "lookup",
-    "same",
-]
-
 
 class _Missing:
     """No value at a key (``None`` is a value: JSON's null)."""

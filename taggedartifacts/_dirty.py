@@ -15,8 +15,6 @@ from ._gitinfo import GitState
 from ._loaded import installed
 from ._notebook import ipython
 
-__all__ = ["ENV_ALLOW_DIRTY", "changed_error", "dirty_error", "warn", "warn_dirty"]
-
 # Allows dirty work for one run without editing the code (which would itself dirty the
 # tree); the warning still appears, and names are still dirty names.
 ENV_ALLOW_DIRTY = "TAGGEDARTIFACTS_ALLOW_DIRTY"

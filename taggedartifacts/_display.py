@@ -11,8 +11,6 @@ from typing import Any
 
 from ._storage import place_of
 
-__all__ = ["COLUMNS", "Description", "Thumbnails", "image_type", "versions_table", "when"]
-
 # base64, datetime, html and json load inside the functions that use them: this module is
 # imported with the package, and ``import taggedartifacts`` must stay instant.
 

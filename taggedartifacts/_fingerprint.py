@@ -33,16 +33,6 @@ from typing import BinaryIO, NamedTuple
 
 from ._notebook import code_of, is_notebook
 
-__all__ = [
-    "Change",
-    "content_digest",
-    "fingerprint_of",
-    "notebook_digest",
-    "remembered",
-    "sha256_of",
-    "unchanged",
-]
-
 _VERSION = b"taggedartifacts-diff-v2\n"
 _RACY_NS = 2_000_000_000  # FAT stores times to 2 s; everything else is finer
 _CACHE_MAX = 1 << 17  # digests kept; about 30 MB at most

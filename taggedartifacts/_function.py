@@ -31,23 +31,13 @@ from ._loaded import add_source
 from ._locks import FileLock, Patience
 from ._log import logger
 from ._notebook import Kernel, kernel_of
-from ._run import Options, Plan, Run, build_locks, output
+from ._run import Options, Plan, Run, build_locks
 from ._scope import Scope, reached
-from ._storage import PathArg
+from ._storage import PathArg, output
 from ._tagging import tag_path
 
 if TYPE_CHECKING:
     import inspect
-
-__all__ = [
-    "ENV_ALLOW_DIRTY",
-    "Function",
-    "allowed_by_environment",
-    "func_name",
-    "innermost",
-    "keywords",
-    "source_file",
-]
 
 
 class Function:

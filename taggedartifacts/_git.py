@@ -45,17 +45,6 @@ from ._errors import GitError
 if TYPE_CHECKING:
     import subprocess
 
-__all__ = [
-    "ENV_EXECUTABLE",
-    "Location",
-    "check",
-    "find_work_tree",
-    "lines",
-    "locate",
-    "message",
-    "run",
-]
-
 ENV_EXECUTABLE = "GIT_PYTHON_GIT_EXECUTABLE"
 _KEEP_ENV = frozenset(
     {

@@ -62,18 +62,6 @@ from ._notebook import committed_code, is_notebook
 from ._scope import Scope, check_depends_on, check_paths, code_key
 from ._tagging import is_output
 
-__all__ = [
-    "ENV_COMMIT",
-    "GitState",
-    "from_environment",
-    "git_state",
-    "loaded_code",
-    "pinned",
-    "pinned_state",
-    "read_state",
-    "status",
-]
-
 ENV_COMMIT = "TAGGEDARTIFACTS_COMMIT"
 _SHA = re.compile(r"[0-9a-fA-F]{7,40}\Z")
 IndexKey = tuple[int, int, int, int]  # an index file's stat data: inode, size, mtime, ctime

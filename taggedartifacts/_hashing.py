@@ -65,8 +65,6 @@ from typing import Any
 
 from ._errors import UnhashableConfigError
 
-__all__ = ["canonical_json", "config_hash", "normal_form"]
-
 _PREFIX = b"taggedartifacts-config-v1\n"
 _RESERVED = "\x00"
 _SCALARS = (str, int, float, bool, type(None))  # their own normal form

@@ -52,8 +52,6 @@ from typing import Any, NamedTuple
 from . import _git as git
 from ._fingerprint import content_digest
 
-__all__ = ["Loaded", "add_source", "installed", "loaded_changes"]
-
 _RACY_NS = 2_000_000_000  # FAT stores times to 2 s; everything else is finer
 # File times come from a clock that advances a tick at a time (a few ms on Linux, whose
 # coarse clock says how long; Windows' is 15.6 ms): a time within a tick of a moment

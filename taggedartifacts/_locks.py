@@ -35,8 +35,6 @@ import weakref
 from ._errors import LockTimeoutError, UnsafePathError
 from ._log import logger
 
-__all__ = ["FileLock", "Patience"]
-
 _NOTE_FIRST, _NOTE_EVERY = 0.5, 5.0  # seconds before the first "waiting for" note, between others
 
 

@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import logging
 
-__all__ = ["logger"]
-
 
 @functools.cache
 def logger() -> logging.Logger:

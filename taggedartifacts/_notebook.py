@@ -37,18 +37,6 @@ from typing import Any, NamedTuple
 from . import _git as git
 from ._errors import InvalidArgumentError, TaggedArtifactsWarning
 
-__all__ = [
-    "ENV_NOTEBOOK",
-    "Kernel",
-    "Loose",
-    "code_of",
-    "committed_code",
-    "ipython",
-    "is_notebook",
-    "kernel_notebook",
-    "kernel_of",
-]
-
 ENV_NOTEBOOK = "TAGGEDARTIFACTS_NOTEBOOK"
 
 

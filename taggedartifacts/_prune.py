@@ -21,8 +21,6 @@ from ._records import record_path
 from ._storage import place_of
 from ._versions import History, Version, home, record_of
 
-__all__ = ["Pruned", "prune"]
-
 _DAY = 24 * 3600
 _HEX = "0123456789abcdef"
 

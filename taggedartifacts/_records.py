@@ -51,26 +51,6 @@ from ._tagging import RECORD_SUFFIX, is_url, split_query
 if TYPE_CHECKING:
     import datetime
 
-__all__ = [
-    "CACHE_FORMAT",
-    "FORMAT",
-    "BadRecord",
-    "Made",
-    "Unrecordable",
-    "artifact_digest",
-    "decode_value",
-    "encode_value",
-    "made_by",
-    "read_record",
-    "record",
-    "record_path",
-    "respell",
-    "returned_value",
-    "same_function",
-    "strip_credentials",
-    "write_record",
-]
-
 FORMAT = "taggedartifacts.provenance/2"
 CACHE_FORMAT = "taggedartifacts.cache/1"
 REDACTED = "<redacted>"

@@ -53,14 +53,12 @@ from ._records import (
     same_function,
     write_record,
 )
-from ._storage import LOCAL, Output, PathArg, output
+from ._storage import LOCAL, Output, PathArg
 from ._tagging import RECORD_SUFFIX
 
 if TYPE_CHECKING:
     import datetime
     import inspect
-
-__all__ = ["ENV_LOCK_TIMEOUT", "Options", "Plan", "Run", "build_locks", "lock_timeout", "output"]
 
 ENV_LOCK_TIMEOUT = "TAGGEDARTIFACTS_LOCK_TIMEOUT"
 

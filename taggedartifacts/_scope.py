@@ -27,8 +27,6 @@ from . import _git as git
 from ._errors import InvalidArgumentError
 from ._fingerprint import Change
 
-__all__ = ["Scope", "check_depends_on", "check_paths", "code_key", "reached"]
-
 
 class Scope(NamedTuple):
     """What counts as the code of a call: pathspecs, plus files always in scope."""

@@ -21,19 +21,6 @@ from typing import Any, BinaryIO, NamedTuple
 from ._errors import MissingExtraError
 from ._tagging import is_url
 
-__all__ = [
-    "COMPLETE",
-    "LOCAL",
-    "REMOTE",
-    "Local",
-    "Output",
-    "Place",
-    "Remote",
-    "Store",
-    "output",
-    "place_of",
-]
-
 # Written into an uploaded directory artifact after all its files: object stores cannot
 # publish a directory at once, so a directory without it is an upload that did not finish.
 COMPLETE = ".taggedartifacts-complete"

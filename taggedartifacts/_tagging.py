@@ -26,22 +26,6 @@ from typing import NamedTuple, TypeVar, overload
 
 from ._errors import InvalidPathError, NotTaggedError
 
-__all__ = [
-    "KEPT_PREFIX",
-    "PRIVATE_PREFIX",
-    "RECORD_SUFFIX",
-    "REPLACED_PREFIX",
-    "Tag",
-    "is_output",
-    "is_url",
-    "parse",
-    "split_name",
-    "split_query",
-    "tag_name",
-    "tag_path",
-    "untagged_path",
-]
-
 # Every name this package gives to what it writes: tagged artifacts, their records,
 # private build directories (hidden, never a tagged name) and output kept after a failure.
 RECORD_SUFFIX = ".provenance.json"

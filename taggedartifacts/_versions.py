@@ -33,23 +33,6 @@ from ._records import BadRecord, artifact_digest, made_by, read_record, record_p
 from ._storage import Output, PathArg, Store, place_of
 from ._tagging import Tag, is_url, parse, split_name, split_query
 
-__all__ = [
-    "Check",
-    "History",
-    "Version",
-    "VersionList",
-    "describe",
-    "history_at",
-    "home",
-    "latest",
-    "record_at",
-    "record_of",
-    "resolve",
-    "verify",
-    "versions",
-    "versions_note",
-]
-
 
 class Version(NamedTuple):
     """One tagged version of a path: where it is, what its name says, when it was written.

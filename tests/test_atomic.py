@@ -24,8 +24,8 @@ from taggedartifacts import (
     parse,
     versions,
 )
-from taggedartifacts._atomic import PRIVATE_PREFIX as PREFIX
 from taggedartifacts._atomic import sweep
+from taggedartifacts._tagging import PRIVATE_PREFIX as PREFIX
 
 
 def hidden(directory: Path) -> list[str]:

@@ -13,8 +13,8 @@ import pytest
 from conftest import Repo
 
 from taggedartifacts import Artifact, TaggedArtifactsWarning, config_hash, describe, parse, versions
-from taggedartifacts._atomic import PRIVATE_PREFIX as PREFIX
 from taggedartifacts._records import record_path, strip_credentials
+from taggedartifacts._tagging import PRIVATE_PREFIX as PREFIX
 
 SECRET = {"lr": 0.1, "api_key": "s3cret", "db": {"password": "hunter2", "host": "db.local"}}
 

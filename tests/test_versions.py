@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 from taggedartifacts import versions
-from taggedartifacts._atomic import PRIVATE_PREFIX as PREFIX
+from taggedartifacts._tagging import PRIVATE_PREFIX as PREFIX
 
 
 def touch(path: Path, mtime: int) -> Path:
