@@ -6,8 +6,8 @@ throwaway repositories and directories in a temporary directory (up to 100,000
 tracked files, 20,000 and 100,000 untracked ones, a 200 MB file, directories of
 50,000 and 100,000 files, histories of 1,000, 10,000 and 100,000 commits written by
 git fast-import), then prints one row per target, labelled with the target (``T1``
-to ``T19``) and the value measured, and a summary of which targets are met. T16 and
-T17 have no bound: their rows are reported, never judged.
+to ``T20``) and the value measured, and a summary of which targets are met. T16,
+T17 and T20 have no bound: their rows are reported, never judged.
 
 It uses the public API of taggedartifacts and git on the command line only: every
 figure is one a user could measure. Times are medians of rounds in which every
@@ -98,6 +98,7 @@ class Sizes:
     child_rounds: int  # T16, T18: fresh processes per size
     histories: tuple[int, ...]  # T18, T19: repositories of this many commits on HEAD
     history_rounds: int  # T19: fresh processes per question and set of versions
+    digested_mb: tuple[int, ...]  # T20: artifacts of this many MB, digested at publish
 
 
 FULL = Sizes(
@@ -118,6 +119,7 @@ FULL = Sizes(
     child_rounds=7,
     histories=(1_000, 10_000, 100_000),
     history_rounds=3,
+    digested_mb=(1, 100, 1_000),
 )
 QUICK = Sizes(
     quick=True,
@@ -137,6 +139,7 @@ QUICK = Sizes(
     child_rounds=2,
     histories=(1_000,),
     history_rounds=1,
+    digested_mb=(1, 10),
 )
 
 
@@ -690,6 +693,45 @@ def bench_records(trees: Trees, rounds: int) -> None:
     EXTRAS.append((f"cache=True hit: the whole call{hits}", ms(m["hit"])))
     label = "cache=True hit: extra over a call of a function that writes nothing"
     EXTRAS.append((label, us(m["hit"] - m["nothing"])))
+
+
+def bench_digest(repo: Path, out: Path, mb: int, rounds: int) -> None:
+    """What a record's size and sha256 cost when a cache=True call publishes an artifact
+    of ``mb`` MB: the call next to a plain call writing the same bytes, and the digest
+    alone. Each call writes a new path (a miss), removed after it."""
+    data = os.urandom(1 << 20) * mb
+
+    def write_data(outpath: str) -> str:
+        with open(outpath, "wb") as fh:
+            fh.write(data)
+        return outpath
+
+    plain = Artifact("outpath", CONFIG, repo=repo)(write_data)
+    cached = Artifact("outpath", CONFIG, repo=repo, cache=True)(write_data)
+    counter = itertools.count()
+
+    def once(call: Callable[[str], str]) -> None:
+        made = Path(call(str(out / f"digest-{next(counter)}.bin")))
+        for path in (made, made.with_name(made.name + ".provenance.json")):
+            path.unlink(missing_ok=True)
+
+    def digest_alone() -> None:
+        digest = hashlib.sha256()
+        with open(out / "digest-floor.bin", "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+
+    write_data(str(out / "digest-floor.bin"))
+    m = medians(
+        {"plain": lambda: once(plain), "cached": lambda: once(cached), "sha256": digest_alone},
+        rounds,
+    )
+    what = f"[{mb:,} MB artifact]"
+    row(f"{what} plain decorated call writing it", ms(m["plain"]))
+    row(f"{what} cache=True call (a miss): size and sha256 into the record", ms(m["cached"]))
+    row(f"{what} sha256 of the file alone, read in 1 MB blocks", ms(m["sha256"]))
+    report(20, f"{what} cache=True call - plain call", ms(m["cached"] - m["plain"]))
+    (out / "digest-floor.bin").unlink()
 
 
 def bench_versions(directory: Path, count: int, rounds: int) -> None:
@@ -1514,6 +1556,9 @@ def measure(trees: Trees, s: Sizes) -> None:
     )
     for history in trees.histories.values():
         bench_history_versions(history, s.history_rounds)
+    section("T20 integrity: the digest a cache=True record holds, computed at publish")
+    for mb in s.digested_mb:
+        bench_digest(trees.small, trees.out, mb, 3 if mb >= 100 else rounds)
     if not s.quick:  # rows without a target: what git gc or git maintenance would change
         longest = trees.histories[max(trees.histories)]
         git(longest.repo, "commit-graph", "write", "--reachable")
