@@ -17,7 +17,6 @@ is handed back with every private path in it spelled as the published one.
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -121,13 +120,7 @@ class Run:
         self.value: Any = None
         self.stage: Stage | None = None
         self.started = _now() if options.provenance else None
-        # What made the artifact, as it was before the function ran (it may change them;
-        # the normal form of plain data is that data itself, so it is copied).
-        self.recorded = (
-            copy.deepcopy((normal_form(options.config), normal_form(plan.arguments)))
-            if options.provenance
-            else None
-        )
+        self.recorded = _made_of(plan) if options.provenance else None
         self.locks = locks
         try:
             self.hit, self.value = _cached(plan, self.warnings) if options.cache else (False, None)
@@ -467,6 +460,14 @@ def _check_replaceable(plan: Plan, notes: list[Warning]) -> None:
                 "share a short name. Nothing was replaced; move the existing artifact and "
                 "its record away to write this one"
             )
+
+
+def _made_of(plan: Plan) -> tuple[Any, Any]:
+    """What made the artifact, as it was before the function ran: the function may
+    change them, and the normal form of plain data is that data itself, so it is copied."""
+    import copy  # loaded on use, like everything provenance needs
+
+    return copy.deepcopy((normal_form(plan.options.config), normal_form(plan.arguments)))
 
 
 def _now() -> datetime.datetime:
