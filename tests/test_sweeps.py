@@ -233,3 +233,28 @@ def test_show_of_a_scoped_name_gives_its_code_key_and_commit(
     assert code == 0
     assert f"code:        {info['code']}" in text.splitlines()
     assert f"checkout:    git checkout {head} (its code, in a work tree)" in text.splitlines()
+
+
+def test_a_sweep_over_a_hashed_dict_is_found_by_its_dotted_keys(
+    project: Repo, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    @Artifact("outpath", {"lr": 0.1}, include_args=["cfg"], provenance=True, repo=project.path)
+    def fit(cfg: dict[str, Any], outpath: Path) -> None:
+        outpath.write_text(json.dumps(cfg))
+
+    monkeypatch.chdir(project.path)
+    for model, alpha in (("gbr", 0.1), ("rf", 0.1), ("gbr", 0.5)):
+        fit({"model": model, "alpha": alpha}, outpath=project.path / "out/m.txt")
+    code, out, _ = cli(project.path, "ls", "out/m.txt", "--config-columns", capsys=capsys)
+    header = out.splitlines()[0].split()
+    assert code == 0
+    assert header[header.index("CONFIG") + 1 : header.index("SIZE")] == ["cfg.model", "cfg.alpha"]
+    code, out, _ = cli(
+        project.path, "ls", "out/m.txt", "--where", "cfg.model=gbr", "--json", capsys=capsys
+    )
+    found = [json.loads(Path(row["path"]).read_text()) for row in json.loads(out)]
+    assert sorted(f["alpha"] for f in found) == [0.1, 0.5]
+    assert {f["model"] for f in found} == {"gbr"}
+    code, shown, _ = cli(project.path, "show", json.loads(out)[0]["path"], capsys=capsys)
+    assert '"arguments": {' in shown
+    assert '"config": {' in shown
