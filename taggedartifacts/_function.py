@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._dirty import ENV_ALLOW_DIRTY, changed_error, dirty_error
+from ._dirty import ENV_ALLOW_DIRTY, changed_error, dirty_error, warn
 from ._errors import (
     DirtyRepositoryError,
     InvalidArgumentError,
@@ -144,6 +144,8 @@ class Function:
         }
         notes: list[Warning] = []
         kernel = kernel_of(self.in_cell, self.scope is not None, notes)  # per call: it may change
+        for note in notes:  # said at once: the call may yet fail, and it is said only once
+            warn(note, self.defined)
         state = self._state(kernel)
         digest, arguments = self._digest(bound, state.root)
         outputs = {
@@ -160,7 +162,7 @@ class Function:
             for kw, path in given.items()
         }
         logger().debug("%s tagged %s", self.name, [o.tagged for o in outputs.values()])
-        warnings = (*notes, *self._guard(state))
+        warnings = self._guard(state)
         notebook = kernel.notebook if kernel is not None else None
         return Plan(
             self.name,

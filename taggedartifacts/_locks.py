@@ -88,11 +88,14 @@ class FileLock:
             time.sleep(patience.pause())
         return True
 
-    def holder(self) -> str:
-        """Who holds the lock, as its holder wrote it ("" when it cannot be read)."""
-        for _ in range(5):  # empty while a new holder is between taking it and signing it
+    def holder(self) -> str | None:
+        """Who holds the lock, as its holder wrote it ("" when it cannot be read; None
+        when there is no lock file: then nobody holds it)."""
+        for _ in range(3):  # empty while a new holder is between creating it and signing it
             try:
                 fd = _open(self.path, create=False)
+            except FileNotFoundError:
+                return None
             except OSError:
                 return ""
             try:
@@ -103,7 +106,7 @@ class FileLock:
                 os.close(fd)
             if note:
                 return note
-            time.sleep(0.02)
+            time.sleep(0.005)  # brief: an async caller waits on its event loop
         return ""
 
     def _try(self) -> bool:
@@ -158,21 +161,23 @@ class Patience:
         now = time.monotonic()
         waited = now - self.started
         if self.timeout is not None and waited >= self.timeout:
+            holder = self.lock.holder() or ""
             raise LockTimeoutError(
                 f"gave up waiting for {self.what} after {waited:.0f} s: "
-                f"{self._held_by()}; if that process is stopped or hung, end it, or wait "
+                f"{_held_by(holder)}; if that process is stopped or hung, end it, or wait "
                 "longer (lock_timeout=, TAGGEDARTIFACTS_LOCK_TIMEOUT)",
-                holder=self.lock.holder(),
+                holder=holder,
             )
-        if now - self.noted >= _NOTE_EVERY:
+        note = self.lock.holder() if now - self.noted >= _NOTE_EVERY else None
+        if note is not None:  # None: given up just now, so the next try may take it
             self.noted = now
-            logger().info("waiting for %s: %s (%.0f s so far)", self.what, self._held_by(), waited)
+            logger().info("waiting for %s: %s (%.0f s so far)", self.what, _held_by(note), waited)
         self.pauses += 1
         return min(0.01 * 2.0 ** min(self.pauses, 5), 0.2)  # soon at first, then at 0.2 s
 
-    def _held_by(self) -> str:
-        holder = self.lock.holder()
-        return f"it is held by {holder}" if holder else "its holder did not say who it is"
+
+def _held_by(holder: str) -> str:
+    return f"it is held by {holder}" if holder else "its holder did not say who it is"
 
 
 def _open(path: str, create: bool) -> int:
@@ -224,8 +229,9 @@ def _sign(fd: int) -> None:
     since = time.strftime("%Y-%m-%d %H:%M:%S")
     note = f"process {os.getpid()} on {socket.gethostname()} since {since}\n"
     with contextlib.suppress(OSError):  # a read-only lock file of another user: say nothing
-        os.ftruncate(fd, 0)
-        os.write(fd, note.encode())
+        # Written over the last note in one write, padded to its length: never empty.
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, note.encode().ljust(os.fstat(fd).st_size))
 
 
 def _same_file(fd: int, path: str) -> bool:

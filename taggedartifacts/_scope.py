@@ -187,7 +187,8 @@ def _lists(spec: str, listed: set[str]) -> bool:
     plain = spec.rstrip("/")
     if plain in ("", "."):
         return bool(listed)
-    return plain in listed or any(p.startswith(plain + "/") for p in listed)
+    inside = any(p.startswith(plain + "/") for p in listed)
+    return inside if spec.endswith("/") else inside or plain in listed  # "a.py/" is no file
 
 
 def _check_tracked(root: str, pathspecs: tuple[str, ...]) -> None:

@@ -63,11 +63,13 @@ def test_twelve_concurrent_callers_build_once(repo: Repo, tmp_path: Path) -> Non
             )
     note = "which another call of build() is building"
     deadline = time.monotonic() + 100
-    while not any(note in err.read_text() for err in errs):  # INFO: who they wait for
-        assert time.monotonic() < deadline, "no caller said it was waiting"
-        time.sleep(0.05)
-    (tmp_path / "go").touch()  # the builder finishes while others wait
-    outs = [p.communicate(timeout=120)[0] for p in procs]
+    try:
+        while not any(note in err.read_text() for err in errs):  # INFO: who they wait for
+            assert time.monotonic() < deadline, "no caller said it was waiting"
+            time.sleep(0.05)
+    finally:
+        (tmp_path / "go").touch()  # the builder finishes while others wait (or the test failed)
+        outs = [p.communicate(timeout=120)[0] for p in procs]
     results = [err.read_text() for err in errs]
     assert [p.returncode for p in procs] == [0] * 12, [
         err[-3000:] for err in results if "Traceback" in err
@@ -75,7 +77,7 @@ def test_twelve_concurrent_callers_build_once(repo: Repo, tmp_path: Path) -> Non
     assert log.read_text() == "built\n"  # once
     assert set(outs) == {"{'rows': 3}\n"}  # every caller got the value
     waited = [err for err in results if note in err]
-    assert all("it is held by process " in err for err in waited)
+    assert all("it is held by process " in err for err in waited), waited
     [version] = versions(target)
     assert Path(version.path).read_text() == "result"
 

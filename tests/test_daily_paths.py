@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +128,35 @@ def test_a_cache_hit_returns_a_dict_in_the_order_the_call_made_it(repo: Repo) ->
     assert hit == made
     assert list(hit) == ["zeta", "alpha", "mid"]
     assert list(hit["alpha"]) == ["y", "b"]
+
+
+class FakeKernelShell:
+    """What a Jupyter kernel's shell shows the library: a kernel, and no notebook path."""
+
+    def __init__(self) -> None:
+        self.kernel = object()
+        self.user_ns: dict[str, Any] = {}
+
+
+def test_a_kernel_with_no_notebook_known_says_so_once_even_when_the_call_fails(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import types
+
+    from taggedartifacts import TaggedArtifactsWarning, _notebook
+
+    shell = FakeKernelShell()
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    monkeypatch.setattr(_notebook, "_UNKNOWN_SAID", [])
+
+    @Artifact("outpath", repo=repo.path)
+    def broken(outpath: Path) -> None:
+        raise RuntimeError("a bug in the cell")
+
+    unknown = "the notebook this kernel runs is not known"
+    with pytest.warns(TaggedArtifactsWarning, match=unknown), pytest.raises(RuntimeError):
+        broken(repo.path / "out.txt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # said once: the second call is quiet
+        with pytest.raises(RuntimeError):
+            broken(repo.path / "out.txt")

@@ -349,3 +349,27 @@ def test_code_reaching_outside_the_scope_is_named(project: Repo, strict: bool) -
 def test_strict_scope_needs_a_scope() -> None:
     with pytest.raises(InvalidArgumentError, match="pass depends_on as well"):
         Artifact("outpath", strict_scope=True)
+
+
+def test_a_file_spelled_as_a_directory_names_nothing_even_when_it_is_the_functions_own(
+    project: Repo,
+) -> None:
+    project.write(
+        "job.py",
+        "from taggedartifacts import Artifact\n\n"
+        "@Artifact('outpath', depends_on=['job.py/'])\n"
+        "def save(outpath):\n"
+        "    open(outpath, 'w').write('x')\n\n"
+        "try:\n"
+        "    save('out.txt')\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n",
+    )
+    project.write(".gitignore", "out*.txt\n")
+    project.commit("a job")
+    ran = subprocess.run(
+        [sys.executable, "job.py"], cwd=project.path, capture_output=True, text=True, check=True
+    )
+    assert ran.stdout.startswith(
+        "InvalidArgumentError depends_on names 'job.py/', which names nothing tracked in"
+    )

@@ -14,7 +14,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -265,13 +264,24 @@ def test_verify_says_which_versions_hold_what_was_published(repo: Repo, tmp_path
         verify(tmp_path / "nothing.txt")
 
 
-def test_a_holder_between_taking_the_lock_and_signing_it_is_still_named(tmp_path: Path) -> None:
+def test_a_holder_between_taking_the_lock_and_signing_it_is_still_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "build.lock"
-    path.write_text("")  # taken, not yet signed (or truncated to be signed again)
+    path.write_text("")  # created and taken, not yet signed
     note = "process 7 on host since 2026-12-03 10:00:00"
-    signer = threading.Timer(0.03, lambda: path.write_text(note + "\n"))
-    signer.start()
+    monkeypatch.setattr(time, "sleep", lambda seconds: path.write_text(note + "\n"))
+    assert _locks.FileLock(str(path)).holder() == note  # read again, once signed
+
+
+def test_a_new_holders_note_replaces_a_longer_last_one_whole(tmp_path: Path) -> None:
+    path = tmp_path / "build.lock"
+    path.write_text("process 123456789 on a-very-long-host-name since 2026-12-03 10:00:00\n")
+    fd = os.open(path, os.O_RDWR)
     try:
-        assert _locks.FileLock(str(path)).holder() == note
+        _locks._sign(fd)
     finally:
-        signer.join()
+        os.close(fd)
+    holder = _locks.FileLock(str(path)).holder() or ""
+    assert holder.startswith(f"process {os.getpid()} on ")
+    assert "a-very-long-host-name" not in holder  # written over, padded: nothing of it left
