@@ -1,10 +1,12 @@
 """The documentation stays true: every example of every page of docs/ runs and shows what
-the page says (tests/docs_examples.py says how), and the sample provenance record has the
-keys a record has today. The tutorial has a test of its own (tests/test_tutorial.py)."""
+the page says (tests/docs_examples.py says how), every public name is in the API
+reference, and the sample provenance record has the keys a record has today. The
+tutorial has a test of its own (tests/test_tutorial.py)."""
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -42,6 +44,15 @@ def test_every_example_runs_and_shows_what_the_page_says(
     reader = Reader(page, repo.path, monkeypatch)
     reader.follow(blocks(page))
     reader.finish()
+
+
+def test_every_public_name_has_a_docstring_in_the_api_reference() -> None:
+    text = (DOCS / "api.rst").read_text(encoding="utf-8")
+    directives = r"^\.\. (?:autoclass|autofunction|autoexception|data):: (\w+)"
+    assert set(re.findall(directives, text, flags=re.M)) == set(taggedartifacts.__all__)
+    for name in taggedartifacts.__all__:
+        if name != "__version__":
+            assert getattr(taggedartifacts, name).__doc__, name
 
 
 def test_the_sample_record_has_the_keys_of_a_record_today(
