@@ -19,12 +19,13 @@ def test_the_first_project_runs_and_prints_what_it_says(
     where = tmp_path / "project"  # a new directory, as the README says
     where.mkdir()
     steps = blocks(README)
-    assert [b.file for b in steps if b.file] == ["train.py", "plot.py"]
+    assert [b.file for b in steps if b.file] == ["train.py", "plot.py", "sweep.py"]
     assert any(b.language == "console" for b in steps)
     reader = Reader(README, where, monkeypatch)
     reader.follow(steps)
     reader.finish()
     assert len(list((where / "results").glob("loss-*.csv"))) == 2
+    assert len(list((where / "results").glob("fit-*.csv"))) == 3  # the sweep's three
 
 
 def commands() -> list[str]:
