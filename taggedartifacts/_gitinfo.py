@@ -38,7 +38,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import NamedTuple
@@ -193,6 +193,8 @@ def status(
     if scope is not None:
         pathspecs = scope.for_root(root)
     listing = untracked or scope is not None  # untracked files in a scope always count
+    memo = _MEMOS.get((root, pathspecs, untracked, fingerprint))
+    still = _checking(memo.files if memo is not None else ())  # asked while git runs
     try:
         out = _run_status(root, location.index_file, key, listing, pathspecs)
     except GitError:
@@ -202,8 +204,7 @@ def status(
     loaded = _loaded_code(root, key, scope)
     # The same answer of git, the same loaded code, and every changed file as it was when
     # its bytes were read (stat data the racy rule lets us trust): the same state.
-    memo = _MEMOS.get((root, pathspecs, untracked, fingerprint))
-    if memo is not None and (memo.out, memo.loaded) == (out, loaded) and unchanged(memo.files):
+    if memo is not None and (memo.out, memo.loaded) == (out, loaded) and still():
         return memo.state
     state, read = _state_of(root, out, loaded, listing, untracked, fingerprint, scope)
     files = remembered(root, read) if state.diff is not None or not state.dirty else None
@@ -212,6 +213,27 @@ def status(
             _MEMOS.clear()
         _MEMOS[(root, pathspecs, untracked, fingerprint)] = _Memo(out, loaded, files, state)
     return state
+
+
+def _checking(files: Remembered) -> Callable[[], bool]:
+    """A function that says whether the remembered files still have their stat data.
+
+    Thousands of them (``untracked=True`` beside a data directory) are checked in a
+    thread started now, while git runs: their lstats cost about twice git's own
+    listing, and the two then run side by side (20,000 untracked files on 2 cores:
+    59 to 72 ms a repeated call, against 82 to 91 ms one after the other).
+    """
+    if len(files) < 1000:  # a thread's start would cost more than the lstats it saves
+        return lambda: unchanged(files)
+    answer: list[bool] = []
+    thread = threading.Thread(target=lambda: answer.append(unchanged(files)), daemon=True)
+    thread.start()
+
+    def joined() -> bool:
+        thread.join()
+        return answer == [True]  # False also when the thread failed
+
+    return joined
 
 
 class _Memo(NamedTuple):

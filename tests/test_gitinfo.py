@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,23 @@ def test_fingerprint_covers_binary_files_and_untracked_content(repo: Repo) -> No
     u1 = git_state(repo.path, untracked=True).diff
     repo.write("scratch.txt", "two")
     assert git_state(repo.path, untracked=True).diff != u1
+
+
+def test_an_edit_among_thousands_of_remembered_untracked_files_is_seen(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Over a thousand remembered files are checked in a thread while git runs.
+    real_now = time.time_ns  # a minute on: their stat data is old enough to be trusted
+    monkeypatch.setattr(time, "time_ns", lambda: real_now() + 60 * 10**9)
+    data = repo.path / "data"
+    data.mkdir()
+    for i in range(1200):
+        (data / f"{i}.txt").write_text(f"{i:04}")
+    first = git_state(repo.path, untracked=True)
+    assert first.diff is not None
+    assert git_state(repo.path, untracked=True) == first  # asked again: remembered
+    (data / "700.txt").write_text("edit")  # the same size: git status prints the same
+    assert git_state(repo.path, untracked=True).diff != first.diff
 
 
 def test_staged_mode_change_is_dirty_but_work_tree_mode_is_not(repo: Repo) -> None:
