@@ -259,15 +259,16 @@ class Function:
         output under the call's name; None when nothing did.
 
         Output about to be published (``atomic``, ``cache``) is checked against the work
-        tree as git sees it now; a plain call's, which cannot be taken back, against
-        the modules loaded while it ran (as is any call in a ``pinned()`` block).
+        tree as git sees it now, also in a ``pinned()`` block (a build dwarfs one git
+        status); a plain call's, which cannot be taken back, against the modules loaded
+        while it ran.
         """
         state = plan.state
         if state.root is None:  # the commit came from TAGGEDARTIFACTS_COMMIT
             return None
         candidates, scope = self._where(plan.notebook)
         untracked = self.options.untracked
-        if published and pinned_state(candidates, untracked=untracked, scope=scope) is None:
+        if published:
             now = read_state(candidates, untracked=untracked, fingerprint=state.dirty, scope=scope)
         else:
             code, stale = loaded_code(state.root, scope)

@@ -25,6 +25,7 @@ from taggedartifacts import (
     DirtyRepositoryWarning,
     git_state,
     parse,
+    pinned,
 )
 
 
@@ -293,6 +294,22 @@ def test_a_commit_made_while_the_function_runs_publishes_nothing(
         outpath.write_text("weights")
 
     with pytest.raises(DirtyRepositoryError, match=r"HEAD moved from"):
+        train(tmp_path / "model.txt")
+    assert list(tmp_path.glob("model-*")) == []
+
+
+def test_published_output_is_checked_against_the_tree_also_in_a_pinned_block(
+    repo: Repo, tmp_path: Path
+) -> None:
+    params = repo.write("params.json", '{"lr": 0.1}\n')
+    repo.commit("params")
+
+    @Artifact("outpath", repo=repo.path, atomic=True)
+    def train(outpath: Path) -> None:
+        params.write_text('{"lr": 0.5}\n')  # saved while the run is under way
+        outpath.write_text(params.read_text())
+
+    with pinned(repo.path), pytest.raises(DirtyRepositoryError, match=r"params\.json"):
         train(tmp_path / "model.txt")
     assert list(tmp_path.glob("model-*")) == []
 
