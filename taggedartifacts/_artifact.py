@@ -12,7 +12,7 @@ from ._dirty import warn, warn_dirty
 from ._errors import InvalidArgumentError
 from ._function import Function, keywords
 from ._hashing import normal_form
-from ._locks import FileLock
+from ._locks import FileLock, Patience
 from ._run import Options, Plan
 from ._scope import check_depends_on
 from ._storage import PathArg
@@ -257,8 +257,12 @@ async def _locks_without_blocking(function: Function, plan: Plan) -> list[FileLo
     held by another task of this loop could starve that task of the threads it needs."""
     import asyncio
 
+    wait: Patience | None = None
     while not isinstance(locks := function.locks(plan, blocking=False), list):
-        await asyncio.sleep(locks.pause())  # which says who holds it, and ends the wait
+        if wait is None:  # one wait from the first try on: its bound and its notes
+            wait = locks
+        wait.lock, wait.what = locks.lock, locks.what  # the lock it waits for now
+        await asyncio.sleep(wait.pause())  # which says who holds it, and ends the wait
     return locks
 
 

@@ -160,18 +160,20 @@ class Patience:
         """
         now = time.monotonic()
         waited = now - self.started
-        if self.timeout is not None and waited >= self.timeout:
-            holder = self.lock.holder() or ""
+        due = now - self.noted >= _NOTE_EVERY
+        over = self.timeout is not None and waited >= self.timeout
+        holder = self.lock.holder() if due or over else None
+        # None: the lock was given up just now, so the next try may take it.
+        if over and holder is not None:
             raise LockTimeoutError(
                 f"gave up waiting for {self.what} after {waited:.0f} s: "
                 f"{_held_by(holder)}; if that process is stopped or hung, end it, or wait "
                 "longer (lock_timeout=, TAGGEDARTIFACTS_LOCK_TIMEOUT)",
                 holder=holder,
             )
-        note = self.lock.holder() if now - self.noted >= _NOTE_EVERY else None
-        if note is not None:  # None: given up just now, so the next try may take it
+        if due and holder is not None:
             self.noted = now
-            logger().info("waiting for %s: %s (%.0f s so far)", self.what, _held_by(note), waited)
+            logger().info("waiting for %s: %s (%.0f s so far)", self.what, _held_by(holder), waited)
         self.pauses += 1
         return min(0.01 * 2.0 ** min(self.pauses, 5), 0.2)  # soon at first, then at 0.2 s
 
@@ -229,9 +231,12 @@ def _sign(fd: int) -> None:
     since = time.strftime("%Y-%m-%d %H:%M:%S")
     note = f"process {os.getpid()} on {socket.gethostname()} since {since}\n"
     with contextlib.suppress(OSError):  # a read-only lock file of another user: say nothing
-        # Written over the last note in one write, padded to its length: never empty.
+        # Written over the last note in one write, padded to its length (never empty),
+        # then cut to that: a lock file another user grew is never read or written whole.
+        padded = note.encode().ljust(min(os.fstat(fd).st_size, 256))
         os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, note.encode().ljust(os.fstat(fd).st_size))
+        os.write(fd, padded)
+        os.ftruncate(fd, len(padded))
 
 
 def _same_file(fd: int, path: str) -> bool:

@@ -6,11 +6,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Repo, count_processes, make_repo
 
-from taggedartifacts import GitError, NotAGitRepositoryError, _git, git_state
+from taggedartifacts import GitError, NotAGitRepositoryError, _git, _gitinfo, git_state
 
 
 def test_clean_tree(repo: Repo) -> None:
@@ -119,9 +120,19 @@ def test_an_edit_among_thousands_of_remembered_untracked_files_is_seen(
         (data / f"{i}.txt").write_text(f"{i:04}")
     first = git_state(repo.path, untracked=True)
     assert first.diff is not None
-    assert git_state(repo.path, untracked=True) == first  # asked again: remembered
+    worked_out: list[object] = []
+    real = _gitinfo._state_of
+
+    def counted(*args: Any) -> Any:
+        worked_out.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(_gitinfo, "_state_of", counted)
+    assert git_state(repo.path, untracked=True) == first
+    assert worked_out == []  # asked again: the state remembered, not worked out again
     (data / "700.txt").write_text("edit")  # the same size: git status prints the same
     assert git_state(repo.path, untracked=True).diff != first.diff
+    assert len(worked_out) == 1
 
 
 def test_staged_mode_change_is_dirty_but_work_tree_mode_is_not(repo: Repo) -> None:

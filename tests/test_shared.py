@@ -7,6 +7,7 @@ commands under that user's id; the victim is this process.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -162,7 +163,15 @@ build(sys.argv[1])
 """
 
 
-@pytest.mark.parametrize("how", ["option", "environment"])
+def _write(outpath: Path) -> None:
+    Path(outpath).write_text("x")
+
+
+async def _write_x(outpath: Path) -> None:
+    _write(outpath)
+
+
+@pytest.mark.parametrize("how", ["option", "environment", "async"])
 def test_a_stopped_holder_is_named_and_the_wait_is_bounded(
     repo: Repo, tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
@@ -178,16 +187,23 @@ def test_a_stopped_holder_is_named_and_the_wait_is_bounded(
             assert time.monotonic() < deadline, "the holder never started"
             time.sleep(0.02)
         holder.send_signal(signal.SIGSTOP)  # stuck: neither working nor gone
-        options: dict[str, Any] = {"lock_timeout": 1.5} if how == "option" else {}
+        options: dict[str, Any] = {"lock_timeout": 1.5} if how != "environment" else {}
         if how == "environment":
             monkeypatch.setenv("TAGGEDARTIFACTS_LOCK_TIMEOUT", "1.5")
-        build = Artifact("outpath", cache=True, repo=repo.path, **options)(
-            lambda outpath: Path(outpath).write_text("x")
-        )
+        tagged = Artifact("outpath", cache=True, repo=repo.path, **options)
+        build = tagged(_write_x)  # an async function waits on its event loop
+        built = tagged(_write)
+
+        def call() -> None:
+            if how == "async":  # with the same bound, and the same notes
+                asyncio.run(asyncio.wait_for(build(target), 30))
+            else:
+                built(target)
+
         caplog.set_level("INFO", logger="taggedartifacts")
         began = time.monotonic()
         with pytest.raises(LockTimeoutError, match=f"held by process {holder.pid} on ") as info:
-            build(target)
+            call()
         assert 1.5 <= time.monotonic() - began < 10
         assert info.value.holder.startswith(f"process {holder.pid} on ")
         assert f"it is held by process {holder.pid}" in caplog.text  # said while waiting
@@ -285,3 +301,28 @@ def test_a_new_holders_note_replaces_a_longer_last_one_whole(tmp_path: Path) -> 
     holder = _locks.FileLock(str(path)).holder() or ""
     assert holder.startswith(f"process {os.getpid()} on ")
     assert "a-very-long-host-name" not in holder  # written over, padded: nothing of it left
+
+
+def test_a_lock_file_grown_by_another_user_is_cut_not_copied(tmp_path: Path) -> None:
+    path = tmp_path / "build.lock"
+    with path.open("wb") as fh:
+        fh.truncate(2**40)  # a terabyte, sparse: padded whole, it would exhaust memory
+    lock = _locks.FileLock(str(path))
+    assert lock.acquire(blocking=False)
+    try:
+        assert path.stat().st_size <= 256
+        assert (lock.holder() or "").startswith(f"process {os.getpid()} on ")
+    finally:
+        lock.release()
+    assert not lock.held
+
+
+def test_a_wait_that_ends_as_the_holder_lets_go_is_no_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock = _locks.FileLock(str(tmp_path / "gone.lock"))  # no lock file: nobody holds it
+    patience = _locks.Patience(lock, 0.0, "the output")
+    assert patience.pause() >= 0  # over the bound, but the next try may take it
+    (tmp_path / "gone.lock").write_text("process 7 on host since then\n")
+    with pytest.raises(LockTimeoutError, match="it is held by process 7 on host"):
+        patience.pause()
