@@ -5,9 +5,12 @@ Three ways code that ran can differ from what a commit holds, each counted as a 
 - *Untracked code.* A committed ``step2.py`` that imports ``helpers.py``, never
   added, ran code no commit holds. Every source file loaded into the process
   (the ``__main__`` script, every module in ``sys.modules``, each decorated
-  function's own file) that lies in the work tree where git neither tracks nor
-  ignores it counts; so does one inside an untracked nested repository (as the
-  whole directory), or untracked inside a submodule. Files of installed
+  function's own file, any file whose code ran without an import, as an audit
+  hook sees it: ``runpy``, ``exec`` of code compiled from a file, a loader's
+  ``exec_module``; for a module inside a zip, the zip) that lies in the work
+  tree where git neither tracks nor ignores it counts; so does one inside an
+  untracked nested repository (as the whole directory), or untracked inside a
+  submodule. Files of installed
   packages (``site-packages``, ``dist-packages``) and the standard library never
   count; ignored files (a virtualenv inside the repository, a generated
   ``_version.py``) do not either. Only the repository's ``.gitignore`` files say
@@ -73,6 +76,18 @@ class _ImportTimes:
 
 _IMPORTS = _ImportTimes()
 sys.meta_path.insert(0, _IMPORTS)
+_EXECUTED: dict[str, int] = {}  # files whose code ran since the last look -> when
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    """Note the file of every code object executed: code need not be imported to run."""
+    if event == "exec":
+        name = getattr(args[0], "co_filename", None)
+        if isinstance(name, str) and not name.startswith("<"):  # "<string>": no file
+            _EXECUTED[os.path.abspath(name)] = time.time_ns()
+
+
+sys.addaudithook(_audit)  # for the process's life: audit hooks cannot be removed
 _SINCE = time.time_ns()  # taggedartifacts was imported: every module loaded before, after
 _BEFORE = frozenset(sys.modules)
 _UNKNOWN = b"unknown " + os.urandom(8).hex().encode()  # what ran, where that cannot be told
@@ -131,7 +146,7 @@ def loaded_changes(root: str, index_key: object) -> Loaded:
         modules = sys.modules
         # Length and newest name: a module popped and another imported still shows.
         now = (len(modules), next(reversed(modules.keys()), ""))
-        if now != _MODULES[0]:
+        if now != _MODULES[0] or _EXECUTED:
             _look()
             _MODULES[0] = now
         key = (index_key, _GENERATION[0])
@@ -145,33 +160,50 @@ def loaded_changes(root: str, index_key: object) -> Loaded:
 
 
 def _look() -> None:
-    """Add the files of modules loaded since the last look."""
+    """Add the files of modules loaded, and of code run, since the last look."""
     for module in list(sys.modules.values()):  # a copy: another thread may import meanwhile
         path = getattr(module, "__file__", None)
         if isinstance(path, str):
             _add(path, module)
+    while _EXECUTED:  # one item at a time: the hook may add more meanwhile
+        path, began = _EXECUTED.popitem()
+        _add(path, None, began)
 
 
-def _add(path: str, module: Any) -> None:
+def _add(path: str, module: Any, began: int = 0) -> None:
     if path in _LOOKED:
         return
     _LOOKED.add(path)
     if installed(path):  # most modules: decided without resolving links
         return
     real = os.path.realpath(path)  # git names the work tree by its real path too
-    if real in _FILES or installed(real) or not os.path.isfile(real):
+    if not os.path.isfile(real):
+        real = _archive(real)  # a module inside a zip: the zip is what ran
+    if not real or real in _FILES or installed(real):
         return
     spelled = os.path.abspath(path)
-    if spelled != real:
+    if spelled != real and os.path.isfile(spelled):
         _LINKS[spelled] = real
-    _FILES[real] = _baseline(real, module)
+    _FILES[real] = _baseline(real, module, began)
     _GENERATION[0] += 1
 
 
-def _baseline(path: str, module: Any) -> _Seen:
-    """What a module's file holds now, and whether that is what ran."""
+def _archive(path: str) -> str:
+    """The file that holds ``path`` (``lib.zip`` for ``lib.zip/mod.py``); "" if none."""
+    parent = os.path.dirname(path)
+    while parent != os.path.dirname(parent) and not os.path.isdir(parent):
+        if os.path.isfile(parent):
+            return parent
+        parent = os.path.dirname(parent)
+    return ""
+
+
+def _baseline(path: str, module: Any, began: int = 0) -> _Seen:
+    """What a module's file holds now, and whether that is what ran (``began``: when its
+    code ran, for a file run without an import)."""
     name = getattr(module, "__name__", None)
-    began = _IMPORTS.began.get(name, 0) if name is not None else 0
+    if name is not None:
+        began = _IMPORTS.began.get(name, 0)
     key, digest, racy = _read(path)
     ran = _UNKNOWN if _changed_since_load(name, began, module, path, key) else digest
     return _Seen(name, began, ran, key, digest, racy)

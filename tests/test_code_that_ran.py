@@ -337,3 +337,47 @@ def test_a_module_loaded_before_the_library_and_changed_within_a_tick_of_it() ->
     [name] = [n for n in _loaded._BEFORE if n == "os"]  # loaded before taggedartifacts
     key = (7, _loaded._SINCE - 1, _loaded._SINCE - 1, 1)
     assert _loaded._changed_since_load(name, 0, None, "/nowhere/os.py", key)
+
+
+RUNS_WITHOUT_IMPORT = """\
+import importlib.util, runpy, sys, zipfile
+from taggedartifacts import Artifact
+how = sys.argv[1]
+if how == "runpy":
+    SCALE = runpy.run_path("helper.py")["SCALE"]
+elif how == "exec_module":
+    spec = importlib.util.spec_from_file_location("helper", "helper.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    SCALE = module.SCALE
+elif how == "exec":
+    space = {}
+    exec(compile(open("helper.py").read(), "helper.py", "exec"), space)
+    SCALE = space["SCALE"]
+else:  # a module inside a zip
+    with zipfile.ZipFile("lib.zip", "w") as archive:
+        archive.write("helper.py", "zhelper.py")
+    sys.path.insert(0, "lib.zip")
+    import zhelper
+    SCALE = zhelper.SCALE
+
+@Artifact("outpath")
+def save(outpath):
+    return outpath
+
+print(save("out.txt"))
+"""
+
+
+@pytest.mark.parametrize("how", ["runpy", "exec_module", "exec", "zip"])
+def test_untracked_code_run_without_an_import_is_a_change(repo: Repo, how: str) -> None:
+    repo.write("main.py", RUNS_WITHOUT_IMPORT)
+    repo.write(".gitignore", "__pycache__/\n*.txt\n")
+    repo.commit("main")
+    repo.write("helper.py", "SCALE = 42\n")  # never committed
+    done = subprocess.run(
+        [sys.executable, "main.py", how], cwd=repo.path, capture_output=True, text=True
+    )
+    assert done.returncode == 1, done.stdout
+    named = "lib.zip" if how == "zip" else "helper.py"
+    assert f"{named} is imported but not committed" in done.stderr
