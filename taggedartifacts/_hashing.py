@@ -318,9 +318,10 @@ _KINDS: list[tuple[Callable[[type], bool], Encoder]] = [
     (lambda k: issubclass(k, _classes("enum", "Enum")), _enum),
     (_has_fields, _record),
     (lambda k: issubclass(k, bool), lambda obj, active: bool(obj)),
-    (lambda k: issubclass(k, int), lambda obj, active: int(obj)),
-    (lambda k: issubclass(k, float), lambda obj, active: float(obj)),
-    (lambda k: issubclass(k, str), lambda obj, active: str(obj)),
+    # The base type's own conversion: a subclass's __int__, __float__ or __str__ may lie.
+    (lambda k: issubclass(k, int), lambda obj, active: int.__int__(obj)),
+    (lambda k: issubclass(k, float), lambda obj, active: float.__float__(obj)),
+    (lambda k: issubclass(k, str), lambda obj, active: str.__str__(obj)),
     (lambda k: issubclass(k, (bytes, bytearray)), _bytes),
     (lambda k: issubclass(k, (set, frozenset)), _set),
     (lambda k: issubclass(k, Mapping), _mapping),

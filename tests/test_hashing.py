@@ -295,3 +295,22 @@ def _typed(value: Any) -> Any:
 @given(json_values, json_values)
 def test_distinct_json_values_get_distinct_digests(a: Any, b: Any) -> None:
     assert (config_hash(a) == config_hash(b)) == (_typed(a) == _typed(b))
+
+
+def test_a_subclass_of_str_int_or_float_hashes_as_its_value_whatever_it_says() -> None:
+    class Label(str):
+        def __str__(self) -> str:
+            return "same"
+
+    class Count(int):
+        def __int__(self) -> int:
+            return 0
+
+    class Rate(float):
+        def __float__(self) -> float:
+            return 0.0
+
+    assert config_hash({"x": Label("adam")}) == config_hash({"x": "adam"})
+    assert config_hash({"x": Label("adam")}) != config_hash({"x": Label("sgd")})
+    assert config_hash({"x": Count(3)}) == config_hash({"x": 3})
+    assert config_hash({"x": Rate(0.5)}) == config_hash({"x": 0.5})
