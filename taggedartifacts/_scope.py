@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 from . import _git as git
 from ._errors import InvalidArgumentError
 from ._fingerprint import Change
+from ._loaded import installed
 
 
 class Scope(NamedTuple):
@@ -142,13 +143,24 @@ def reached(namespace: dict[str, Any], root: str) -> set[str]:
     seen: set[int] = set()
     namespaces = [namespace]
     while namespaces:
-        for value in list(namespaces.pop().values()):
+        space = namespaces.pop()
+        modules: list[Any] = []
+        for value in list(space.values()):
             if isinstance(value, types.ModuleType):
-                module = value
+                modules.append(value)
             elif isinstance(value, (types.FunctionType, type)):
-                module = sys.modules.get(value.__module__)  # type: ignore[assignment]
-            else:
-                continue
+                modules.append(sys.modules.get(value.__module__))
+        source = space.get("__file__")
+        if isinstance(source, str) and os.path.realpath(source).startswith(root + os.sep):
+            # What its source imports, at the top or in a function (a constant imported by
+            # name, a module imported only when a function runs): no value shows those.
+            for name in _imports(source, space.get("__package__")):
+                found = _module_file(name)
+                if isinstance(found, str):  # not loaded yet: its file alone
+                    files.add(os.path.realpath(found))
+                elif found is not None:
+                    modules.append(found)
+        for module in modules:
             path = getattr(module, "__file__", None)
             if id(module) in seen or not isinstance(path, str):
                 continue
@@ -157,7 +169,52 @@ def reached(namespace: dict[str, Any], root: str) -> set[str]:
             if real.startswith(root + os.sep):
                 files.add(real)
                 namespaces.append(vars(module))
-    return files
+    return {f for f in files if f.startswith(root + os.sep) and not installed(f)}
+
+
+def _imports(path: str, package: object) -> list[str]:
+    """The names of the modules a source file imports anywhere in it (and of the names
+    it imports from them, which may be modules too)."""
+    import ast
+    import importlib.util
+
+    try:
+        with open(path, "rb") as fh:
+            tree = ast.parse(fh.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return []
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                try:
+                    base = importlib.util.resolve_name("." * node.level + base, str(package))
+                except (ImportError, ValueError):
+                    continue
+            names += [base, *(f"{base}.{alias.name}" for alias in node.names)]
+    return names
+
+
+def _module_file(name: str) -> Any:
+    """A module by name if it is loaded, else the file it would load from (without
+    importing anything), else None."""
+    import importlib.machinery
+
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    parent, _, _ = name.rpartition(".")
+    where = getattr(sys.modules.get(parent), "__path__", None) if parent else None
+    if parent and where is None:
+        return None  # its package is not loaded: finding it would import it
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(name, where)
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None and spec.has_location else None
 
 
 _CHECKED: set[tuple[str, tuple[str, ...]]] = set()

@@ -309,12 +309,12 @@ def test_identical_code_is_never_rebuilt_and_other_code_never_reused(
 
 SCOPED_JOB = """\
 import sys, warnings
-import util
+IMPORT
 from taggedartifacts import Artifact, OutOfScopeWarning
 
 @Artifact("outpath", depends_on=["src/"], strict_scope=STRICT)
 def save(outpath):
-    open(outpath, "w").write(str(util.SCALE))
+BODY    open(outpath, "w").write(str(USE))
 
 warnings.simplefilter("always")
 try:
@@ -329,10 +329,20 @@ else:
 """
 
 
+REACHES = {  # how the job's code reaches util.py: (its import, in the body, the use)
+    "module": ("import util", "", "util.SCALE"),
+    "a name": ("from util import SCALE", "", "SCALE"),  # a constant: no value shows whence
+    "in the body": ("", "    from util import SCALE\n", "SCALE"),  # not loaded yet
+}
+
+
+@pytest.mark.parametrize("reach", list(REACHES))
 @pytest.mark.parametrize("strict", [False, True])
-def test_code_reaching_outside_the_scope_is_named(project: Repo, strict: bool) -> None:
+def test_code_reaching_outside_the_scope_is_named(project: Repo, strict: bool, reach: str) -> None:
     project.write("util.py", "SCALE = 2\n")  # committed, but outside depends_on
-    project.write("src/job.py", SCOPED_JOB.replace("STRICT", str(strict)))
+    imported, body, use = REACHES[reach]
+    job = SCOPED_JOB.replace("STRICT", str(strict)).replace("IMPORT", imported)
+    project.write("src/job.py", job.replace("BODY", body).replace("USE", use))
     project.write(".gitignore", "__pycache__/\nout/\n")
     project.commit("a job whose code reaches util.py")
     (project.path / "out").mkdir()
