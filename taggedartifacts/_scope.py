@@ -151,25 +151,32 @@ def reached(namespace: dict[str, Any], root: str) -> set[str]:
             elif isinstance(value, (types.FunctionType, type)):
                 modules.append(sys.modules.get(value.__module__))
         source = space.get("__file__")
-        if isinstance(source, str) and os.path.realpath(source).startswith(root + os.sep):
+        if isinstance(source, str) and _ours(source, root):
             # What its source imports, at the top or in a function (a constant imported by
             # name, a module imported only when a function runs): no value shows those.
             for name in _imports(source, space.get("__package__")):
                 found = _module_file(name)
-                if isinstance(found, str):  # not loaded yet: its file alone
-                    files.add(os.path.realpath(found))
-                elif found is not None:
-                    modules.append(found)
+                if not isinstance(found, str):
+                    modules.append(found)  # loaded (or None, passed over below)
+                elif real := _ours(found, root):  # not loaded yet: its file alone
+                    files.add(real)
         for module in modules:
             path = getattr(module, "__file__", None)
             if id(module) in seen or not isinstance(path, str):
                 continue
             seen.add(id(module))
-            real = os.path.realpath(path)
-            if real.startswith(root + os.sep):
+            real = _ours(path, root)
+            if real:
                 files.add(real)
                 namespaces.append(vars(module))
-    return {f for f in files if f.startswith(root + os.sep) and not installed(f)}
+    return files
+
+
+def _ours(path: str, root: str) -> str:
+    """The real path of a source file of the work tree at ``root`` that is no installed
+    package's (a virtualenv inside it); "" for any other."""
+    real = os.path.realpath(path)
+    return real if real.startswith(root + os.sep) and not installed(real) else ""
 
 
 def _imports(path: str, package: object) -> list[str]:
@@ -190,8 +197,10 @@ def _imports(path: str, package: object) -> list[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
+                if not isinstance(package, str) or not package:
+                    continue  # a relative import outside a package names nothing
                 try:
-                    base = importlib.util.resolve_name("." * node.level + base, str(package))
+                    base = importlib.util.resolve_name("." * node.level + base, package)
                 except (ImportError, ValueError):
                     continue
             names += [base, *(f"{base}.{alias.name}" for alias in node.names)]
