@@ -66,8 +66,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _command(commands: Commands, name: str, summary: str) -> argparse.ArgumentParser:
-    made: argparse.ArgumentParser = commands.add_parser(name, help=summary, description=summary)
-    return made
+    return commands.add_parser(name, help=summary, description=summary)
 
 
 def _tag(commands: Commands) -> None:

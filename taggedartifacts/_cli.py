@@ -24,6 +24,7 @@ from ._errors import InvalidArgumentError, NotTaggedError, TaggedArtifactsError
 from ._function import call_hash, rooted
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
+from ._records import record_path
 from ._tagging import tag_path, untagged_path
 
 
@@ -89,6 +90,11 @@ def _in_option_words(message: str) -> str:
 
 
 def _tag(args: argparse.Namespace) -> int:
+    if untagged_path(args.path) != args.path:  # a name printed by tag, tagged once more
+        raise UsageError(
+            f"{args.path} is a tagged name already; give the path the function is called "
+            f"with, {untagged_path(args.path)}"
+        )
     state = _state(args, untracked=args.untracked)
     digest = _digest(args, state)
     path = tag_path(
@@ -125,6 +131,10 @@ def _digest(args: argparse.Namespace, state: GitState) -> str:
     (paths in the work tree spelled from its root, as the decorator spells them)."""
     if not args.arguments:
         return config_hash(args.config)
+    keys = [key for key, _ in args.arguments]
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:  # one call has one value for each argument
+        raise UsageError(f"--arg {twice[0]}= is given more than once; give each argument once")
     return call_hash(args.config, rooted(dict(args.arguments), state.root))
 
 
@@ -223,8 +233,10 @@ def _show(args: argparse.Namespace) -> int:
     record = info.pop("provenance")
     for key, value in info.items():
         print(f"{key + ':':<13}{'' if value is None else value}")
-    if record is None:
-        print(f"{'provenance:':<13}none (made without cache=True or provenance=True)")
+    if record is None:  # a record that is there was unreadable: describe() warned of it
+        unread = os.path.lexists(record_path(args.path))
+        made = "none (made without cache=True or provenance=True)"
+        print(f"{'provenance:':<13}{'unreadable (see the warning above)' if unread else made}")
         return 0
     if record.get("depends_on"):
         print(f"{'checkout:':<13}git checkout {record.get('commit')} (its code, in a work tree)")
@@ -418,10 +430,12 @@ def _text(value: Any) -> str:
 def config_cell(value: Any) -> str:
     """A config value as ``ls --where`` takes it: JSON, but a string bare unless it would
     then read as another JSON value (the string ``"0.1"`` stays quoted)."""
-    from ._configs import MISSING
+    from ._configs import MISSING, is_tagged, tagged_text
 
     if value is MISSING:
         return ""
+    if isinstance(value, dict) and is_tagged(value):  # a set, a date, an array's digest
+        return tagged_text(value)
     if isinstance(value, str):
         try:
             json.loads(value)

@@ -76,7 +76,11 @@ def lookup(value: Any, key: str) -> Any:
 
 
 def same(a: Any, b: Any) -> bool:
-    """Equal as JSON values: numbers by value (``1`` is ``1.0``), but ``true`` is not ``1``."""
+    """Equal as JSON values: numbers by value (``1`` is ``1.0``), but ``true`` is not ``1``.
+    A value JSON cannot hold (``a``, from a record) is also what it holds (a set's items,
+    a date's text) and the text ``ls`` shows for it (``set:[1,2]``)."""
+    if isinstance(a, dict) and is_tagged(a) and not isinstance(b, dict):
+        return same(next(iter(a.values())), b) or b == tagged_text(a)
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
@@ -93,14 +97,22 @@ def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in config.items():
         value, dotted = _fields(value), prefix + key
-        if isinstance(value, dict) and value and not _tagged(value):
+        if isinstance(value, dict) and value and not is_tagged(value):
             out.update(flatten(value, dotted + "."))
         else:
             out[dotted] = value
     return out
 
 
-def _tagged(value: dict[str, Any]) -> bool:
+def tagged_text(value: dict[str, Any]) -> str:
+    """A value the normal form tags, as ``ls`` shows it: ``set:[1,2]``, ``date:"2024-01-02"``."""
+    import json
+
+    kind, held = next(iter(value.items()))
+    return kind[1:] + ":" + json.dumps(held, ensure_ascii=False, separators=(",", ":"))
+
+
+def is_tagged(value: dict[str, Any]) -> bool:
     """A value of the normal form that JSON cannot hold: ``{"\\u0000set": [...]}``."""
     return len(value) == 1 and next(iter(value)).startswith("\x00")
 
@@ -162,6 +174,9 @@ def diff(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> Difference:
         }
     elif pair[0].tag.config != pair[1].tag.config:
         notes.append("their configs differ (their names say so), but without both records not how")
+    paths = [os.path.join(os.path.dirname(os.fspath(p)), parse(p).untagged) for p in (a, b)]
+    if os.path.normpath(paths[0]) != os.path.normpath(paths[1]):
+        notes.append(f"they are versions of two paths: {paths[0]} and {paths[1]}")
     dirty = (pair[0].tag.diff, pair[1].tag.diff)
     return Difference(
         str(a), str(b), same_code, (commits[0], commits[1]), files, changed, dirty, notes

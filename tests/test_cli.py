@@ -9,6 +9,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -16,7 +17,7 @@ from typing import Any, NamedTuple
 import pytest
 from conftest import Repo, missing
 
-from taggedartifacts import Artifact, __version__
+from taggedartifacts import Artifact, TaggedArtifactsWarning, __version__
 from taggedartifacts._arguments import parser
 from taggedartifacts._cli import main
 
@@ -112,6 +113,17 @@ def test_tag_prints_what_the_decorator_uses(repo: Repo, cli: Cli) -> None:
     )
     (repo.path / "cfg.json").write_text('{"lr": 0.1, "layers": [64, 64]}')
     assert cli(repo, "tag", "plots/loss.png", "--config", "@cfg.json").stdout == result.stdout
+
+
+def test_tag_refuses_a_tagged_name_and_an_argument_given_twice(repo: Repo, cli: Cli) -> None:
+    tagged = cli(repo, "tag", "plots/loss.png").stdout.strip()
+    again = cli(repo, "tag", tagged)  # a name tag printed, given back to it
+    assert (again.returncode, again.stdout) == (2, "")
+    assert f"{tagged} is a tagged name already" in again.stderr
+    assert "called with, plots/loss.png" in again.stderr
+    twice = cli(repo, "tag", "model.bin", "--arg", "lr=0.1", "--arg", "lr=0.2")
+    assert (twice.returncode, twice.stdout) == (2, "")
+    assert "--arg lr= is given more than once" in twice.stderr
 
 
 def test_tag_on_a_dirty_tree(repo: Repo, cli: Cli) -> None:
@@ -277,6 +289,13 @@ def test_show(repo: Repo, cli: Cli) -> None:
     info = json.loads(cli(repo, "show", made.name, "--json").stdout)
     assert info["provenance"]["commit"] == repo.head()
     assert info["untagged"] == "loss.png"
+    Path(str(made) + ".provenance.json").write_text("{not json")  # a damaged record
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", TaggedArtifactsWarning)  # shown, as outside pytest
+        damaged = cli(repo, "show", made.name)
+    assert "is not a record taggedartifacts wrote" in damaged.stderr
+    assert "provenance:  unreadable (see the warning above)" in damaged.stdout
+    assert "made without" not in damaged.stdout
 
 
 SWEEP: list[dict[str, Any]] = [

@@ -3,8 +3,10 @@ per config, as a user drives them between scripts, notebooks and the command lin
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from conftest import Repo, missing
 
 from taggedartifacts import Artifact, versions
 from taggedartifacts._cli import main
+from taggedartifacts._records import record_path
 
 CONFIG = {"lr": 0.1, "model": {"depth": 3}}
 
@@ -167,6 +170,11 @@ def test_diff_says_whether_code_or_config_differ(
         {"lr": [0.1, 0.2]},
         [],
     )
+    other = sweep["after 0.1"].with_name(sweep["after 0.1"].name.replace("model", "other"))
+    shutil.copy(sweep["after 0.1"], other)  # the same version, of another path
+    shutil.copy(record_path(sweep["after 0.1"]), record_path(other))
+    code, out, _ = cli(project.path, "diff", same_code[0], os.fspath(other), capsys=capsys)
+    assert f"note:    they are versions of two paths: {project.path / 'out/model.txt'} and " in out
 
 
 def test_ls_filters_and_shows_hashed_arguments_too(
@@ -258,3 +266,25 @@ def test_a_sweep_over_a_hashed_dict_is_found_by_its_dotted_keys(
     code, shown, _ = cli(project.path, "show", json.loads(out)[0]["path"], capsys=capsys)
     assert '"arguments": {' in shown
     assert '"config": {' in shown
+
+
+def test_ls_shows_and_matches_values_json_cannot_hold(
+    project: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A set and a date are kept tagged in the record; ls shows them readably, and --where
+    # matches them by what they hold or by the text ls shows.
+    for tags in ({"a", "b"}, {"c"}):
+        config = {"tags": tags, "day": datetime.date(2024, 1, 2)}
+        trainer(project, config, provenance=True)("data/x.csv", 1, outpath=project.path / "m.txt")
+    code, out, _ = cli(project.path, "ls", "m.txt", "--config-columns", capsys=capsys)
+    assert code == 0
+    assert "\x00" not in out
+    assert 'set:["a","b"]' in out
+    assert 'set:["c"]' in out
+    for where in ('tags=["a","b"]', 'tags=set:["a","b"]'):
+        code, out, _ = cli(project.path, "ls", "m.txt", "--json", "--where", where, capsys=capsys)
+        assert (code, len(json.loads(out))) == (0, 1), where
+    code, out, _ = cli(
+        project.path, "ls", "m.txt", "--json", "--where", "day=2024-01-02", capsys=capsys
+    )
+    assert (code, len(json.loads(out))) == (0, 2)
