@@ -32,11 +32,12 @@ def dirty_error(
     """The refusal of a call on a dirty tree, saying what to do.
 
     :param name: the function's name; ``source``: its source file, if it has one.
-    :param cell: what to say of the notebook cell defining it, when it is not committed.
+    :param cell: what to say of code no file holds (a notebook's cells), if that is it.
     """
     notes = [*_untracked_code(name, source, state), *([cell] if cell else [])]
     return DirtyRepositoryError(
-        f"{name}: the work tree at {state.root} has uncommitted changes "
+        f"{name}: {f'the work tree at {state.root}' if state.root else 'the code'} has "
+        "uncommitted changes "
         f"({_changed_list(state)}); commit or stash them so the name can point at a commit, "
         f"or pass allow_dirty=True (for one run: {ENV_ALLOW_DIRTY}=1) to name the output "
         "after this dirty state" + "".join(f"; {note}" for note in notes),
@@ -157,7 +158,8 @@ def _warned_for(func: Callable[..., Any]) -> set[Any]:
 
 def _dirty_warning(name: str, state: GitState) -> DirtyRepositoryWarning:
     return DirtyRepositoryWarning(
-        f"{name}: the work tree at {state.root} has uncommitted changes "
+        f"{name}: {f'the work tree at {state.root}' if state.root else 'the code'} has "
+        "uncommitted changes "
         f"({_changed_list(state)}); the output is named after this dirty state "
         f"(dirty{(state.diff or '')[:10]}), which no commit can reproduce"
     )

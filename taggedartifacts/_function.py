@@ -27,10 +27,10 @@ from ._errors import (
 )
 from ._gitinfo import GitState, loaded_code, pinned_state, read_state
 from ._hashing import config_hash
-from ._loaded import add_source
+from ._loaded import UNKNOWN, add_source
 from ._locks import FileLock, Patience
 from ._log import logger
-from ._notebook import Kernel, kernel_of
+from ._notebook import Kernel, ipython, kernel_of
 from ._run import Options, Plan, Run, build_locks
 from ._scope import Scope, reached
 from ._storage import PathArg, output
@@ -76,28 +76,19 @@ class Function:
         code = getattr(inner, "__code__", None)
         # Where a warning about a call points when library code made the call.
         self.defined = (code.co_filename, code.co_firstlineno) if code else ("<unknown>", 0)
-        self.in_cell = (
-            self.identity["module"] == "__main__"
-            and code is not None
-            and not os.path.exists(code.co_filename)  # ``%run script.py`` is a file like any other
-        )
+        # Code no file holds: a notebook cell, ``python -c``, standard input, exec of a string
+        # (``%run script.py`` is a file like any other).
+        self.fileless = code is not None and source is None
+        self.in_cell = self.fileless and self.identity["module"] == "__main__"
         self.namespace: dict[str, Any] = getattr(inner, "__globals__", {})
         self.guarded: set[str] = set()  # work trees whose scope this function was checked in
         if source is not None:  # its code runs at every call, whoever imported it
             add_source(source, sys.modules.get(self.identity["module"] or ""))
-        self.scope = (
-            Scope(options.depends_on, (os.path.realpath(source),) if source else ())
-            if options.depends_on is not None
-            else None
-        )
+        own = (os.path.realpath(source),) if source else ()
+        self.scope = Scope(options.depends_on, own) if options.depends_on is not None else None
         # Where to look for the work tree; None: the current directory at call time.
-        self.candidates: tuple[str | None, ...] = (
-            (options.repo,)
-            if options.repo is not None
-            else (os.path.dirname(source), None)
-            if source
-            else (None,)
-        )
+        where = (os.path.dirname(source), None) if source else (None,)
+        self.candidates = (options.repo,) if options.repo is not None else where
 
     def _hashed_args(self) -> tuple[str, ...] | None:
         """The parameters whose values go into the name (None: only the config does)."""
@@ -191,18 +182,40 @@ class Function:
         state = pinned_state(candidates, untracked=untracked, scope=scope)
         if state is None:  # no pinned() block holds it: read it now
             state = read_state(candidates, untracked=untracked, fingerprint=allowed, scope=scope)
-        why = None
-        if kernel is not None and state.root is not None:  # no root: the commit came from
-            loose = kernel.loose(  # TAGGEDARTIFACTS_COMMIT, and there is no notebook to read
-                state.root, state.commit, state.diff, fingerprint=allowed
-            )
-            if loose is not None:
-                why = loose.why
-                changed = tuple(sorted({*state.changed, loose.notebook}))
-                state = state._replace(dirty=True, diff=loose.diff, changed=changed)
+        state, why = self._counted(state, kernel, fingerprint=allowed)
         if state.dirty and not allowed:
             raise dirty_error(self.name, self.source, state, why)
         return state
+
+    def _counted(
+        self, state: GitState, kernel: Kernel | None, fingerprint: bool
+    ) -> tuple[GitState, str | None]:
+        """``state`` with the code git cannot see counted, and what to say of it: the
+        cells a notebook's kernel ran that the notebook at HEAD does not hold, or, outside
+        IPython (whose cells the kernel check covers), the function's own code when no
+        file holds it. What ran there cannot be told, so its fingerprint is this
+        process's own."""
+        # No root: the commit came from TAGGEDARTIFACTS_COMMIT; there is no notebook to read.
+        if kernel is not None and state.root is not None:
+            loose = kernel.loose(state.root, state.commit, state.diff, fingerprint=fingerprint)
+            if loose is None:
+                return state, None
+            where, diff, why = loose.notebook, loose.diff, loose.why
+        elif self.fileless and ipython() is None:
+            where = self.defined[0]
+            import hashlib
+
+            digest = hashlib.sha256(f"{where}\0{state.diff}\0".encode() + UNKNOWN)
+            diff = digest.hexdigest() if fingerprint else None
+            why = (
+                f"{self.name} is defined in {where}, code no file holds (python -c, standard "
+                "input, exec of a string), so no commit can hold it: define it in a "
+                "committed file, or pass allow_dirty=True"
+            )
+        else:
+            return state, None
+        changed = tuple(sorted({*state.changed, where}))
+        return state._replace(dirty=True, diff=diff, changed=changed), why
 
     def _guard(self, state: GitState) -> tuple[Warning, ...]:
         """The files of the work tree outside ``depends_on`` that the function's code
@@ -270,6 +283,8 @@ class Function:
         untracked = self.options.untracked
         if published:
             now = read_state(candidates, untracked=untracked, fingerprint=state.dirty, scope=scope)
+            kernel = kernel_of(self.in_cell, self.scope is not None, [])
+            now = self._counted(now, kernel, fingerprint=state.dirty)[0]
         else:
             code, stale = loaded_code(state.root, scope)
             now = state._replace(
@@ -496,22 +511,15 @@ def call_error(
     """The error Python itself gives for a call that does not fit the signature
     (``save() got an unexpected keyword argument 'out_path'``): ``inspect`` names no
     function and words it otherwise, so a stub with the same parameters is called."""
-    from inspect import Parameter
-
-    var_pos = Parameter.VAR_POSITIONAL
-    params = list(signature.parameters.values())
-    parts = []
-    for i, param in enumerate(params):
-        before = params[i - 1].kind if i else None
-        if param.kind == param.KEYWORD_ONLY and before not in (param.KEYWORD_ONLY, var_pos):
-            parts.append("*")
-        star = "*" if param.kind == var_pos else "**" if param.kind == param.VAR_KEYWORD else ""
-        parts.append(star + param.name + ("=None" if param.default is not param.empty else ""))
-        after = params[i + 1].kind if i + 1 < len(params) else None
-        if param.kind == param.POSITIONAL_ONLY and after != param.POSITIONAL_ONLY:
-            parts.append("/")
+    plain = signature.replace(  # no annotations, and no default's value, to write out
+        parameters=[
+            p.replace(annotation=p.empty, default=p.empty if p.default is p.empty else None)
+            for p in signature.parameters.values()
+        ],
+        return_annotation=signature.empty,
+    )
     namespace: dict[str, Any] = {}
-    exec(f"def stub({', '.join(parts)}): pass", namespace)  # names from a real signature
+    exec(f"def stub{plain}: pass", namespace)  # names from a real signature
     stub = namespace["stub"]
     stub.__qualname__ = func_name(func)[:-2]  # what Python names in its message
     try:

@@ -189,9 +189,7 @@ def status(
     """
     location = locate(root)
     key = index_key(location.index_file)
-    pathspecs: tuple[str, ...] = ()
-    if scope is not None:
-        pathspecs = scope.for_root(root)
+    pathspecs = scope.for_root(root) if scope is not None else ()
     listing = untracked or scope is not None  # untracked files in a scope always count
     memo = _MEMOS.get((root, pathspecs, untracked, fingerprint))
     still = _checking(memo.files if memo is not None else ())  # asked while git runs

@@ -10,9 +10,9 @@ Three ways code that ran can differ from what a commit holds, each counted as a 
   ``exec_module``; for a module inside a zip, the zip) that lies in the work
   tree where git neither tracks nor ignores it counts; so does one inside an
   untracked nested repository (as the whole directory), or untracked inside a
-  submodule. Files of installed
-  packages (``site-packages``, ``dist-packages``) and the standard library never
-  count; ignored files (a virtualenv inside the repository, a generated
+  submodule. Files of packages installed for this interpreter (its
+  ``site-packages``) and the standard library never count; ignored files (a
+  virtualenv inside the repository, a generated
   ``_version.py``) do not either. Only the repository's ``.gitignore`` files say
   what is ignored, never a clone's own ``.git/info/exclude``.
 - *Linked code.* A module reached through a symbolic link in the work tree is
@@ -90,13 +90,13 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
 sys.addaudithook(_audit)  # for the process's life: audit hooks cannot be removed
 _SINCE = time.time_ns()  # taggedartifacts was imported: every module loaded before, after
 _BEFORE = frozenset(sys.modules)
-_UNKNOWN = b"unknown " + os.urandom(8).hex().encode()  # what ran, where that cannot be told
+UNKNOWN = b"unknown " + os.urandom(8).hex().encode()  # what ran, where that cannot be told
 
 
 class _Seen(NamedTuple):
     name: str | None  # the module's name
     began: int  # when the import this describes began (0: not known)
-    ran: bytes  # what ran (``content_digest``), or _UNKNOWN
+    ran: bytes  # what ran (``content_digest``), or UNKNOWN
     key: tuple[int, int, int, int]  # stat data when ``digest`` was read
     digest: bytes  # what the file held then
     racy: bool  # the file was modified within two seconds of that read: read it again
@@ -205,7 +205,7 @@ def _baseline(path: str, module: Any, began: int = 0) -> _Seen:
     if name is not None:
         began = _IMPORTS.began.get(name, 0)
     key, digest, racy = _read(path)
-    ran = _UNKNOWN if _changed_since_load(name, began, module, path, key) else digest
+    ran = UNKNOWN if _changed_since_load(name, began, module, path, key) else digest
     return _Seen(name, began, ran, key, digest, racy)
 
 
@@ -293,22 +293,25 @@ def _stat_key(path: str) -> tuple[int, int, int, int]:
 
 
 def installed(path: str) -> bool:
-    """A file of an installed package or of the standard library: never the user's code.
+    """A file of the standard library or of a package installed for this interpreter
+    (its ``site-packages``, the user's): never the user's code.
 
-    Not everything under ``sys.prefix``: a repository may live in ``/usr/src``.
+    Not everything under ``sys.prefix`` (a repository may live in ``/usr/src``), nor
+    any directory named ``site-packages`` (one in the work tree, put on ``sys.path``,
+    holds code no commit holds).
     """
-    if path.startswith(_standard_library()):
-        return True
-    parts = path.split(os.sep)
-    return "site-packages" in parts or "dist-packages" in parts
+    return path.startswith(_installed_places())
 
 
 @functools.cache
-def _standard_library() -> tuple[str, ...]:
+def _installed_places() -> tuple[str, ...]:
+    import site
     import sysconfig
 
-    paths = sysconfig.get_paths()
-    return tuple({paths[k].rstrip(os.sep) + os.sep for k in ("stdlib", "platstdlib")})
+    places = [sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")]
+    places += [*site.getsitepackages(), site.getusersitepackages()]
+    places += [os.path.realpath(p) for p in places]  # modules spell paths either way
+    return tuple({os.path.abspath(p).rstrip(os.sep) + os.sep for p in places})
 
 
 def _unverified(root: str) -> tuple[str, ...]:

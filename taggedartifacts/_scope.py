@@ -52,12 +52,8 @@ class Scope(NamedTuple):
 
     def for_root(self, root: str) -> tuple[str, ...]:
         """The pathspecs git is given for the work tree at ``root``."""
-        own = tuple(
-            ":(literal)" + os.path.relpath(f, root)
-            for f in self.files
-            if f.startswith(root + os.sep)
-        )
-        return self.pathspecs + own
+        inside = [f for f in self.files if f.startswith(root + os.sep)]
+        return self.pathspecs + tuple(":(literal)" + os.path.relpath(f, root) for f in inside)
 
 
 def check_depends_on(value: Sequence[str] | None) -> tuple[str, ...] | None:

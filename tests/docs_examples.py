@@ -131,6 +131,7 @@ class Reader:
     def __init__(self, page: Path, where: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         self.page, self.where, self.monkeypatch = page, where, monkeypatch
         self.namespace: dict[str, object] = {}
+        self.scripts = where.parent  # outside the work tree: see run_python
         monkeypatch.chdir(where)
         # As in the reader's shell: the python and taggedartifacts of this environment
         # first, and a terminal width that does not depend on this one.
@@ -167,9 +168,14 @@ class Reader:
             line.split("# -> ", 1)[1] for line in block.text.splitlines() if "# -> " in line
         ]
         out = io.StringIO()
-        name = f"<{self.page.relative_to(ROOT)}, line {block.line}>"
+        name = f"{self.page.relative_to(ROOT)}, line {block.line}"
+        # From a file, as a reader's script runs: code no file holds is never clean. The
+        # file is outside the work tree (as an installed package's), which the page's own
+        # files are the code of.
+        script = Path(tempfile.mkdtemp(dir=self.scripts)) / "example.py"
+        script.write_text(block.text, encoding="utf-8")
         with contextlib.redirect_stdout(out):
-            exec(compile(block.text, name, "exec"), self.namespace)
+            exec(compile(block.text, script, "exec"), self.namespace)
         assert matches(expected, out.getvalue()), (
             f"{name} printed:\n{out.getvalue()}\nwhere the page says:\n" + "\n".join(expected)
         )

@@ -471,15 +471,23 @@ def test_repository_of_the_source_file_wins_over_the_cwd(
     assert parse(module.f("x.txt")).commit == repo.head()[:7]
 
 
-def test_exec_defined_function_uses_the_cwd_repository(
+def test_exec_defined_function_uses_the_cwd_repository_and_is_never_clean(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    namespace: dict[str, Any] = {}
-    exec(
-        "from taggedartifacts import Artifact\n@Artifact('p')\ndef f(p):\n    return p\n", namespace
-    )
+    # Code exec'd from a string is in no file, so no commit holds it (see also
+    # test_code_that_ran.py for python -c and standard input).
+    source = "from taggedartifacts import Artifact\n"
+    source += "@Artifact('p', allow_dirty=ALLOW)\ndef f(p):\n    return p\n"
     monkeypatch.chdir(repo.path)
-    assert parse(namespace["f"]("x.txt")).commit == repo.head()[:7]
+    refused: dict[str, Any] = {"ALLOW": False}
+    exec(source, refused)
+    with pytest.raises(DirtyRepositoryError, match=r"f\(\) is defined in <string>, code no file"):
+        refused["f"]("x.txt")
+    allowed: dict[str, Any] = {"ALLOW": True}
+    exec(source, allowed)
+    with pytest.warns(DirtyRepositoryWarning):
+        name = parse(allowed["f"]("x.txt"))
+    assert (name.commit, name.dirty) == (repo.head()[:7], True)
 
 
 def test_source_outside_any_repository_uses_the_cwd(
@@ -619,7 +627,10 @@ def _loaded_after(script: str, cwd: Path) -> set[str]:
 
 
 def test_the_read_side_loads_only_when_used(repo: Repo) -> None:
-    write = "from taggedartifacts import Artifact\n@Artifact('p')\ndef f(p): return p\nf('x.png')"
+    write = (  # defined in no file: allowed to be dirty, which loads nothing more
+        "from taggedartifacts import Artifact\n@Artifact('p', allow_dirty=True)\n"
+        "def f(p): return p\nf('x.png')"
+    )
     assert _loaded_after(write, repo.path) == set()
     tag = "from taggedartifacts._cli import main\nmain(['tag', 'x.png'])"
     assert _loaded_after(tag, repo.path) == set()  # one process per file, from Make

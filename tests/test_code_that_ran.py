@@ -381,3 +381,73 @@ def test_untracked_code_run_without_an_import_is_a_change(repo: Repo, how: str) 
     assert done.returncode == 1, done.stdout
     named = "lib.zip" if how == "zip" else "helper.py"
     assert f"{named} is imported but not committed" in done.stderr
+
+
+DEFINED_HERE = """\
+import sys
+from taggedartifacts import Artifact
+
+@Artifact("outpath", atomic=True)
+def save(outpath):
+    with open(outpath, "w") as fh:
+        fh.write("made")
+    return outpath
+
+try:
+    print(save("out.txt"))
+except Exception as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+@pytest.mark.parametrize("how", ["-c", "stdin"])
+def test_a_function_defined_in_code_no_file_holds_is_never_clean(repo: Repo, how: str) -> None:
+    # python -c and a script piped to python: the function's code is in no file, so no
+    # commit holds it; a run that is allowed to be dirty gets a name of its own.
+    repo.write(".gitignore", "out*\n")
+    repo.commit("ignore outputs")
+
+    def run(**env: str) -> str:
+        command = [sys.executable, "-W", "ignore", "-c" if how == "-c" else "-"]
+        done = subprocess.run(
+            command + ([DEFINED_HERE] if how == "-c" else []),
+            input=None if how == "-c" else DEFINED_HERE,
+            cwd=repo.path,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    refused = run()
+    where = "<string>" if how == "-c" else "<stdin>"
+    assert refused.startswith("DirtyRepositoryError save():"), refused
+    assert f"save() is defined in {where}, code no file holds" in refused
+    first, second = run(TAGGEDARTIFACTS_ALLOW_DIRTY="1"), run(TAGGEDARTIFACTS_ALLOW_DIRTY="1")
+    assert parse(first).dirty, first  # published: atomic
+    assert parse(second).dirty, second
+    assert parse(first).diff != parse(second).diff  # what ran cannot be told: never shared
+    assert (repo.path / first).read_text() == "made"
+
+
+def test_a_module_in_a_site_packages_directory_of_the_work_tree_is_code(repo: Repo) -> None:
+    # Only this interpreter's own site-packages hold installed code: a directory of that
+    # name in the work tree, put on sys.path, holds code no commit holds.
+    repo.write(
+        "main.py",
+        "import sys\nsys.path.insert(0, 'vendor/site-packages')\nimport vendored\n"
+        + DEFINED_HERE.split("\n", 1)[1],
+    )
+    repo.write(".gitignore", "__pycache__/\nout*\n")
+    repo.commit("main")
+    repo.write("vendor/site-packages/vendored.py", "SCALE = 42\n")  # never committed
+    done = subprocess.run(
+        [sys.executable, "main.py"], cwd=repo.path, capture_output=True, text=True, check=True
+    )
+    assert "vendor/site-packages/vendored.py is imported but not committed" in done.stdout
+    repo.commit("vendored")
+    done = subprocess.run(
+        [sys.executable, "main.py"], cwd=repo.path, capture_output=True, text=True, check=True
+    )
+    assert not parse(done.stdout.strip()).dirty, done.stdout

@@ -185,6 +185,24 @@ def test_a_notebooks_code_counts_and_its_outputs_do_not(
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # jupyter_client's own
+def test_unsaved_cells_allowed_to_be_dirty_publish_their_output(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # cache=True publishes only when the code did not change while the function ran: the
+    # cells the kernel ran count then as they did when the call began.
+    cells = [ANALYSIS[0], ANALYSIS[1].replace("provenance=True", "cache=True"), *ANALYSIS[2:]]
+    path = repo.path / "analysis.ipynb"
+    nbformat.write(notebook(cells), str(path))
+    repo.write(".gitignore", "out/\n")
+    repo.commit("analysis")
+    monkeypatch.setenv("TAGGEDARTIFACTS_NOTEBOOK", str(path))
+    edited = [*cells[:1], cells[1].replace("'counts'", "'other counts'"), *cells[2:]]
+    made = execute(repo, notebook(edited, allow_dirty=True))  # edited, not saved
+    assert parse(made).dirty, made
+    assert (repo.path / made).read_text() == "other counts"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # jupyter_client's own
 def test_a_notebook_variable_naming_no_notebook_is_an_error(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
