@@ -27,7 +27,7 @@ from ._errors import (
 )
 from ._gitinfo import GitState, loaded_code, pinned_state, read_state
 from ._hashing import config_hash
-from ._loaded import UNKNOWN, add_source
+from ._loaded import UNKNOWN, add_source, archive
 from ._locks import FileLock, Patience
 from ._log import logger
 from ._notebook import Kernel, ipython, kernel_of
@@ -77,8 +77,8 @@ class Function:
         # Where a warning about a call points when library code made the call.
         self.defined = (code.co_filename, code.co_firstlineno) if code else ("<unknown>", 0)
         # Code no file holds: a notebook cell, ``python -c``, standard input, exec of a string
-        # (``%run script.py`` is a file like any other).
-        self.fileless = code is not None and source is None
+        # (``%run script.py`` is a file like any other, and so is a zip that modules come from).
+        self.fileless = code is not None and source is None and not archive(code.co_filename)
         self.in_cell = self.fileless and self.identity["module"] == "__main__"
         self.namespace: dict[str, Any] = getattr(inner, "__globals__", {})
         self.guarded: set[str] = set()  # work trees whose scope this function was checked in

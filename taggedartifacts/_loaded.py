@@ -178,7 +178,7 @@ def _add(path: str, module: Any, began: int = 0) -> None:
         return
     real = os.path.realpath(path)  # git names the work tree by its real path too
     if not os.path.isfile(real):
-        real = _archive(real)  # a module inside a zip: the zip is what ran
+        real = archive(real)  # a module inside a zip: the zip is what ran
     if not real or real in _FILES or installed(real):
         return
     spelled = os.path.abspath(path)
@@ -188,7 +188,7 @@ def _add(path: str, module: Any, began: int = 0) -> None:
     _GENERATION[0] += 1
 
 
-def _archive(path: str) -> str:
+def archive(path: str) -> str:
     """The file that holds ``path`` (``lib.zip`` for ``lib.zip/mod.py``); "" if none."""
     parent = os.path.dirname(path)
     while parent != os.path.dirname(parent) and not os.path.isdir(parent):

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -447,6 +448,20 @@ def test_a_module_in_a_site_packages_directory_of_the_work_tree_is_code(repo: Re
     )
     assert "vendor/site-packages/vendored.py is imported but not committed" in done.stdout
     repo.commit("vendored")
+    done = subprocess.run(
+        [sys.executable, "main.py"], cwd=repo.path, capture_output=True, text=True, check=True
+    )
+    assert not parse(done.stdout.strip()).dirty, done.stdout
+
+
+def test_a_function_of_a_committed_zip_is_held_by_the_zip(repo: Repo) -> None:
+    # A module imported from a zip has no file of its own, but the zip holds its code.
+    with zipfile.ZipFile(repo.path / "lib.zip", "w") as archive:
+        archive.writestr("zipped.py", DEFINED_HERE.split("try:")[0])
+    repo.write("main.py", "import sys\nsys.path.insert(0, 'lib.zip')\nimport zipped\n"
+               "print(zipped.save('out.txt'))\n")  # fmt: skip
+    repo.write(".gitignore", "__pycache__/\nout*\n")
+    repo.commit("a zip of code")
     done = subprocess.run(
         [sys.executable, "main.py"], cwd=repo.path, capture_output=True, text=True, check=True
     )
