@@ -57,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(str(exc))
         return 2
     except (TaggedArtifactsError, OSError, ValueError) as exc:
+        if isinstance(exc, OSError) and exc.filename and exc.strerror:  # as git says it
+            exc = OSError(f"{exc.filename}: {exc.strerror}")  # "PATH: what", no errno
         _error(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return 1
 

@@ -12,6 +12,7 @@ the same ones.
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -291,12 +292,8 @@ class Function:
                 untracked_code=tuple(sorted({*state.untracked_code, *code})),
                 stale_code=tuple(sorted({*state.stale_code, *stale})),
             )
-        if (now.commit, now.diff, now.untracked_code, now.stale_code) == (
-            state.commit,
-            state.diff,
-            state.untracked_code,
-            state.stale_code,
-        ) and now.dirty == state.dirty:
+        facts = operator.attrgetter("commit", "diff", "dirty", "untracked_code", "stale_code")
+        if facts(now) == facts(state):
             return None
         return changed_error(self.name, self.source, state, now)
 

@@ -273,6 +273,8 @@ _FIXES = [
 
 def _unsupported(obj: Any, active: set[int]) -> Any:
     kind = type(obj).__qualname__
+    if isinstance(obj, type):  # ``config=Settings`` where ``Settings()`` was meant
+        raise _Unsupported(f"{obj.__qualname__} is a class; pass an instance of it, or plain data")
     if hasattr(obj, "read") and isinstance(getattr(obj, "name", None), str):  # an open file
         fix = f"pass the file's path ({obj.name!r}), or the settings read from it"
     else:

@@ -36,9 +36,7 @@ class Local:
 
     def kind(self, path: str) -> str | None:
         """``file`` or ``directory`` for what is at ``path``, None for nothing."""
-        if os.path.isdir(path):
-            return "directory"
-        return "file" if os.path.lexists(path) else None
+        return "directory" if os.path.isdir(path) else "file" if os.path.lexists(path) else None
 
     def parent(self, path: str) -> str:
         return os.path.dirname(os.path.abspath(path.rstrip("/" + os.sep)))

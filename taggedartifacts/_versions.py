@@ -465,10 +465,10 @@ def resolve(
         elif out.store.kind(out.where) is not None and _made_by(out, digest, state):
             found[kw] = out.tagged
             continue
-        tagged = os.fspath(out.tagged)
+        tagged = os.fspath(out.tagged if read is True else out.given)  # the name it looked for
         missing = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), tagged)
         if read == "latest":
-            missing.strerror = "no clean version with this config at HEAD or before it"
+            missing.strerror = f"no clean version with config {digest[:10]} at HEAD or before it"
         add_note(missing, versions_note(out.given, tagged))
         raise missing
     return found

@@ -121,6 +121,8 @@ def test_tag_refuses_a_tagged_name_and_an_argument_given_twice(repo: Repo, cli: 
     assert (again.returncode, again.stdout) == (2, "")
     assert f"{tagged} is a tagged name already" in again.stderr
     assert "called with, plots/loss.png" in again.stderr
+    missing = cli(repo, "verify", "plots/nothing.png")  # said as git says it: no errno
+    assert missing.stderr == "taggedartifacts: error: plots/nothing.png: no such tagged version\n"
     twice = cli(repo, "tag", "model.bin", "--arg", "lr=0.1", "--arg", "lr=0.2")
     assert (twice.returncode, twice.stdout) == (2, "")
     assert "--arg lr= is given more than once" in twice.stderr

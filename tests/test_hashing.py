@@ -232,6 +232,7 @@ def _function() -> None: ...
         ({"fh": open(os.devnull)}, "config['fh']", "pass the file's path ('/dev/null')"),  # noqa: SIM115
         ({"o": _Settings()}, "config['o']", "pass vars(x) instead"),
         ({"o": _Dumpable()}, "config['o']", "pass x.model_dump() instead"),
+        ({"o": _Settings}, "config['o']", "_Settings is a class; pass an instance of it"),
     ],
 )
 def test_unsupported_values_name_where_they_sit(value: Any, where: str, what: str) -> None:
