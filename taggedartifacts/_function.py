@@ -15,7 +15,7 @@ import functools
 import operator
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,18 +69,17 @@ class Function:
         # What records and messages say of the function, decided here once: its module
         # and name (of the function behind a partial or callable object), its source file,
         # and whether a notebook cell defines it (no file; IPython runs it as __main__).
-        self.identity = {
-            "module": getattr(inner, "__module__", None),
-            "qualname": getattr(inner, "__qualname__", None),
-        }
+        self.identity = {k: getattr(inner, f"__{k}__", None) for k in ("module", "qualname")}
         self.source = source = source_file(func)
         code = getattr(inner, "__code__", None)
         # Where a warning about a call points when library code made the call.
         self.defined = (code.co_filename, code.co_firstlineno) if code else ("<unknown>", 0)
-        # Code no file holds: a notebook cell, ``python -c``, standard input, exec of a string
-        # (``%run script.py`` is a file like any other, and so is a zip that modules come from).
-        self.fileless = code is not None and source is None and not archive(code.co_filename)
-        self.in_cell = self.fileless and self.identity["module"] == "__main__"
+        # Code no file holds, in the function or a wrapper of it: a notebook cell, python -c,
+        # standard input, exec of a string (``%run script.py`` is a file like any other, and
+        # so is a zip that modules come from, which then says where the work tree is).
+        names = [f.__code__.co_filename for f in layers(func) if hasattr(f, "__code__")]
+        self.fileless = next((n for n in names if not os.path.isfile(n) and not archive(n)), "")
+        self.in_cell = bool(self.fileless) and self.identity["module"] == "__main__"
         self.namespace: dict[str, Any] = getattr(inner, "__globals__", {})
         self.guarded: set[str] = set()  # work trees whose scope this function was checked in
         if source is not None:  # its code runs at every call, whoever imported it
@@ -88,8 +87,22 @@ class Function:
         own = (os.path.realpath(source),) if source else ()
         self.scope = Scope(options.depends_on, own) if options.depends_on is not None else None
         # Where to look for the work tree; None: the current directory at call time.
-        where = (os.path.dirname(source), None) if source else (None,)
+        held = source or (archive(code.co_filename) if code is not None else "")
+        where = (os.path.dirname(held), None) if held else (None,)
         self.candidates = (options.repo,) if options.repo is not None else where
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The module's globals stay behind: cloudpickle would copy them all, and one it
+        # cannot copy (a Dask client made at the top of a script) would fail the pickling.
+        return {k: v for k, v in self.__dict__.items() if k != "namespace"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled in a worker (a function copied by value: cloudpickle, Dask, joblib):
+        its source file is code that runs here too, whoever imported it."""
+        self.__dict__.update(state)
+        self.namespace = getattr(innermost(self.func), "__globals__", {})
+        if self.source is not None:
+            add_source(self.source, None)
 
     def _hashed_args(self) -> tuple[str, ...] | None:
         """The parameters whose values go into the name (None: only the config does)."""
@@ -119,11 +132,9 @@ class Function:
 
         :raises InvalidArgumentError: (a ``TypeError``) worded as Python words it.
         """
+        bind = self.signature.bind_partial if partial else self.signature.bind
         try:
-            if partial:
-                bound = self.signature.bind_partial(*args, **kwargs)
-            else:
-                bound = self.signature.bind(*args, **kwargs)
+            bound = bind(*args, **kwargs)
         except TypeError as exc:
             raise call_error(self.func, self.signature, args, kwargs, exc) from None
         bound.apply_defaults()
@@ -140,19 +151,11 @@ class Function:
             warn(note, self.defined)
         state = self._state(kernel)
         digest, arguments = self._digest(bound, state.root)
-        outputs = {
-            kw: output(
-                path,
-                tag_path(
-                    path,
-                    commit=state.commit,
-                    config_digest=digest,
-                    fingerprint=state.diff,
-                    scope_key=state.code,
-                ),
-            )
-            for kw, path in given.items()
-        }
+        tag = functools.partial(
+            tag_path, commit=state.commit, config_digest=digest, fingerprint=state.diff,
+            scope_key=state.code,
+        )  # fmt: skip
+        outputs = {kw: output(path, tag(path)) for kw, path in given.items()}
         logger().debug("%s tagged %s", self.name, [o.tagged for o in outputs.values()])
         warnings = self._guard(state)
         notebook = kernel.notebook if kernel is not None else None
@@ -203,7 +206,7 @@ class Function:
                 return state, None
             where, diff, why = loose.notebook, loose.diff, loose.why
         elif self.fileless and ipython() is None:
-            where = self.defined[0]
+            where = self.fileless
             import hashlib
 
             digest = hashlib.sha256(f"{where}\0{state.diff}\0".encode() + UNKNOWN)
@@ -481,9 +484,17 @@ def func_name(func: Callable[..., Any]) -> str:
 
 
 def innermost(func: Any) -> Any:
-    """The plain function behind wrappers (``__wrapped__``), ``functools.partial`` objects and
-    callable instances (their class's ``__call__``), without importing inspect."""
+    """The plain function behind wrappers (see :func:`layers`)."""
+    *_, inner = layers(func)
+    return inner
+
+
+def layers(func: Any) -> Iterator[Any]:
+    """``func`` and the callables behind it, outermost first: what wrappers wrap
+    (``__wrapped__``), ``functools.partial`` objects' functions and callable instances'
+    ``__call__`` methods, without importing inspect."""
     for _ in range(100):  # cycle-safe
+        yield func
         if hasattr(func, "__wrapped__"):
             func = func.__wrapped__
         elif isinstance(func, functools.partial):
@@ -491,11 +502,10 @@ def innermost(func: Any) -> Any:
         elif not hasattr(func, "__code__"):
             call = getattr(type(func), "__call__", None)  # noqa: B004 (the method, not a test)
             if not hasattr(call, "__code__"):
-                break  # a builtin or C callable: no source to find
+                return  # a builtin or C callable: no source to find
             func = call
         else:
-            break
-    return func
+            return
 
 
 def call_error(

@@ -309,7 +309,9 @@ def _installed_places() -> tuple[str, ...]:
     import sysconfig
 
     places = [sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")]
-    places += [*site.getsitepackages(), site.getusersitepackages()]
+    places += site.getsitepackages()
+    if site.ENABLE_USER_SITE:  # on sys.path only then (a virtualenv turns it off)
+        places.append(site.getusersitepackages())
     places += [os.path.realpath(p) for p in places]  # modules spell paths either way
     return tuple({os.path.abspath(p).rstrip(os.sep) + os.sep for p in places})
 

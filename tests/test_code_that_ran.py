@@ -466,3 +466,90 @@ def test_a_function_of_a_committed_zip_is_held_by_the_zip(repo: Repo) -> None:
         [sys.executable, "main.py"], cwd=repo.path, capture_output=True, text=True, check=True
     )
     assert not parse(done.stdout.strip()).dirty, done.stdout
+
+
+COPIED = """\
+import sys
+import cloudpickle
+from taggedartifacts import Artifact
+
+unpicklable = (i for i in range(3))  # a global cloudpickle cannot copy
+
+@Artifact("outpath")
+def save(outpath):
+    return outpath
+
+with open("save.pkl", "wb") as fh:
+    fh.write(cloudpickle.dumps(save))  # by value, as joblib, Dask and Ray send it
+"""
+
+CALLED_IN_A_WORKER = """\
+import pickle
+with open("save.pkl", "rb") as fh:
+    save = pickle.load(fh)
+try:
+    print(save("out.txt"))
+except Exception as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+def test_a_function_copied_by_value_counts_its_file_in_the_worker(repo: Repo) -> None:
+    # A worker that unpickles the function never imports its file: the file is code
+    # that runs there all the same.
+    pytest.importorskip("cloudpickle")
+    repo.write(".gitignore", "__pycache__/\nout*\n*.pkl\n")
+    repo.commit("ignore")
+    repo.write("job.py", COPIED)  # never committed
+    run = [sys.executable, "-c", CALLED_IN_A_WORKER]
+    subprocess.run([sys.executable, "job.py"], cwd=repo.path, check=True)
+    worker = subprocess.run(run, cwd=repo.path, capture_output=True, text=True, check=True)
+    assert "job.py (where save() is defined) is not committed" in worker.stdout, worker.stdout
+    repo.commit("job")
+    worker = subprocess.run(run, cwd=repo.path, capture_output=True, text=True, check=True)
+    assert not parse(worker.stdout.strip()).dirty, worker.stdout
+
+
+WRAPPED_HERE = """\
+import functools
+from taggedartifacts import Artifact
+from model import write
+
+def twice(func):
+    @functools.wraps(func)
+    def wrapper(outpath):
+        func(outpath)
+        return func(outpath)
+    return wrapper
+
+try:
+    print(Artifact("outpath")(twice(write))("out.txt"))
+except Exception as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+def test_a_wrapper_no_file_holds_is_never_clean(repo: Repo) -> None:
+    # The committed function is wrapped by code typed into python -: the wrapper ran too.
+    repo.write("model.py", "def write(outpath):\n    return outpath\n")
+    repo.write(".gitignore", "__pycache__/\nout*\n")
+    repo.commit("model")
+    done = subprocess.run(
+        [sys.executable, "-"], input=WRAPPED_HERE, cwd=repo.path, capture_output=True,
+        text=True, check=True,
+    )  # fmt: skip
+    assert "write() is defined in <stdin>, code no file holds" in done.stdout, done.stdout
+
+
+def test_a_zipapp_is_named_after_the_work_tree_of_its_zip(repo: Repo, tmp_path: Path) -> None:
+    with zipfile.ZipFile(repo.path / "app.pyz", "w") as archive:
+        archive.writestr("__main__.py", DEFINED_HERE.replace('"out.txt"', "sys.argv[1]"))
+    repo.write(".gitignore", "out*\n")
+    repo.commit("an app")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = subprocess.run(
+        [sys.executable, str(repo.path / "app.pyz"), str(repo.path / "out.txt")],
+        cwd=elsewhere, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert parse(done.stdout.strip()).commit == repo.head()[:7], done.stdout
