@@ -73,7 +73,7 @@ def _tag(commands: Commands) -> None:
     tag = _command(commands, "tag", "print the tagged path the decorator would use now")
     tag.add_argument("path", metavar="PATH", help="the untagged path (or fsspec URL) to tag")
     _naming(tag, "a directory of the work tree whose state names the path (default: .)")
-    tag.add_argument("--untracked", action="store_true", help="count untracked files as changes")
+    _flag(tag, "--untracked", "count untracked files as changes")
     _json(tag, "the path and what names it: commit, code, dirty state, config hash")
 
 
@@ -98,9 +98,7 @@ def _naming(command: argparse.ArgumentParser, repo: str) -> None:
         "give each one the decorator hashes (with include_args=True, every parameter but "
         "the paths, defaults included); repeatable",
     )
-    command.add_argument(
-        "--allow-dirty", action="store_true", help="name after a dirty tree instead of refusing"
-    )
+    _flag(command, "--allow-dirty", "name after a dirty tree instead of refusing")
     _repo(command, repo)
     _depends_on(command)
 
@@ -119,12 +117,8 @@ def _ls(commands: Commands) -> None:
         "value; VALUE is JSON, else a string; dotted keys reach into nested values "
         "(model.depth=3); repeatable",
     )
-    ls.add_argument(
-        "--config-columns",
-        action="store_true",
-        help="add a column for each config key (and hashed argument) whose value differs "
-        "between the versions, read from their provenance records",
-    )
+    _flag(ls, "--config-columns", "add a column for each config key (and hashed argument) whose "
+          "value differs between the versions, read from their provenance records")  # fmt: skip
     _repo(ls, "a directory of the work tree that knows the commits (default: PATH's)")
 
 
@@ -163,33 +157,30 @@ def _prune(commands: Commands) -> None:
         ("--keep-per-config", "keep the newest N of each config's versions selected"),
     ):
         prune.add_argument(flag, metavar="N", type=_count, help=what)
-    prune.add_argument(
-        "--unreachable",
-        action="store_true",
-        help="select versions whose commit git knows and is not HEAD or an ancestor of it",
-    )
-    prune.add_argument("--dirty", action="store_true", help="select dirty versions")
+    _flag(prune, "--unreachable", "select versions whose commit git knows and is not HEAD or an "
+          "ancestor of it")  # fmt: skip
+    _flag(prune, "--dirty", "select dirty versions")
     prune.add_argument(
         "--older-than", metavar="DAYS", type=_days, help="select versions older than DAYS days"
     )
     _config(prune, default=None, what="select this config's versions, but never the one tag "
             "--config names now: a JSON object, or @FILE")  # fmt: skip
-    prune.add_argument(
-        "--unrecorded",
-        action="store_true",
-        help="also remove versions with no record, which a file of yours could be",
+    _flag(
+        prune, "--unrecorded", "also remove versions with no record, which a file of yours could be"
     )
-    prune.add_argument("--dry-run", action="store_true", help="only say what would be removed")
-    prune.add_argument(
-        "--untracked", action="store_true", help="count untracked files when naming the current"
-    )
+    _flag(prune, "--dry-run", "only say what would be removed")
+    _flag(prune, "--untracked", "count untracked files when naming the current")
     _repo(prune, "a directory of the work tree whose HEAD and state count (default: PATH's)")
     _depends_on(prune)
     _json(prune, "what was (or would be) removed, spared and freed")
 
 
 def _json(command: argparse.ArgumentParser, what: str) -> None:
-    command.add_argument("--json", action="store_true", help=f"print JSON: {what}")
+    _flag(command, "--json", f"print JSON: {what}")
+
+
+def _flag(command: argparse.ArgumentParser, name: str, what: str) -> None:
+    command.add_argument(name, action="store_true", help=what)
 
 
 def _config(

@@ -25,7 +25,7 @@ from ._function import call_hash, rooted
 from ._gitinfo import GitState, git_state
 from ._hashing import config_hash
 from ._records import record_path
-from ._tagging import tag_path, untagged_path
+from ._tagging import parse, tag_path, untagged_path
 
 
 class UsageError(Exception):
@@ -92,12 +92,11 @@ def _in_option_words(message: str) -> str:
 
 
 def _tag(args: argparse.Namespace) -> int:
-    if untagged_path(args.path) != args.path:  # a name printed by tag, tagged once more
-        raise UsageError(
-            f"{args.path} is a tagged name already; give the path the function is called "
-            f"with, {untagged_path(args.path)}"
-        )
     state = _state(args, untracked=args.untracked)
+    found = parse(args.path) if untagged_path(args.path) != args.path else None
+    if found and (state.code or state.commit).startswith(found.code or found.commit or "?"):
+        made = untagged_path(args.path)  # a name tag printed now, given back to it
+        raise UsageError(f"{args.path} is tagged already; give the path it was made from, {made}")
     digest = _digest(args, state)
     path = tag_path(
         args.path, commit=state.commit, config_digest=digest, fingerprint=state.diff,
@@ -120,6 +119,10 @@ def _tag(args: argparse.Namespace) -> int:
 
 def _state(args: argparse.Namespace, untracked: bool = False) -> GitState:
     """The git state a decorated call would see; refused when dirty, as the call is."""
+    keys = [key for key, _ in args.arguments]
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:  # one call has one value for each argument: said before git runs
+        raise UsageError(f"--arg {twice[0]}= is given more than once; give each argument once")
     state = git_state(args.repo, untracked=untracked, depends_on=args.depends_on)
     if state.dirty and not args.allow_dirty:
         raise dirty_error(args.command, None, state)
@@ -133,10 +136,6 @@ def _digest(args: argparse.Namespace, state: GitState) -> str:
     (paths in the work tree spelled from its root, as the decorator spells them)."""
     if not args.arguments:
         return config_hash(args.config)
-    keys = [key for key, _ in args.arguments]
-    twice = sorted({key for key in keys if keys.count(key) > 1})
-    if twice:  # one call has one value for each argument
-        raise UsageError(f"--arg {twice[0]}= is given more than once; give each argument once")
     return call_hash(args.config, rooted(dict(args.arguments), state.root))
 
 
@@ -198,9 +197,9 @@ _NO_RECORDS = "no version has a provenance record with its config; write them wi
 
 def _matches(config: dict[str, Any] | None, where: list[tuple[str, Any]]) -> bool:
     """Whether a config has every ``--where`` value (no record: no match)."""
-    from ._configs import lookup, same
+    from ._configs import lookup, matches
 
-    return config is not None and all(same(lookup(config, k), v) for k, v in where)
+    return config is not None and all(matches(lookup(config, k), v) for k, v in where)
 
 
 def _nothing_matches(
@@ -432,12 +431,11 @@ def _text(value: Any) -> str:
 def config_cell(value: Any) -> str:
     """A config value as ``ls --where`` takes it: JSON, but a string bare unless it would
     then read as another JSON value (the string ``"0.1"`` stays quoted)."""
-    from ._configs import MISSING, is_tagged, tagged_text
+    from ._configs import MISSING, shown
 
     if value is MISSING:
         return ""
-    if isinstance(value, dict) and is_tagged(value):  # a set, a date, an array's digest
-        return tagged_text(value)
+    value = shown(value)  # a set, a date, an array's digest: as text, at any depth
     if isinstance(value, str):
         try:
             json.loads(value)

@@ -11,6 +11,7 @@ here. A version made without ``provenance=True`` has no config to read.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from typing import Any, NamedTuple
@@ -18,7 +19,7 @@ from typing import Any, NamedTuple
 from . import _git as git
 from ._errors import GitError
 from ._git import find_work_tree
-from ._tagging import parse
+from ._tagging import is_url, parse
 from ._versions import Version, home, record_of, versions
 
 
@@ -76,11 +77,7 @@ def lookup(value: Any, key: str) -> Any:
 
 
 def same(a: Any, b: Any) -> bool:
-    """Equal as JSON values: numbers by value (``1`` is ``1.0``), but ``true`` is not ``1``.
-    A value JSON cannot hold (``a``, from a record) is also what it holds (a set's items,
-    a date's text) and the text ``ls`` shows for it (``set:[1,2]``)."""
-    if isinstance(a, dict) and is_tagged(a) and not isinstance(b, dict):
-        return same(next(iter(a.values())), b) or b == tagged_text(a)
+    """Equal as JSON values: numbers by value (``1`` is ``1.0``), but ``true`` is not ``1``."""
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
@@ -104,12 +101,24 @@ def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def tagged_text(value: dict[str, Any]) -> str:
-    """A value the normal form tags, as ``ls`` shows it: ``set:[1,2]``, ``date:"2024-01-02"``."""
-    import json
+def matches(value: Any, wanted: Any) -> bool:
+    """Whether a record's value is what ``ls --where`` asks for: the same JSON value or,
+    for a value JSON cannot hold, what it holds (a set's items, a date's text) or the
+    text ``ls`` shows for it (``set:[1,2]``)."""
+    if isinstance(value, dict) and is_tagged(value) and not isinstance(wanted, dict):
+        return same(next(iter(value.values())), wanted) or wanted == shown(value)
+    return same(value, wanted)
 
-    kind, held = next(iter(value.items()))
-    return kind[1:] + ":" + json.dumps(held, ensure_ascii=False, separators=(",", ":"))
+
+def shown(value: Any) -> Any:
+    """``value`` with every value JSON cannot hold in it as ``ls`` shows that value:
+    ``set:[1,2]``, ``date:"2024-01-02"``."""
+    if isinstance(value, list):
+        return [shown(v) for v in value]
+    if isinstance(value, dict) and is_tagged(value):
+        kind, held = next(iter(value.items()))
+        return kind[1:] + ":" + json.dumps(shown(held), ensure_ascii=False, separators=(",", ":"))
+    return {k: shown(v) for k, v in value.items()} if isinstance(value, dict) else value
 
 
 def is_tagged(value: dict[str, Any]) -> bool:
@@ -175,7 +184,7 @@ def diff(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> Difference:
     elif pair[0].tag.config != pair[1].tag.config:
         notes.append("their configs differ (their names say so), but without both records not how")
     paths = [os.path.join(os.path.dirname(os.fspath(p)), parse(p).untagged) for p in (a, b)]
-    if os.path.normpath(paths[0]) != os.path.normpath(paths[1]):
+    if len({p if is_url(p) else os.path.realpath(p) for p in paths}) > 1:
         notes.append(f"they are versions of two paths: {paths[0]} and {paths[1]}")
     dirty = (pair[0].tag.diff, pair[1].tag.diff)
     return Difference(

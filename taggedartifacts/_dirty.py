@@ -32,12 +32,14 @@ def dirty_error(
     """The refusal of a call on a dirty tree, saying what to do.
 
     :param name: the function's name; ``source``: its source file, if it has one.
-    :param cell: what to say of code no file holds (a notebook's cells), if that is it.
+    :param cell: what to say of code no file holds (a notebook's cells), if that is it;
+        alone, when that code is all that differs and lies in no file at all.
     """
+    if cell and all(path.startswith("<") for path in state.changed):  # code in no file:
+        return DirtyRepositoryError(f"{name}: {cell}", state.root or "", state.changed)
     notes = [*_untracked_code(name, source, state), *([cell] if cell else [])]
-    return DirtyRepositoryError(
-        f"{name}: {f'the work tree at {state.root}' if state.root else 'the code'} has "
-        "uncommitted changes "
+    return DirtyRepositoryError(  # a root: code no file holds alone returned above
+        f"{name}: the work tree at {state.root} has uncommitted changes "
         f"({_changed_list(state)}); commit or stash them so the name can point at a commit, "
         f"or pass allow_dirty=True (for one run: {ENV_ALLOW_DIRTY}=1) to name the output "
         "after this dirty state" + "".join(f"; {note}" for note in notes),

@@ -12,6 +12,7 @@ the same ones.
 from __future__ import annotations
 
 import functools
+import marshal
 import operator
 import os
 import sys
@@ -77,10 +78,11 @@ class Function:
         # Code no file holds, in the function or a wrapper of it: a notebook cell, python -c,
         # standard input, exec of a string (``%run script.py`` is a file like any other, and
         # so is a zip that modules come from, which then says where the work tree is).
-        names = [f.__code__.co_filename for f in layers(func) if hasattr(f, "__code__")]
-        self.fileless = next((n for n in names if not os.path.isfile(n) and not archive(n)), "")
+        codes = [f.__code__ for f in layers(func) if hasattr(f, "__code__")]
+        unheld = [c for c in codes if not (os.path.isfile(c.co_filename) or archive(c.co_filename))]
+        self.fileless = unheld[0].co_filename if unheld else ""
+        self.unheld = b"".join(map(marshal.dumps, unheld))  # what it is, in this process
         self.in_cell = bool(self.fileless) and self.identity["module"] == "__main__"
-        self.namespace: dict[str, Any] = getattr(inner, "__globals__", {})
         self.guarded: set[str] = set()  # work trees whose scope this function was checked in
         if source is not None:  # its code runs at every call, whoever imported it
             add_source(source, sys.modules.get(self.identity["module"] or ""))
@@ -91,16 +93,17 @@ class Function:
         where = (os.path.dirname(held), None) if held else (None,)
         self.candidates = (options.repo,) if options.repo is not None else where
 
-    def __getstate__(self) -> dict[str, Any]:
-        # The module's globals stay behind: cloudpickle would copy them all, and one it
-        # cannot copy (a Dask client made at the top of a script) would fail the pickling.
-        return {k: v for k, v in self.__dict__.items() if k != "namespace"}
+    @property
+    def namespace(self) -> dict[str, Any]:
+        """The globals of the function's module. Not kept: a function copied by value
+        (cloudpickle) would take them all along, and one that cannot be copied (a Dask
+        client made at the top of a script) would fail the copy."""
+        return getattr(innermost(self.func), "__globals__", {})
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         """Unpickled in a worker (a function copied by value: cloudpickle, Dask, joblib):
         its source file is code that runs here too, whoever imported it."""
         self.__dict__.update(state)
-        self.namespace = getattr(innermost(self.func), "__globals__", {})
         if self.source is not None:
             add_source(self.source, None)
 
@@ -196,25 +199,25 @@ class Function:
     ) -> tuple[GitState, str | None]:
         """``state`` with the code git cannot see counted, and what to say of it: the
         cells a notebook's kernel ran that the notebook at HEAD does not hold, or, outside
-        IPython (whose cells the kernel check covers), the function's own code when no
-        file holds it. What ran there cannot be told, so its fingerprint is this
-        process's own."""
+        a Jupyter kernel (whose cells the kernel check covers), the function's own code
+        when no file holds it. Which code that is only this process can tell, so its
+        fingerprint is this process's own."""
         # No root: the commit came from TAGGEDARTIFACTS_COMMIT; there is no notebook to read.
         if kernel is not None and state.root is not None:
             loose = kernel.loose(state.root, state.commit, state.diff, fingerprint=fingerprint)
             if loose is None:
                 return state, None
             where, diff, why = loose.notebook, loose.diff, loose.why
-        elif self.fileless and ipython() is None:
+        elif self.fileless and not hasattr(ipython(), "kernel"):  # a kernel warned instead
             where = self.fileless
             import hashlib
 
-            digest = hashlib.sha256(f"{where}\0{state.diff}\0".encode() + UNKNOWN)
+            digest = hashlib.sha256(f"{where}\0{state.diff}\0".encode() + UNKNOWN + self.unheld)
             diff = digest.hexdigest() if fingerprint else None
             why = (
-                f"{self.name} is defined in {where}, code no file holds (python -c, standard "
-                "input, exec of a string), so no commit can hold it: define it in a "
-                "committed file, or pass allow_dirty=True"
+                f"{self.name} runs code defined in {where}, which no file holds now (python "
+                "-c, a prompt, standard input, exec of a string, a file removed since), so no "
+                "commit can hold it: define it in a committed file, or pass allow_dirty=True"
             )
         else:
             return state, None
@@ -284,8 +287,8 @@ class Function:
         if state.root is None:  # the commit came from TAGGEDARTIFACTS_COMMIT
             return None
         candidates, scope = self._where(plan.notebook)
-        untracked = self.options.untracked
         if published:
+            untracked = self.options.untracked
             now = read_state(candidates, untracked=untracked, fingerprint=state.dirty, scope=scope)
             kernel = kernel_of(self.in_cell, self.scope is not None, [])
             now = self._counted(now, kernel, fingerprint=state.dirty)[0]

@@ -217,13 +217,13 @@ def find_work_tree(candidates: tuple[str | None, ...]) -> Location | None:
     """
     for directory in candidates:
         directory = os.getcwd() if directory is None else directory
-        dotgit = _nearest_dotgit(directory)
+        dotgit = nearest_dotgit(directory)
         if dotgit is not None:
             return locate(directory, dotgit)
     return None
 
 
-def _nearest_dotgit(directory: str) -> str | None:
+def nearest_dotgit(directory: str) -> str | None:
     ceilings = _ceilings()
     current = directory
     while True:

@@ -296,11 +296,18 @@ def installed(path: str) -> bool:
     """A file of the standard library or of a package installed for this interpreter
     (its ``site-packages``, the user's): never the user's code.
 
-    Not everything under ``sys.prefix`` (a repository may live in ``/usr/src``), nor
-    any directory named ``site-packages`` (one in the work tree, put on ``sys.path``,
-    holds code no commit holds).
+    Not everything under ``sys.prefix`` (a repository may live in ``/usr/src``); another
+    environment's ``site-packages`` (on ``PYTHONPATH``) too, but not one inside a work
+    tree, which holds code no commit holds.
     """
-    return path.startswith(_installed_places())
+    if path.startswith(_installed_places()):
+        return True
+    parts = path.split(os.sep)  # another environment's packages, unless a work tree has them
+    found = "site-packages" in parts or "dist-packages" in parts
+    return found and _dotgit(os.path.dirname(path)) is None
+
+
+_dotgit = functools.lru_cache(maxsize=256)(git.nearest_dotgit)  # per directory, once
 
 
 @functools.cache
@@ -308,8 +315,7 @@ def _installed_places() -> tuple[str, ...]:
     import site
     import sysconfig
 
-    places = [sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")]
-    places += site.getsitepackages()
+    places = [*map(sysconfig.get_path, ("stdlib", "platstdlib")), *site.getsitepackages()]
     if site.ENABLE_USER_SITE:  # on sys.path only then (a virtualenv turns it off)
         places.append(site.getusersitepackages())
     places += [os.path.realpath(p) for p in places]  # modules spell paths either way

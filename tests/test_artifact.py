@@ -386,6 +386,21 @@ class FakeShell:
     execution_count = 1
 
 
+def test_a_function_typed_at_an_ipython_prompt_is_never_clean(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A terminal IPython shell has no notebook to check its cells against: code typed
+    # there is in no file, as in python's own prompt (a Jupyter kernel's is checked).
+    ipython = ModuleType("IPython")
+    ipython.get_ipython = FakeShell  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.chdir(repo.path)
+    cell: dict[str, Any] = {"__name__": "__main__"}  # IPython runs cells as __main__
+    exec("from taggedartifacts import Artifact\n@Artifact('p')\ndef f(p):\n    return p\n", cell)
+    with pytest.raises(DirtyRepositoryError, match=r"f\(\) runs code defined in <string>"):
+        cell["f"]("x.txt")
+
+
 def test_dirty_warning_in_an_ipython_cell_namespace(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -481,13 +496,18 @@ def test_exec_defined_function_uses_the_cwd_repository_and_is_never_clean(
     monkeypatch.chdir(repo.path)
     refused: dict[str, Any] = {"ALLOW": False}
     exec(source, refused)
-    with pytest.raises(DirtyRepositoryError, match=r"f\(\) is defined in <string>, code no file"):
+    with pytest.raises(
+        DirtyRepositoryError, match=r"f\(\) runs code defined in <string>, which no file"
+    ):
         refused["f"]("x.txt")
     allowed: dict[str, Any] = {"ALLOW": True}
     exec(source, allowed)
     with pytest.warns(DirtyRepositoryWarning):
         name = parse(allowed["f"]("x.txt"))
     assert (name.commit, name.dirty) == (repo.head()[:7], True)
+    other: dict[str, Any] = {"ALLOW": True}
+    exec(source.replace("return p", "return str(p)"), other)  # other code, no file either
+    assert other["f"].paths("x.txt") != allowed["f"].paths("x.txt")
 
 
 def test_source_outside_any_repository_uses_the_cwd(

@@ -119,10 +119,14 @@ def test_tag_refuses_a_tagged_name_and_an_argument_given_twice(repo: Repo, cli: 
     tagged = cli(repo, "tag", "plots/loss.png").stdout.strip()
     again = cli(repo, "tag", tagged)  # a name tag printed, given back to it
     assert (again.returncode, again.stdout) == (2, "")
-    assert f"{tagged} is a tagged name already" in again.stderr
-    assert "called with, plots/loss.png" in again.stderr
+    assert f"{tagged} is tagged already; give the path it was made from, plots/loss.png" in (
+        again.stderr
+    )
     missing = cli(repo, "verify", "plots/nothing.png")  # said as git says it: no errno
     assert missing.stderr == "taggedartifacts: error: plots/nothing.png: no such tagged version\n"
+    slurm = cli(repo, "tag", "slurm-4567890-1700000000.out")  # of that shape, not tagged now
+    assert slurm.stdout == decorator_name(repo, "slurm-4567890-1700000000.out", {}) + "\n"
+    repo.write("code.py", "print('edited')\n")  # a usage error comes before git's verdict
     twice = cli(repo, "tag", "model.bin", "--arg", "lr=0.1", "--arg", "lr=0.2")
     assert (twice.returncode, twice.stdout) == (2, "")
     assert "--arg lr= is given more than once" in twice.stderr

@@ -424,7 +424,8 @@ def test_a_function_defined_in_code_no_file_holds_is_never_clean(repo: Repo, how
     refused = run()
     where = "<string>" if how == "-c" else "<stdin>"
     assert refused.startswith("DirtyRepositoryError save():"), refused
-    assert f"save() is defined in {where}, code no file holds" in refused
+    assert f"save() runs code defined in {where}, which no file holds" in refused
+    assert "uncommitted changes" not in refused  # none in the tree: nothing to commit
     first, second = run(TAGGEDARTIFACTS_ALLOW_DIRTY="1"), run(TAGGEDARTIFACTS_ALLOW_DIRTY="1")
     assert parse(first).dirty, first  # published: atomic
     assert parse(second).dirty, second
@@ -538,7 +539,7 @@ def test_a_wrapper_no_file_holds_is_never_clean(repo: Repo) -> None:
         [sys.executable, "-"], input=WRAPPED_HERE, cwd=repo.path, capture_output=True,
         text=True, check=True,
     )  # fmt: skip
-    assert "write() is defined in <stdin>, code no file holds" in done.stdout, done.stdout
+    assert "write() runs code defined in <stdin>, which no file holds" in done.stdout, done.stdout
 
 
 def test_a_zipapp_is_named_after_the_work_tree_of_its_zip(repo: Repo, tmp_path: Path) -> None:
@@ -553,3 +554,22 @@ def test_a_zipapp_is_named_after_the_work_tree_of_its_zip(repo: Repo, tmp_path: 
         cwd=elsewhere, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert parse(done.stdout.strip()).commit == repo.head()[:7], done.stdout
+
+
+def test_another_environments_packages_are_not_read(repo: Repo, tmp_path: Path) -> None:
+    # Packages of another environment (on PYTHONPATH) are installed code, never read at a
+    # first call; only a site-packages directory inside a work tree is the user's code.
+    other = tmp_path / "other-env" / "lib" / "site-packages"
+    other.mkdir(parents=True)
+    (other / "otherpkg.py").write_text("X = 1\n")
+    repo.write("main.py", "import otherpkg\n" + DEFINED_HERE.split("\n", 1)[1])
+    repo.write(".gitignore", "__pycache__/\nout*\n")
+    repo.commit("main")
+    script = "import runpy, taggedartifacts._loaded as l; runpy.run_path('main.py'); "
+    script += "print(sorted(p for p in l._FILES if 'otherpkg' in p))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo.path, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(other)}, check=True,
+    )  # fmt: skip
+    assert parse(done.stdout.splitlines()[0]).dirty is False, done.stdout
+    assert done.stdout.splitlines()[1] == "[]", done.stdout

@@ -173,6 +173,9 @@ def test_diff_says_whether_code_or_config_differ(
     other = sweep["after 0.1"].with_name(sweep["after 0.1"].name.replace("model", "other"))
     shutil.copy(sweep["after 0.1"], other)  # the same version, of another path
     shutil.copy(record_path(sweep["after 0.1"]), record_path(other))
+    spelled = os.path.relpath(same_code[1], project.path)  # one file, spelled two ways
+    code, out, _ = cli(project.path, "diff", same_code[1], spelled, capsys=capsys)
+    assert "two paths" not in out
     code, out, _ = cli(project.path, "diff", same_code[0], os.fspath(other), capsys=capsys)
     assert f"note:    they are versions of two paths: {project.path / 'out/model.txt'} and " in out
 
@@ -288,3 +291,18 @@ def test_ls_shows_and_matches_values_json_cannot_hold(
         project.path, "ls", "m.txt", "--json", "--where", "day=2024-01-02", capsys=capsys
     )
     assert (code, len(json.loads(out))) == (0, 2)
+
+
+def test_a_date_and_its_text_differ_either_way_and_show_at_any_depth(
+    project: Repo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    made = [
+        trainer(project, config, provenance=True)("data/x.csv", 1, outpath=project.path / "d.txt")
+        for config in ({"d": [datetime.date(2024, 1, 2)]}, {"d": ["2024-01-02"]})
+    ]
+    for a, b in (made, made[::-1]):
+        code, out, _ = cli(project.path, "diff", os.fspath(a), os.fspath(b), capsys=capsys)
+        assert code == 0
+        assert "config:  the same" not in out
+        assert "\x00" not in out
+    assert 'config:  d: ["2024-01-02"] -> ["date:\\"2024-01-02\\""]' in out
