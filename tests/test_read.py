@@ -107,7 +107,7 @@ def test_a_missing_version_is_an_error_before_the_reader_runs(
         assert "no other version of it does either" in notes[0]
         if read == "latest":  # the path it was given: no name it made up
             assert info.value.filename == str(tmp_path / "model.bin")
-            assert info.value.strerror.startswith("no clean version with config ")
+            assert str(info.value.strerror).startswith("no clean version with config ")
 
 
 def test_read_refuses_options_that_write() -> None:
