@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Repo, make_repo
+from conftest import Repo, make_repo, missing
 
 from taggedartifacts import (
     Artifact,
@@ -498,7 +498,7 @@ except Exception as exc:
 def test_a_function_copied_by_value_counts_its_file_in_the_worker(repo: Repo) -> None:
     # A worker that unpickles the function never imports its file: the file is code
     # that runs there all the same.
-    pytest.importorskip("cloudpickle")
+    pytest.importorskip("cloudpickle", reason=missing("cloudpickle"))
     repo.write(".gitignore", "__pycache__/\nout*\n*.pkl\n")
     repo.commit("ignore")
     repo.write("job.py", COPIED)  # never committed
