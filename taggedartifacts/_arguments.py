@@ -136,22 +136,14 @@ def _diff(commands: Commands) -> None:
 
 
 def _verify(commands: Commands) -> None:
-    verify = _command(
-        commands, "verify", "check versions against the size and digest their records hold"
-    )
-    verify.add_argument(
-        "paths", metavar="PATH", nargs="+", help="an untagged path (all its versions) or a version"
-    )
+    verify = _command(commands, "verify", "check versions against their records' digests")
+    verify.add_argument("paths", metavar="PATH", nargs="+", help="a path (all versions) or one")
     _json(verify, "one object per version: path, state, detail")
 
 
 def _prune(commands: Commands) -> None:
-    prune = _command(
-        commands, "prune", "remove tagged versions of PATH (those every rule given selects)"
-    )
-    prune.add_argument(
-        "paths", metavar="PATH", nargs="+", help="an untagged path (or any of its versions)"
-    )
+    prune = _command(commands, "prune", "remove the versions of PATH every rule selects")
+    prune.add_argument("paths", metavar="PATH", nargs="+", help="a path or one of its versions")
     for flag, what in (
         ("--keep", "keep the newest N of the versions selected (of any config)"),
         ("--keep-per-config", "keep the newest N of each config's versions selected"),

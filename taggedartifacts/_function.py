@@ -29,7 +29,7 @@ from ._errors import (
 )
 from ._gitinfo import GitState, loaded_code, pinned_state, read_state
 from ._hashing import config_hash
-from ._loaded import UNKNOWN, add_source, archive
+from ._loaded import UNKNOWN, add_source, archive, installed
 from ._locks import FileLock, Patience
 from ._log import logger
 from ._notebook import Kernel, ipython, kernel_of
@@ -78,7 +78,10 @@ class Function:
         # Code no file holds, in the function or a wrapper of it: a notebook cell, python -c,
         # standard input, exec of a string (``%run script.py`` is a file like any other, and
         # so is a zip that modules come from, which then says where the work tree is).
-        codes = [f.__code__ for f in layers(func) if hasattr(f, "__code__")]
+        # (A wrapper counts when typed at a prompt: one a library generates is not the user's.)
+        main = getattr(sys.modules.get("__main__"), "__dict__", None)
+        mine = [f for f in layers(func) if f is inner or getattr(f, "__globals__", 0) is main]
+        codes = [f.__code__ for f in mine if hasattr(f, "__code__")]
         unheld = [c for c in codes if not (os.path.isfile(c.co_filename) or archive(c.co_filename))]
         self.fileless = unheld[0].co_filename if unheld else ""
         self.unheld = b"".join(map(marshal.dumps, unheld))  # what it is, in this process
@@ -475,6 +478,8 @@ def source_file(func: Callable[..., Any]) -> str | None:
     code = getattr(innermost(func), "__code__", None)
     filename = getattr(code, "co_filename", "")
     if not filename or filename.startswith("<") or not os.path.exists(filename):
+        return None  # (an installed package's: the work tree is the current directory's)
+    if installed(os.path.abspath(filename)):
         return None
     return os.path.abspath(filename)
 
@@ -500,8 +505,8 @@ def layers(func: Any) -> Iterator[Any]:
         yield func
         if hasattr(func, "__wrapped__"):
             func = func.__wrapped__
-        elif isinstance(func, functools.partial):
-            func = func.func
+        elif isinstance(func, functools.partial) or callable(getattr(func, "func", None)):
+            func = func.func  # also a partial of another library's (toolz.curry)
         elif not hasattr(func, "__code__"):
             call = getattr(type(func), "__call__", None)  # noqa: B004 (the method, not a test)
             if not hasattr(call, "__code__"):

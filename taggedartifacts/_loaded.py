@@ -179,11 +179,12 @@ def _add(path: str, module: Any, began: int = 0) -> None:
     real = os.path.realpath(path)  # git names the work tree by its real path too
     if not os.path.isfile(real):
         real = archive(real)  # a module inside a zip: the zip is what ran
+    spelled = os.path.abspath(path)
+    if real and spelled != real and os.path.isfile(spelled):  # also to installed code
+        _LINKS[spelled] = real
+        _GENERATION[0] += 1
     if not real or real in _FILES or installed(real):
         return
-    spelled = os.path.abspath(path)
-    if spelled != real and os.path.isfile(spelled):
-        _LINKS[spelled] = real
     _FILES[real] = _baseline(real, module, began)
     _GENERATION[0] += 1
 

@@ -7,9 +7,11 @@ decorated call, and code that changed or loaded while the function ran.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import shutil
+import site
 import subprocess
 import sys
 import time
@@ -24,6 +26,7 @@ from taggedartifacts import (
     Artifact,
     DirtyRepositoryError,
     DirtyRepositoryWarning,
+    _loaded,
     git_state,
     parse,
     pinned,
@@ -573,3 +576,79 @@ def test_another_environments_packages_are_not_read(repo: Repo, tmp_path: Path) 
     )  # fmt: skip
     assert parse(done.stdout.splitlines()[0]).dirty is False, done.stdout
     assert done.stdout.splitlines()[1] == "[]", done.stdout
+
+
+def test_a_wrapper_a_library_generates_is_not_the_users_code(repo: Repo) -> None:
+    # beartype and decorator 4 build their wrappers with exec, under names no file has:
+    # library code around a committed function, which the name still holds.
+    library: dict[str, Any] = {"functools": functools}
+    exec(
+        "def checked(func):\n    @functools.wraps(func)\n    def wrapper(*args, **kwargs):\n"
+        "        return func(*args, **kwargs)\n    return wrapper\n",
+        library,
+    )
+
+    def save(outpath: str) -> str:
+        return outpath
+
+    tagged = Artifact("outpath", repo=repo.path)(library["checked"](save))
+    assert not parse(tagged("out.txt")).dirty
+
+
+class _Curried:
+    """A partial of another library's kind (toolz.curry): it keeps its function as .func."""
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.func(*args, **kwargs)
+
+
+def test_a_function_behind_another_librarys_partial_is_looked_at(
+    repo: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(repo.path)
+    typed: dict[str, Any] = {}
+    exec("save = lambda outpath: outpath", typed)  # code no file holds, behind the object
+    with pytest.raises(DirtyRepositoryError, match="runs code defined in <string>"):
+        Artifact("outpath")(_Curried(typed["save"]))(outpath="out.txt")
+
+
+def test_a_link_in_the_work_tree_to_another_environments_packages_is_code(
+    repo: Repo, tmp_path: Path
+) -> None:
+    other = tmp_path / "other-env" / "lib" / "site-packages"
+    other.mkdir(parents=True)
+    (other / "linked.py").write_text("X = 1\n")
+    (repo.path / "lib").symlink_to(other)  # committed: a link to code no commit holds
+    repo.write("main.py", "import sys\nsys.path.insert(0, 'lib')\nimport linked\n"
+               + DEFINED_HERE.split("\n", 1)[1])  # fmt: skip
+    repo.write(".gitignore", "__pycache__/\nout*\n")
+    repo.commit("main and a link")
+    done = subprocess.run(
+        [sys.executable, "main.py"], cwd=repo.path, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.startswith("DirtyRepositoryError"), done.stdout
+    assert "lib/linked.py" in done.stdout
+
+
+def test_an_installed_packages_function_is_named_after_the_current_directory(
+    repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    # Its package may sit in a virtualenv inside another repository: that repository's
+    # commit says nothing of the code that calls it (see docs/guide/dirty.rst).
+    other = make_repo(tmp_path / "other")
+    other.write("other.py", "")
+    other.commit("another history")
+    packages = other.path / "env" / "lib" / "site-packages"
+    packages.mkdir(parents=True)
+    (packages / "installedlib.py").write_text("def save(outpath):\n    return outpath\n")
+    monkeypatch.setattr(site, "getsitepackages", lambda: [str(packages)])
+    _loaded._installed_places.cache_clear()
+    request.addfinalizer(_loaded._installed_places.cache_clear)
+    monkeypatch.syspath_prepend(str(packages))
+    import installedlib  # type: ignore[import-not-found]
+
+    monkeypatch.chdir(repo.path)
+    assert parse(Artifact("outpath")(installedlib.save)("x.txt")).commit == repo.head()[:7]
