@@ -386,14 +386,20 @@ class FakeShell:
     execution_count = 1
 
 
+@pytest.fixture
+def terminal_ipython(monkeypatch: pytest.MonkeyPatch) -> None:
+    """IPython's terminal shell, as the library sees it: ``get_ipython()``, no kernel."""
+    ipython = ModuleType("IPython")
+    ipython.get_ipython = FakeShell  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+
+
+@pytest.mark.usefixtures("terminal_ipython")
 def test_a_function_typed_at_an_ipython_prompt_is_never_clean(
     repo: Repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A terminal IPython shell has no notebook to check its cells against: code typed
     # there is in no file, as in python's own prompt (a Jupyter kernel's is checked).
-    ipython = ModuleType("IPython")
-    ipython.get_ipython = FakeShell  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "IPython", ipython)
     monkeypatch.chdir(repo.path)
     cell: dict[str, Any] = {"__name__": "__main__"}  # IPython runs cells as __main__
     exec("from taggedartifacts import Artifact\n@Artifact('p')\ndef f(p):\n    return p\n", cell)
@@ -401,13 +407,9 @@ def test_a_function_typed_at_an_ipython_prompt_is_never_clean(
         cell["f"]("x.txt")
 
 
-def test_dirty_warning_in_an_ipython_cell_namespace(
-    repo: Repo, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("terminal_ipython")
+def test_dirty_warning_in_an_ipython_cell_namespace(repo: Repo) -> None:
     """A cell's globals hold __spec__ = None, which Python 3.12+ refuses as module_globals."""
-    ipython = ModuleType("IPython")
-    ipython.get_ipython = FakeShell  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "IPython", ipython)
     repo.write("code.py", "print('edited')\n")
 
     @Artifact("outpath", allow_dirty=True, repo=repo.path)
